@@ -1,0 +1,248 @@
+"""The ``citevault`` command: a thin click layer over :class:`archive.api.Archive`.
+
+Each command parses its arguments, makes one or two library calls and formats the result as text or
+``--json``. Errors the user can act on (:class:`archive.errors.CitevaultError`) become one line on stderr
+and exit 1; usage errors exit 2 (click's default).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable
+
+import click
+
+from archive.errors import CitevaultError
+
+
+class _Group(click.Group):
+    """Maps library errors to one-line messages: no traceback for anything the user can fix."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CitevaultError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
+
+
+def _archive(ctx: click.Context) -> Any:
+    from archive.api import Archive
+
+    return Archive.open(ctx.obj["home"], ctx.obj["db"])
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", envvar="CITEVAULT_HOME", metavar="DIR",
+              help="Data home holding warcs/ and the index. Env CITEVAULT_HOME; default ./citevault-data.")
+@click.option("--db", envvar="CITEVAULT_DB", metavar="URL",
+              help="SQLAlchemy URL of the index instead of the embedded SQLite. Env CITEVAULT_DB.")
+@click.version_option(package_name="citevault")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
+    """Archive the sources an article cites, and find the evidence behind each claim.
+
+    \b
+    citevault archive article.html      # add + crawl in one go
+    citevault lookup "budget approved"  # which claims say this, and their evidence
+    """
+    ctx.obj = {"home": home, "db": db}
+
+
+# -- add / archive / crawl ---------------------------------------------------------------------------
+def _print_added(results: list[Any], as_json: bool) -> None:
+    if as_json:
+        _print_json([r.as_json() for r in results])
+        return
+    for r in results:
+        doc = r.document
+        label = doc.get("title") or doc.get("url") or doc.get("origin") or ""
+        if doc.get("status") == "pending" or (doc.get("kind") == "url" and r.claims == 0):
+            click.echo(f"{doc['id']}  {label}  (claims are extracted when the crawl fetches it)")
+        else:
+            click.echo(f"{doc['id']}  {label}  {r.claims} claims ({r.sourced_claims} sourced), {r.sources} sources")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@json_option
+@click.pass_context
+def add(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
+    """Add articles (.html .md .txt), claim lists (.json .jsonl .csv) or article URLs.
+
+    \b
+    citevault add article.html claims.csv https://example.org/story
+    """
+    _print_added(_archive(ctx).add(list(sources)), as_json)
+
+
+def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--ignore-robots", is_flag=True, help="Fetch even what robots.txt disallows.")(func)
+    func = click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
+                        help="Parallel requests in all (per-host limit stays CITEVAULT_PER_HOST).")(func)
+    return func
+
+
+def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: int | None,
+               ignore_robots: bool) -> Any:
+    from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
+
+    archive = _archive(ctx)
+    archive.engine(create=True)
+    return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
+                     ignore_robots=ignore_robots)
+
+
+@cli.command()
+@crawl_options
+@click.pass_context
+def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool) -> None:
+    """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
+
+    Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
+
+    \b
+    citevault crawl --concurrency 32
+    """
+    _run_crawl(ctx, None, concurrency, ignore_robots)
+
+
+@cli.command("archive")
+@click.argument("sources", nargs=-1, required=True)
+@crawl_options
+@json_option
+@click.pass_context
+def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int | None,
+                ignore_robots: bool, as_json: bool) -> None:
+    """Add SOURCES and crawl what they cite: the main job in one command.
+
+    \b
+    citevault archive article.html https://example.org/story
+    """
+    results = _archive(ctx).add(list(sources))
+    if not as_json:
+        _print_added(results, False)
+    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots)
+    if as_json:  # counts after the crawl: documents added by URL are extracted by it
+        _print_json([s.as_json() for s in _archive(ctx).summaries([r.document["id"] for r in results])])
+
+
+# -- reads -------------------------------------------------------------------------------------------
+def _source_line(source: dict[str, Any]) -> str:
+    caps = source["captures"]
+    last = caps[-1] if caps else None
+    where = ""
+    if last:
+        outcome = str(last["http_status"]) if last["http_status"] is not None else (last["error"] or "error")
+        where = f"  {last['fetched_at'][:19]}Z  {outcome}  capture {last['id']}"
+    return f"  [{source['state']:<8}] {source['url']}{where}"
+
+
+def _print_claim(claim: dict[str, Any]) -> None:
+    click.echo(f"{claim['id']}  {claim['document']['title'] or claim['document']['url'] or ''}")
+    click.echo(f"  {claim['text']}")
+    if claim["quote"]:
+        click.echo(f"  quote: \u201c{claim['quote']}\u201d")
+    if not claim["sources"]:
+        click.echo("  (unsourced)")
+    for source in claim["sources"]:
+        click.echo(_source_line(source))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True, help="Most claims shown.")
+@json_option
+@click.pass_context
+def lookup(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """Find claims by their words (full-text search), or the claims citing a URL.
+
+    \b
+    citevault lookup "approved the budget"
+    citevault lookup https://example.org/report.pdf --json
+    """
+    claims = _archive(ctx).lookup(query, limit)
+    if as_json:
+        _print_json(claims)
+        return
+    if not claims:
+        click.echo("no claims found", err=True)
+    for claim in claims:
+        _print_claim(claim)
+        click.echo()
+
+
+@cli.command()
+@click.argument("claim_id")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
+    """Show one claim with its sources and every capture of them.
+
+    \b
+    citevault show 3f2a9c1b7e4d0a11.4 --json
+    """
+    claim = _archive(ctx).show(claim_id)
+    if as_json:
+        _print_json(claim)
+        return
+    _print_claim(claim)
+    for source in claim["sources"]:
+        for cap in source["captures"]:
+            status = cap["http_status"] if cap["http_status"] is not None else cap["error"]
+            click.echo(f"    {cap['id']}  {cap['fetched_at'][:19]}Z  {status}  {cap['url']}  "
+                       f"{cap['warc_file']}@{cap['warc_offset']}")
+
+
+@cli.command()
+@click.argument("document_id", required=False)
+@json_option
+@click.pass_context
+def claims(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
+    """List claims (of one document, or all) with their evidence state.
+
+    \b
+    citevault claims 3f2a9c1b7e4d0a11
+    """
+    rows = _archive(ctx).claims(document_id)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo("no claims", err=True)
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        text = r["text"] if len(r["text"]) <= 90 else r["text"][:89] + "\u2026"
+        click.echo(f"{r['id']:<{width}}  {r['state']:<9}  {r['sources']:>2}  {text}")
+
+
+@cli.command()
+@click.argument("capture_id")
+@click.pass_context
+def cat(ctx: click.Context, capture_id: str) -> None:
+    """Write a capture's archived payload (content-decoded) to stdout.
+
+    \b
+    citevault cat 0b6f3c5e-6a5b-4b7e-9c1d-2f7e8a9b0c1d > page.html
+    """
+    out = click.get_binary_stream("stdout")
+    _archive(ctx).cat(capture_id, out)
+    out.flush()
+
+
+def main() -> None:
+    cli(prog_name="citevault")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

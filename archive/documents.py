@@ -1,0 +1,250 @@
+"""Adding documents: read an input, extract its claims, archive them as WARC records, index them.
+
+One function, :func:`ingest`, writes a document's claims for both paths: ``add`` of a file, and the crawl
+when it fetches a document that was added by URL. The order inside is what keeps the index honest: claims
+are spooled and indexed inside an open transaction, the WARC records are written and flushed, and only
+then does the caller commit — so a bad row in a claim list leaves both the index and the WARCs untouched,
+and the index never points to bytes that are not on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import urlsplit
+
+from archive import ids, index
+from archive.errors import InputError, UnsupportedSource
+from archive.records import b32_digest
+from archive.urls import is_archivable, normalize_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from archive.claims import ExtractedDocument
+    from archive.warcstore import WarcStore
+
+BATCH = 5000
+CLAIMS_CONTENT_TYPE = "application/x-citevault-claims+jsonl"
+DOCUMENT_URN = "urn:citevault:document:"
+ARTICLE_URN = "urn:citevault:article:"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the user named on the command line, classified."""
+
+    raw: str
+    url: str | None = None
+    path: Path | None = None
+
+
+def classify(source: str) -> Input:
+    """A URL (http/https only) or an existing, readable, non-empty file; anything else is a clear error."""
+    parts = urlsplit(source)
+    if parts.scheme and len(parts.scheme) > 1:  # "C:" is a drive letter, not a scheme
+        if not is_archivable(source):
+            raise UnsupportedSource(
+                f"cannot add {source!r}: unsupported scheme '{parts.scheme}:' (give an http(s) URL or a local file)"
+            )
+        return Input(source, url=normalize_url(source))
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"cannot add {source!r}: no such file")
+    if not path.is_file():
+        raise InputError(f"cannot add {source!r}: not a regular file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot add {source!r}: {exc.strerror}") from None
+    if size == 0:
+        raise InputError(f"cannot add {source!r}: the file is empty")
+    return Input(source, path=path)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Ingested:
+    """Counts for ``add --json``."""
+
+    document: dict[str, Any]
+    claims: int
+    sourced_claims: int
+    sources: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document": {k: self.document.get(k) for k in ("id", "url", "title")},
+            "claims": self.claims,
+            "sourced_claims": self.sourced_claims,
+            "sources": self.sources,
+        }
+
+
+def document_row(doc_id: str, *, url: str | None, kind: str, origin: str, sha256: str | None,
+                 status: str, added_at: datetime, title: str | None = None) -> dict[str, Any]:
+    return {"id": doc_id, "url": url, "title": title, "kind": kind, "origin": origin, "sha256": sha256,
+            "status": status, "added_at": added_at, "claim_count": 0}
+
+
+def _claim_lines(
+    conn: Connection, doc_id: str, extracted: ExtractedDocument, spool: Any, now: datetime, doc_url: str | None
+) -> tuple[int, int, set[str]]:
+    """Index claims, sources and citations in batches while writing the JSON Lines the WARC will hold."""
+    claims: list[dict[str, Any]] = []
+    sources: dict[str, dict[str, Any]] = {}
+    citations: list[dict[str, Any]] = []
+    all_sources: set[str] = set()
+    count = sourced = 0
+
+    def flush() -> None:
+        index.add_sources(conn, sources.values())
+        index.add_claims(conn, claims)
+        index.add_citations(conn, citations)
+        claims.clear(), sources.clear(), citations.clear()
+
+    self_url = normalize_url(doc_url) if doc_url else None
+    for claim in extracted.claims:
+        count += 1
+        cid = ids.claim_id(doc_id, count)
+        refs = []
+        seen: set[str] = set()
+        for ref in claim.sources:
+            if not is_archivable(ref.url):
+                continue
+            url = normalize_url(ref.url)
+            if url in seen or url == self_url:
+                continue
+            seen.add(url)
+            sid = ids.source_id(url)
+            sources.setdefault(sid, {"id": sid, "url": url, "state": "pending", "first_seen": now,
+                                     "last_fetched": None})
+            citations.append({"claim_id": cid, "source_id": sid, "position": len(refs), "anchor": ref.anchor})
+            refs.append({"url": url, "anchor": ref.anchor})
+            all_sources.add(sid)
+        sourced += bool(refs)
+        claims.append({"id": cid, "document_id": doc_id, "position": count, "text": claim.text,
+                       "quote": claim.quote})
+        spool.write(json.dumps({"id": cid, "position": count, "text": claim.text, "quote": claim.quote,
+                                "sources": refs}, ensure_ascii=False).encode("utf-8") + b"\n")
+        if len(claims) >= BATCH:
+            flush()
+    flush()
+    return count, sourced, all_sources
+
+
+def ingest(
+    conn: Connection,
+    store: WarcStore,
+    doc: dict[str, Any],
+    extracted: ExtractedDocument,
+    *,
+    article: Path | None = None,
+    article_type: str | None = None,
+    now: datetime,
+) -> Ingested:
+    """Index ``extracted`` for document row ``doc`` and write its WARC records; the caller commits.
+
+    ``article`` is the added file itself, archived as a ``resource`` record (a document fetched by the crawl
+    is already archived as a ``response``).
+    """
+    doc = {**doc, "title": extracted.title or doc.get("title"), "status": "extracted"}
+    index.add_document(conn, {**doc, "claim_count": 0})
+    with tempfile.TemporaryFile() as spool:
+        count, sourced, source_ids = _claim_lines(conn, doc["id"], extracted, spool, now, doc.get("url"))
+        doc["claim_count"] = count
+        index.update_document(conn, doc["id"], title=doc["title"], status="extracted", claim_count=count)
+        if article is not None:
+            _archive_article(conn, store, doc, article, article_type, now)
+        write_document_record(store, doc, spool, now)
+    store.flush()
+    return Ingested(doc, count, sourced, len(source_ids))
+
+
+def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], path: Path,
+                     content_type: str | None, now: datetime) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        digest = hashlib.sha1()
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+        sha1 = b32_digest(digest)
+        fh.seek(0)
+        built = store.factory.resource(
+            ARTICLE_URN + doc["id"], fh, size, content_type or "application/octet-stream", now,
+            extra={"WARC-Citevault-Filename": path.name}, sha1=sha1,
+        )
+        where = store.write(built.record)
+    index.add_captures(conn, [index.capture_row(
+        record_id=built.record_id, record_type="resource", url=ARTICLE_URN + doc["id"], fetched_at=now,
+        warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
+        content_type=content_type, payload_digest=sha1, payload_sha256=doc.get("sha256"),
+        payload_length=size, document_id=doc["id"],
+    )])
+
+
+def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now: datetime) -> None:
+    """The document's claims as a ``resource`` record: a header line, then one line per claim.
+
+    With these records the index can be rebuilt from the WARC files alone.
+    """
+    header = json.dumps({"document": {k: (v.isoformat() if isinstance(v, datetime) else v)
+                                      for k, v in doc.items()}}, ensure_ascii=False).encode("utf-8") + b"\n"
+    spool.flush()
+    size = spool.tell()
+    spool.seek(0)
+
+    class _Joined:
+        """Header line followed by the spooled claim lines, read as one stream."""
+
+        def __init__(self) -> None:
+            self.parts: Iterator[Any] = iter([_Bytes(header), spool])
+            self.current = next(self.parts)
+
+        def read(self, n: int = -1) -> bytes:
+            while True:
+                data = self.current.read(n)
+                if data:
+                    return data
+                try:
+                    self.current = next(self.parts)
+                except StopIteration:
+                    return b""
+
+    digest = hashlib.sha1(header)
+    for chunk in iter(lambda: spool.read(_CHUNK), b""):
+        digest.update(chunk)
+    spool.seek(0)
+    sha1 = b32_digest(digest)
+    built = store.factory.resource(DOCUMENT_URN + doc["id"], _Joined(), len(header) + size,  # type: ignore[arg-type]
+                                   CLAIMS_CONTENT_TYPE, now, sha1=sha1)
+    store.write(built.record)
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.data) if n < 0 else self.pos + n
+        out = self.data[self.pos:end]
+        self.pos += len(out)
+        return out
+
+
+__all__ = ["Input", "Ingested", "classify", "ingest", "document_row", "file_sha256"]

@@ -1,0 +1,199 @@
+"""Read side of the index: claim JSON (DESIGN.md "Claim JSON"), full-text and URL lookup, claim lists.
+
+This module is on the hot path of ``citevault lookup``: it uses a handful of SQL statements per call
+(no per-row ORM loading) and imports nothing heavy.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, bindparam, text
+
+from archive.errors import NotFoundError
+from archive.urls import is_archivable, normalize_url
+
+_CAPTURE_FIELDS = (
+    "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
+    "warc_record_id", "payload_sha256", "error",
+)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back text for raw SQL
+        value = value.replace(" ", "T")
+        return value if value.endswith("Z") else value + "Z"
+    return value.isoformat() + "Z"
+
+
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Claim JSON for ``claim_ids``, in that order (unknown ids are skipped)."""
+    if not claim_ids:
+        return []
+    ids = list(dict.fromkeys(claim_ids))
+    claims = conn.execute(
+        text(
+            "SELECT c.id, c.text, c.quote, d.id AS did, d.url AS durl, d.title AS dtitle "
+            "FROM claims c JOIN documents d ON d.id = c.document_id WHERE c.id IN :ids"
+        ).bindparams(_in("ids")),
+        {"ids": ids},
+    ).all()
+    cites = conn.execute(
+        text(
+            "SELECT ci.claim_id, s.id, s.url, s.state FROM citations ci JOIN sources s ON s.id = ci.source_id "
+            "WHERE ci.claim_id IN :ids ORDER BY ci.claim_id, ci.position"
+        ).bindparams(_in("ids")),
+        {"ids": ids},
+    ).all()
+    source_ids = list({row[1] for row in cites})
+    captures: dict[str, list[dict[str, Any]]] = {}
+    if source_ids:
+        rows = conn.execute(
+            text(
+                f"SELECT source_id, {', '.join(_CAPTURE_FIELDS)} FROM captures "
+                "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
+            ).bindparams(_in("sids")),
+            {"sids": source_ids},
+        ).all()
+        for row in rows:
+            cap = dict(zip(_CAPTURE_FIELDS, row[1:]))
+            cap["fetched_at"] = _iso(cap["fetched_at"])
+            captures.setdefault(row[0], []).append(cap)
+    by_claim: dict[str, list[dict[str, Any]]] = {}
+    for claim_id, sid, url, state in cites:
+        by_claim.setdefault(claim_id, []).append(
+            {"url": url, "state": state, "captures": captures.get(sid, [])}
+        )
+    found = {
+        row.id: {
+            "id": row.id,
+            "text": row.text,
+            "quote": row.quote,
+            "document": {"id": row.did, "url": row.durl, "title": row.dtitle},
+            "sources": by_claim.get(row.id, []),
+        }
+        for row in claims
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def show(conn: Connection, claim_id: str) -> dict[str, Any]:
+    result = claims_json(conn, [claim_id])
+    if not result:
+        raise NotFoundError(f"no claim {claim_id!r} in the index (see `citevault claims` for ids)")
+    return result[0]
+
+
+def fts_query(words: str) -> str:
+    """Turn user words into an FTS5 query: every word must appear (quoted, so no FTS syntax leaks).
+
+    >>> fts_query('budget "3.5 million" AND x')
+    '"budget" "3" "5" "million" "and" "x"'
+    """
+    tokens = re.findall(r"\w+", words.lower())
+    return " ".join(f'"{t}"' for t in tokens)
+
+
+def search_claim_ids(conn: Connection, words: str, limit: int = 20) -> list[str]:
+    """Claim ids matching all ``words``, best first."""
+    if conn.dialect.name == "sqlite":
+        query = fts_query(words)
+        if not query:
+            return []
+        rows = conn.execute(
+            text(
+                "SELECT c.id FROM claims_fts f JOIN claims c ON c.rowid = f.rowid "
+                "WHERE claims_fts MATCH :q ORDER BY f.rank LIMIT :n"
+            ),
+            {"q": query, "n": limit},
+        )
+        return [r[0] for r in rows]
+    tokens = re.findall(r"\w+", words)
+    if not tokens:
+        return []
+    clauses = " AND ".join(f"text ILIKE :w{i}" for i in range(len(tokens)))
+    params: dict[str, Any] = {f"w{i}": f"%{t}%" for i, t in enumerate(tokens)}
+    params["n"] = limit
+    rows = conn.execute(text(f"SELECT id FROM claims WHERE {clauses} ORDER BY id LIMIT :n"), params)
+    return [r[0] for r in rows]
+
+
+def citing_claim_ids(conn: Connection, url: str, limit: int = 100) -> list[str]:
+    """Claims that cite ``url`` (fragment and default port ignored), in document order."""
+    rows = conn.execute(
+        text(
+            "SELECT ci.claim_id FROM sources s JOIN citations ci ON ci.source_id = s.id "
+            "JOIN claims c ON c.id = ci.claim_id WHERE s.url = :u "
+            "ORDER BY c.document_id, c.position LIMIT :n"
+        ),
+        {"u": normalize_url(url), "n": limit},
+    )
+    return [r[0] for r in rows]
+
+
+def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """A URL finds the claims citing it; anything else is full-text search over claim text and quotes."""
+    q = query.strip()
+    if is_archivable(q):
+        ids = citing_claim_ids(conn, q, limit)
+    else:
+        ids = search_claim_ids(conn, q, limit)
+    return claims_json(conn, ids)
+
+
+def document_claims(conn: Connection, document_id: str | None) -> list[dict[str, Any]]:
+    """Claims with a one-word evidence state each: ``archived`` when every source is, else the worst one,
+    ``unsourced`` without sources. Streams nothing big: use for one document or a listing."""
+    if document_id is not None:
+        if conn.execute(text("SELECT 1 FROM documents WHERE id = :d"), {"d": document_id}).first() is None:
+            raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+    where = "WHERE c.document_id = :d" if document_id is not None else ""
+    rows = conn.execute(
+        text(
+            "SELECT c.id, c.document_id, c.position, c.text, c.quote, "
+            "COUNT(s.id) AS n, "
+            "SUM(CASE WHEN s.state = 'archived' THEN 1 ELSE 0 END) AS archived, "
+            "SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) AS pending, "
+            "SUM(CASE WHEN s.state IN ('failed', 'gone') THEN 1 ELSE 0 END) AS bad, "
+            "SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) AS changed "
+            "FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id "
+            f"LEFT JOIN sources s ON s.id = ci.source_id {where} "
+            "GROUP BY c.id, c.document_id, c.position, c.text, c.quote ORDER BY c.document_id, c.position"
+        ),
+        {"d": document_id} if document_id is not None else {},
+    ).all()
+    out = []
+    for r in rows:
+        if r.n == 0:
+            state = "unsourced"
+        elif r.bad:
+            state = "failed"
+        elif r.pending:
+            state = "pending"
+        elif r.changed:
+            state = "changed"
+        else:
+            state = "archived"
+        out.append({"id": r.id, "document_id": r.document_id, "position": r.position, "text": r.text,
+                    "quote": r.quote, "sources": r.n, "state": state})
+    return out
+
+
+def capture(conn: Connection, capture_id: str) -> dict[str, Any]:
+    row = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no capture {capture_id!r} in the index (captures are listed by `citevault show`)")
+    return dict(row)
+
+
+def documents(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text("SELECT id, url, title, kind, status, claim_count, added_at FROM documents ORDER BY added_at, id")
+    ).mappings().all()
+    return [dict(r) for r in rows]

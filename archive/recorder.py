@@ -1,0 +1,209 @@
+"""The crawl's single writer: WARC records first, then the index rows that point to them.
+
+The crawler hands plain values to a :class:`Recorder` from the reactor thread and returns at once; one
+background thread builds the records, compresses them (zlib releases the GIL, so this runs on the second
+core), appends them to the WARC file, flushes, and only then commits the matching index rows in batches.
+That order is the crash-safety invariant: the index never points to bytes that are not on disk.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from archive import index
+from archive.ids import capture_id
+from archive.records import HttpExchange, RecordFactory
+from archive.warcstore import WarcStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from archive.claims import ExtractedDocument
+    from archive.home import DataHome
+
+logger = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+def state_for_status(status: int | None) -> str:
+    """Source state after a final response (DESIGN.md "Source states").
+
+    >>> [state_for_status(s) for s in (200, 204, 404, 410, 500, 301, None)]
+    ['archived', 'archived', 'gone', 'gone', 'failed', 'failed', 'failed']
+    """
+    if status is None:
+        return "failed"
+    if 200 <= status < 300:
+        return "archived"
+    if status in (404, 410):
+        return "gone"
+    return "failed"
+
+
+@dataclass
+class RecorderStats:
+    records: int = 0
+    captures: int = 0
+    failures: int = 0
+    documents: int = 0
+    errors: list[str] = field(default_factory=list)
+    states: Counter[str] = field(default_factory=Counter)
+
+
+class Recorder:
+    """Owns the WARC store and one index connection for the length of a crawl."""
+
+    def __init__(
+        self,
+        home: DataHome,
+        engine: Engine,
+        *,
+        crawl_id: str,
+        operator: str | None = None,
+        robots: str = "obey",
+        compresslevel: int = 6,
+        max_size: int = 1_000_000_000,
+        batch: int = 500,
+        flush_seconds: float = 0.5,
+        queue_size: int = 2000,
+        make_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.home = home
+        self.engine = engine
+        self.crawl_id = crawl_id
+        self.factory = RecordFactory(make_id)
+        self.store = WarcStore(home.warcs, max_size=max_size, compresslevel=compresslevel, operator=operator,
+                               robots=robots, factory=self.factory)
+        self.batch = batch
+        self.flush_seconds = flush_seconds
+        self.stats = RecorderStats()
+        self._jobs: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._captures: list[dict[str, Any]] = []
+        self._states: list[dict[str, Any]] = []
+        self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
+        self._thread.start()
+
+    # -- called from the crawler (any thread) -------------------------------------------------------
+    def new_record_id(self) -> str:
+        return self.factory.new_id()
+
+    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_id: str | None,
+                        document_id: str | None, redirect_to: str | None = None) -> None:
+        self._jobs.put((self._write_exchange, (ex, record_id, source_id, document_id, redirect_to)))
+
+    def record_failure(self, url: str, reason: str, *, record_id: str, source_id: str | None,
+                       document_id: str | None, detail: dict[str, Any] | None = None) -> None:
+        self._jobs.put((self._write_failure, (url, reason, record_id, source_id, document_id, detail or {})))
+
+    def source_done(self, source_id: str, state: str, fetched_at: datetime) -> None:
+        self._jobs.put((self._set_state, (source_id, state, fetched_at)))
+
+    def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
+        self._jobs.put((self._ingest, (document_id, extracted)))
+
+    def close(self) -> RecorderStats:
+        """Drain the queue, commit, close the WARC file. Safe to call twice."""
+        if self._thread.is_alive():
+            self._jobs.put(_STOP)
+            self._thread.join()
+        return self.stats
+
+    # -- the writer thread ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        conn = self.engine.connect()
+        last_commit = time.monotonic()
+        try:
+            while True:
+                try:
+                    job = self._jobs.get(timeout=self.flush_seconds)
+                except queue.Empty:
+                    job = None
+                if job is _STOP:
+                    break
+                if job is not None:
+                    func, args = job
+                    try:
+                        func(conn, *args)
+                    except Exception as exc:  # one bad record must not stop the crawl
+                        logger.exception("citevault recorder: %s failed", func.__name__)
+                        self.stats.errors.append(f"{func.__name__}: {exc}")
+                        if conn.in_transaction():
+                            conn.rollback()
+                        self._captures.clear()
+                        self._states.clear()
+                pending = len(self._captures) + len(self._states)
+                if pending >= self.batch or (pending and time.monotonic() - last_commit >= self.flush_seconds):
+                    self._commit(conn)
+                    last_commit = time.monotonic()
+            self._commit(conn)
+        finally:
+            try:
+                self.store.close()
+            finally:
+                conn.close()
+
+    def _commit(self, conn: Any) -> None:
+        # Order matters: WARC bytes reach the OS before the rows that point to them are committed.
+        self.store.flush()
+        if self._captures:
+            index.add_captures(conn, self._captures)
+            self._captures = []
+        if self._states:
+            index.set_source_states(conn, self._states)
+            self._states = []
+        if conn.in_transaction():
+            conn.commit()
+
+    def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_id: str | None,
+                        document_id: str | None, redirect_to: str | None) -> None:
+        response, request = self.factory.exchange(ex, response_id=record_id)
+        where = self.store.write(response.record)
+        self.store.write(request.record)
+        self.stats.records += 2
+        self.stats.captures += 1
+        content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
+        self._captures.append(index.capture_row(
+            record_id=record_id, record_type="response", url=ex.url, fetched_at=ex.fetched_at,
+            warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
+            http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
+            payload_sha256=response.payload_sha256, payload_length=response.payload_length,
+            redirect_to=redirect_to, source_id=source_id, document_id=document_id, crawl_id=self.crawl_id,
+        ))
+
+    def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_id: str | None,
+                       document_id: str | None, detail: dict[str, Any]) -> None:
+        now = datetime.now(timezone.utc)
+        built = self.factory.failure(url, reason, detail, now, record_id=record_id)
+        where = self.store.write(built.record)
+        self.stats.records += 1
+        self.stats.failures += 1
+        self._captures.append(index.capture_row(
+            record_id=record_id, record_type="metadata", url=url, fetched_at=now,
+            warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
+            source_id=source_id, document_id=document_id, crawl_id=self.crawl_id, error=reason,
+        ))
+
+    def _set_state(self, conn: Any, source_id: str, state: str, fetched_at: datetime) -> None:
+        self.stats.states[state] += 1
+        naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
+        self._states.append({"sid": source_id, "state": state, "fetched": naive})
+
+    def _ingest(self, conn: Any, document_id: str, extracted: ExtractedDocument) -> None:
+        from sqlalchemy import text
+
+        from archive.documents import ingest
+
+        self._commit(conn)  # captures of the document's own fetch go in first
+        row = conn.execute(text("SELECT * FROM documents WHERE id = :d"), {"d": document_id}).mappings().one()
+        doc = {**row, "kind": extracted.kind}
+        index.update_document(conn, document_id, kind=extracted.kind)
+        ingest(conn, self.store, doc, extracted, now=index.utcnow())
+        conn.commit()
+        self.stats.documents += 1

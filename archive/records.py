@@ -1,0 +1,182 @@
+"""Build warcio records from plain values.
+
+The crawler turns a Scrapy response into an :class:`HttpExchange` (plain data: no Scrapy types cross into
+``archive``); this module turns that into a request record and a response record. Digests are computed
+here, once, from bytes already in memory: ``WARC-Payload-Digest`` (sha1, base32, what every WARC tool
+expects), ``WARC-Block-Digest``, and the SHA-256 the index stores as ``payload_sha256``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+
+# Headers that describe framing the WARC does not keep: the body is stored de-chunked, so a
+# "Transfer-Encoding: chunked" header would make readers try to de-chunk it again.
+_FRAMING_HEADERS = {"transfer-encoding"}
+
+
+@dataclass
+class HttpExchange:
+    """One HTTP request/response pair as it went over the wire."""
+
+    url: str
+    status: int
+    reason: str
+    protocol: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # entity body as transferred: de-chunked, Content-Encoding kept
+    method: str = "GET"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: bytes = b""
+    ip_address: str | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def sha1_b32(data: bytes) -> str:
+    """WARC digest form: ``sha1:`` + base32.
+
+    >>> sha1_b32(b"")
+    'sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ'
+    """
+    return b32_digest(hashlib.sha1(data))
+
+
+def b32_digest(digest: "hashlib._Hash") -> str:
+    """Format a finished sha1 (fed in chunks by a streaming caller) the way WARC digests are written."""
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+def warc_date(moment: datetime) -> str:
+    """WARC/1.1 date with microseconds, always UTC.
+
+    >>> warc_date(datetime(2026, 11, 28, 5, 0, 1, 250000, tzinfo=timezone.utc))
+    '2026-11-28T05:00:01.250000Z'
+    """
+    return datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+
+
+@dataclass
+class BuiltRecord:
+    """A warcio record plus the values the index needs about it."""
+
+    record: object
+    record_id: str
+    payload_sha256: str | None = None
+    payload_digest: str | None = None
+    payload_length: int | None = None
+
+
+class RecordFactory(RecordBuilder):
+    """warcio's RecordBuilder with an injectable id factory (tests make records byte-for-byte stable)."""
+
+    def __init__(self, make_id=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(warc_version="1.1")
+        self._make_id = make_id
+
+    def new_id(self) -> str:
+        return self._make_id() if self._make_id else self._make_warc_id()
+
+    def warcinfo(self, filename: str, info: dict[str, str], moment: datetime) -> object:
+        headers = StatusAndHeaders("", [], protocol=self.warc_version)
+        headers.add_header("WARC-Type", "warcinfo")
+        headers.add_header("WARC-Record-ID", self.new_id())
+        headers.add_header("WARC-Filename", filename)
+        headers.add_header("WARC-Date", warc_date(moment))
+        body = "".join(f"{k}: {v}\r\n" for k, v in info.items() if v).encode("utf-8")
+        return self.create_warc_record(
+            "", "warcinfo", payload=io.BytesIO(body), length=len(body),
+            warc_headers=headers, warc_content_type="application/warc-fields",
+        )
+
+    def exchange(self, ex: HttpExchange, *, response_id: str | None = None) -> tuple[BuiltRecord, BuiltRecord]:
+        """The response record and its request record (linked by WARC-Concurrent-To)."""
+        date = warc_date(ex.fetched_at)
+        response_id = response_id or self.new_id()
+        headers = [(k, v) for k, v in ex.response_headers if k.lower() not in _FRAMING_HEADERS]
+        http = StatusAndHeaders(f"{ex.status} {ex.reason}".strip(), headers, protocol=ex.protocol)
+        http.compute_headers_buffer()
+        payload_digest = sha1_b32(ex.body)
+        warc_headers = {
+            "WARC-Record-ID": response_id,
+            "WARC-Date": date,
+            "WARC-Payload-Digest": payload_digest,
+            "WARC-Block-Digest": sha1_b32(http.headers_buff + ex.body),
+        }
+        if ex.ip_address:
+            warc_headers["WARC-IP-Address"] = ex.ip_address
+        response = self.create_warc_record(
+            ex.url, "response", payload=io.BytesIO(ex.body), length=len(ex.body),
+            http_headers=http, warc_headers_dict=warc_headers,
+        )
+        request_id = self.new_id()
+        parts = urlsplit(ex.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        req_headers = list(ex.request_headers)
+        if not any(k.lower() == "host" for k, _ in req_headers):
+            req_headers.insert(0, ("Host", parts.netloc))
+        req_http = StatusAndHeaders(f"{ex.method} {target} {ex.protocol}", req_headers, is_http_request=True)
+        req_http.compute_headers_buffer()
+        request = self.create_warc_record(
+            ex.url, "request", payload=io.BytesIO(ex.request_body), length=len(ex.request_body),
+            http_headers=req_http,
+            warc_headers_dict={
+                "WARC-Record-ID": request_id,
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response_id,
+                "WARC-Payload-Digest": sha1_b32(ex.request_body),
+                "WARC-Block-Digest": sha1_b32(req_http.headers_buff + ex.request_body),
+            },
+        )
+        built = BuiltRecord(
+            response, response_id, hashlib.sha256(ex.body).hexdigest(), payload_digest, len(ex.body)
+        )
+        return built, BuiltRecord(request, request_id)
+
+    def failure(self, url: str, reason: str, detail: dict[str, object], moment: datetime,
+                record_id: str | None = None) -> BuiltRecord:
+        """A ``metadata`` record that says a fetch failed and why: failures are evidence too, and
+        writing them down lets ``reindex`` restore them."""
+        body = json.dumps({"error": reason, **detail}, sort_keys=True).encode("utf-8")
+        record_id = record_id or self.new_id()
+        record = self.create_warc_record(
+            url, "metadata", payload=io.BytesIO(body), length=len(body),
+            warc_content_type="application/json",
+            warc_headers_dict={
+                "WARC-Record-ID": record_id,
+                "WARC-Date": warc_date(moment),
+                "WARC-Block-Digest": sha1_b32(body),
+                "WARC-Citevault-Error": reason.splitlines()[0][:200] if reason else "error",
+            },
+        )
+        return BuiltRecord(record, record_id)
+
+    def resource(
+        self, uri: str, body_chunks: Iterable[bytes] | io.IOBase, length: int, content_type: str,
+        moment: datetime, extra: dict[str, str] | None = None, sha1: str | None = None,
+    ) -> BuiltRecord:
+        """A ``resource`` record (an added article's bytes, or a document's claims as JSON Lines).
+
+        ``body_chunks`` may be a file object so a million claims stream from disk.
+        """
+        stream = body_chunks if hasattr(body_chunks, "read") else io.BytesIO(b"".join(body_chunks))
+        record_id = self.new_id()
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(moment)}
+        if sha1:
+            headers["WARC-Payload-Digest"] = sha1
+            headers["WARC-Block-Digest"] = sha1
+        headers.update(extra or {})
+        record = self.create_warc_record(
+            uri, "resource", payload=stream, length=length,  # type: ignore[arg-type]
+            warc_content_type=content_type, warc_headers_dict=headers,
+        )
+        return BuiltRecord(record, record_id)

@@ -1,0 +1,44 @@
+"""URL helpers shared by extraction, the index and the crawler.
+
+>>> normalize_url("HTTP://Example.ORG:80/a/b?x=1#frag")
+'http://example.org/a/b?x=1'
+>>> normalize_url("https://example.org")
+'https://example.org/'
+>>> is_archivable("ftp://example.org/file")
+False
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+ARCHIVABLE_SCHEMES = ("http", "https")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form used as the source key: lower-case scheme and host, default port and fragment dropped.
+
+    Path and query are kept byte for byte: servers may treat them case-sensitively.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host
+    if parts.username:
+        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{host}"
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    path = parts.path or ("/" if scheme in ARCHIVABLE_SCHEMES else "")
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def is_archivable(url: str) -> bool:
+    """Only http(s) URLs with a host are fetched."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ARCHIVABLE_SCHEMES and bool(parts.hostname)

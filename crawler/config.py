@@ -1,0 +1,41 @@
+"""citevault's crawl settings, read once into a frozen dataclass (tested without a crawl)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    home: str | None
+    db: str | None
+    operator: str
+    contact_url: str
+    warc_max_size: int
+    compresslevel: int
+    progress: bool
+    robots: str
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
+        from scrapy.exceptions import NotConfigured
+
+        level = settings.getint("CITEVAULT_WARC_COMPRESSLEVEL", 6)
+        if not 0 <= level <= 9:
+            raise NotConfigured(f"CITEVAULT_WARC_COMPRESSLEVEL must be 0-9, not {level}")
+        max_size = settings.getint("CITEVAULT_WARC_MAX_SIZE", 1_000_000_000)
+        if max_size < 1_000_000:
+            raise NotConfigured(f"CITEVAULT_WARC_MAX_SIZE must be at least 1000000 bytes, not {max_size}")
+        return cls(
+            home=settings.get("CITEVAULT_HOME"),
+            db=settings.get("CITEVAULT_DB"),
+            operator=settings.get("CITEVAULT_OPERATOR") or "",
+            contact_url=settings.get("CITEVAULT_CONTACT_URL") or "",
+            warc_max_size=max_size,
+            compresslevel=level,
+            progress=settings.getbool("CITEVAULT_PROGRESS", True),
+            robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        )

@@ -1,0 +1,49 @@
+"""Run the ``evidence`` spider in this process (the CLI's ``crawl`` and ``archive`` commands).
+
+The Twisted reactor cannot be restarted: call :func:`run_crawl` at most once per process.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from archive.home import DataHome
+
+
+def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_robots: bool = False,
+                   overrides: dict[str, Any] | None = None) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("CITEVAULT_HOME", str(home.root), priority="cmdline")
+    settings.set("CITEVAULT_DB", home.db_url, priority="cmdline")
+    per_host = settings.getint("CITEVAULT_PER_HOST", 4)
+    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", per_host, priority="cmdline")
+    contact = settings.get("CITEVAULT_CONTACT_URL")
+    from archive import __version__
+
+    settings.set("USER_AGENT", f"citevault/{__version__} (+{contact}; archiving cited sources)", priority="cmdline")
+    if concurrency:
+        settings.set("CONCURRENT_REQUESTS", concurrency, priority="cmdline")
+    if ignore_robots:
+        settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, concurrency: int | None = None,
+              ignore_robots: bool = False, overrides: dict[str, Any] | None = None) -> Any:
+    """Crawl what is pending (restricted to ``document_ids`` when given); return the crawl's session."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.evidence import EvidenceSpider
+
+    settings = crawl_settings(home, concurrency=concurrency, ignore_robots=ignore_robots, overrides=overrides)
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(EvidenceSpider)
+    kwargs = {"documents": ",".join(document_ids)} if document_ids is not None else {}
+    process.crawl(crawler, **kwargs)
+    process.start()
+    return getattr(crawler, "_citevault_session", None)

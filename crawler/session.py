@@ -1,0 +1,61 @@
+"""One crawl's shared state: the opened archive, the recorder, and the progress counters.
+
+The spider, the WARC middleware and the progress extension all reach it through :func:`session_for`.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+
+from archive.api import Archive
+from archive.home import DataHome
+from archive.recorder import Recorder
+from crawler.config import CrawlConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+
+class CrawlSession:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.config = CrawlConfig.from_settings(crawler.settings)
+        self.archive = Archive(DataHome.resolve(self.config.home, self.config.db))
+        engine = self.archive.engine(create=True)
+        self.crawl_id = uuid.uuid4().hex
+        self.recorder = Recorder(
+            self.archive.home, engine, crawl_id=self.crawl_id, operator=self.config.operator,
+            robots=self.config.robots, compresslevel=self.config.compresslevel,
+            max_size=self.config.warc_max_size,
+        )
+        self.progress = Progress()
+        self.closed = False
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.recorder.close()
+            self.archive.close()
+
+
+def session_for(crawler: Crawler) -> CrawlSession:
+    session = getattr(crawler, "_citevault_session", None)
+    if session is None:
+        session = CrawlSession(crawler)
+        crawler._citevault_session = session  # type: ignore[attr-defined]
+    return session

@@ -1,0 +1,49 @@
+"""Scrapy settings for citevault (``scrapy crawl evidence`` and scrapyd read this module via scrapy.cfg).
+
+Politeness defaults a real archiving crawler ships: robots.txt obeyed, a few connections per host, an
+identifying User-Agent with a contact URL, timeouts, retries and a size limit. README "Settings" lists
+every ``CITEVAULT_*`` setting.
+"""
+from archive import __version__
+
+BOT_NAME = "citevault"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- citevault's own settings (README "Settings") -----------------------------------------------------
+CITEVAULT_HOME = None  # data home; None: env CITEVAULT_HOME, else ./citevault-data
+CITEVAULT_DB = None  # SQLAlchemy URL; None: env CITEVAULT_DB, else the embedded SQLite
+CITEVAULT_CONTACT_URL = "https://github.com/citevault/citevault"
+CITEVAULT_OPERATOR = ""  # written to every warcinfo record
+CITEVAULT_WARC_MAX_SIZE = 1_000_000_000
+CITEVAULT_WARC_COMPRESSLEVEL = 6
+CITEVAULT_PER_HOST = 4  # parallel requests per host
+CITEVAULT_PROGRESS = True  # progress lines on stderr
+
+# -- politeness -------------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = f"citevault/{__version__} (+https://github.com/citevault/citevault; archiving cited sources)"
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 10
+
+# -- recording at the wire ------------------------------------------------------------------------------
+# Above RedirectMiddleware (600) and HttpCompressionMiddleware (590): every hop, Content-Encoding intact.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.WarcRecorderMiddleware": 950}
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "scrapy.extensions.telnet.TelnetConsole": None}
+HTTPERROR_ALLOW_ALL = True  # every status reaches the spider, which records the source's state
+METAREFRESH_ENABLED = False  # a meta refresh is page content, not a hop we follow for evidence
+
+# -- throughput -------------------------------------------------------------------------------------
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+REACTOR_THREADPOOL_MAXSIZE = 20
+LOG_LEVEL = "WARNING"
+TELNETCONSOLE_ENABLED = False
+COOKIES_ENABLED = True
+REFERER_ENABLED = False

@@ -1,0 +1,120 @@
+"""The ``evidence`` spider: fetch every pending source once, and the documents added by URL.
+
+A document fetched by URL is read for claims here (``archive.claims``); its sources are then requested in
+the same crawl. Every outcome is recorded: responses by the WARC middleware, failures by :meth:`failed`.
+
+Run it as ``citevault crawl`` or, with the same effect, ``scrapy crawl evidence`` (``-a documents=ID,ID``).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+import scrapy
+
+from archive import frontier, ids
+from archive.recorder import state_for_status
+from crawler.failures import classify
+from crawler.middlewares import CAPTURE_META
+from crawler.session import session_for
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+
+class EvidenceSpider(scrapy.Spider):
+    name = "evidence"
+
+    def __init__(self, documents: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.document_ids = [d for d in documents.split(",") if d] if documents else None
+
+    @property
+    def session(self):  # type: ignore[no-untyped-def]
+        return session_for(self.crawler)
+
+    async def start(self) -> AsyncIterator[Any]:
+        session = self.session
+        with session.archive.engine().connect() as conn:
+            for target in frontier.pending_documents(conn, self.document_ids):
+                session.progress.total += 1
+                yield self._request(target.url, document_id=target.document_id)
+            for target in frontier.pending_sources(conn, self.document_ids):
+                session.progress.total += 1
+                yield self._request(target.url, source_id=target.source_id)
+
+    def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
+        meta = {"citevault_source_id": source_id, "citevault_document_id": document_id}
+        callback = self.parse_document if document_id else self.parse_source
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta)
+
+    # -- outcomes ----------------------------------------------------------------------------------------
+    def _done(self, ok: bool, reason: str | None = None) -> None:
+        progress = self.session.progress
+        progress.done += 1
+        if not ok:
+            progress.failed += 1
+            progress.reasons[reason or "error"] += 1
+            self.crawler.stats.inc_value(f"citevault/failures/{reason}")
+        else:
+            self.crawler.stats.inc_value("citevault/captures/ok")
+
+    def parse_source(self, response: Response) -> None:
+        state = state_for_status(response.status)
+        source_id = response.meta["citevault_source_id"]
+        self.session.recorder.source_done(source_id, state, datetime.now(timezone.utc))
+        self.crawler.stats.inc_value(f"citevault/sources/{state}")
+        self._done(state == "archived", None if state == "archived" else f"http {response.status}")
+
+    def parse_document(self, response: Response) -> Any:
+        """Extract the fetched article's claims, record them, and request the sources they cite."""
+        from archive.claims import ExtractedDocument, detect_kind, extract
+        from archive.errors import InputError
+
+        document_id = response.meta["citevault_document_id"]
+        session = self.session
+        if not 200 <= response.status < 300:
+            self._done(False, f"http {response.status}")
+            return
+        try:
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            kind = detect_kind(response.url, content_type)
+            charset = getattr(response, "encoding", None)
+            # HttpCompressionMiddleware has decoded the body by now (the WARC kept it encoded).
+            extracted = extract(response.body, kind=kind, url=response.url, charset=charset)
+            claims = list(extracted.claims)
+        except InputError as exc:
+            self.logger.warning("cannot read claims from %s: %s", response.url, exc)
+            self._done(False, "unreadable document")
+            return
+        session.recorder.document_fetched(
+            document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
+        )
+        self._done(True)
+        wanted: dict[str, str] = {}
+        for claim in claims:
+            for ref in claim.sources:
+                wanted.setdefault(ids.source_id(ref.url), ref.url)
+        with session.archive.engine().connect() as conn:
+            known = frontier.states(conn, list(wanted))
+        for sid, url in wanted.items():
+            if known.get(sid, "pending") in frontier.FETCH_STATES:
+                session.progress.total += 1
+                yield self._request(url, source_id=sid)
+
+    def failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        reason, detail = classify(failure.value)
+        session = self.session
+        source_id = request.meta.get("citevault_source_id")
+        session.recorder.record_failure(
+            request.url, reason, record_id=session.recorder.new_record_id(), source_id=source_id,
+            document_id=request.meta.get("citevault_document_id"), detail={"detail": detail},
+        )
+        if source_id:
+            session.recorder.source_done(source_id, "failed", datetime.now(timezone.utc))
+        self._done(False, reason)
+
+
+__all__ = ["EvidenceSpider", "CAPTURE_META"]
