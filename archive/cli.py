@@ -87,25 +87,26 @@ def add(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
 
 def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--ignore-robots", is_flag=True, help="Fetch even what robots.txt disallows.")(func)
+    func = click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
                         help="Parallel requests in all (per-host limit stays CITEVAULT_PER_HOST).")(func)
     return func
 
 
 def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: int | None,
-               ignore_robots: bool) -> Any:
+               ignore_robots: bool, verbose: bool) -> Any:
     from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
 
     archive = _archive(ctx)
     archive.engine(create=True)
     return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
-                     ignore_robots=ignore_robots)
+                     ignore_robots=ignore_robots, verbose=verbose)
 
 
 @cli.command()
 @crawl_options
 @click.pass_context
-def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool) -> None:
+def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verbose: bool) -> None:
     """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
 
     Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
@@ -113,7 +114,7 @@ def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool) -> N
     \b
     citevault crawl --concurrency 32
     """
-    _run_crawl(ctx, None, concurrency, ignore_robots)
+    _run_crawl(ctx, None, concurrency, ignore_robots, verbose)
 
 
 @cli.command("archive")
@@ -122,7 +123,7 @@ def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool) -> N
 @json_option
 @click.pass_context
 def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int | None,
-                ignore_robots: bool, as_json: bool) -> None:
+                ignore_robots: bool, verbose: bool, as_json: bool) -> None:
     """Add SOURCES and crawl what they cite: the main job in one command.
 
     \b
@@ -131,7 +132,7 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int |
     results = _archive(ctx).add(list(sources))
     if not as_json:
         _print_added(results, False)
-    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots)
+    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose)
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
         _print_json([s.as_json() for s in _archive(ctx).summaries([r.document["id"] for r in results])])
 

@@ -148,8 +148,8 @@ def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]
 
 
 def document_claims(conn: Connection, document_id: str | None) -> list[dict[str, Any]]:
-    """Claims with a one-word evidence state each: ``archived`` when every source is, else the worst one,
-    ``unsourced`` without sources. Streams nothing big: use for one document or a listing."""
+    """Claims with a one-word evidence state each: ``archived`` when every source is, else the worst one
+    (gone, failed, pending, changed in that order), ``unsourced`` without sources. Streams nothing big: use for one document or a listing."""
     if document_id is not None:
         if conn.execute(text("SELECT 1 FROM documents WHERE id = :d"), {"d": document_id}).first() is None:
             raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
@@ -160,7 +160,8 @@ def document_claims(conn: Connection, document_id: str | None) -> list[dict[str,
             "COUNT(s.id) AS n, "
             "SUM(CASE WHEN s.state = 'archived' THEN 1 ELSE 0 END) AS archived, "
             "SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) AS pending, "
-            "SUM(CASE WHEN s.state IN ('failed', 'gone') THEN 1 ELSE 0 END) AS bad, "
+            "SUM(CASE WHEN s.state = 'gone' THEN 1 ELSE 0 END) AS gone, "
+            "SUM(CASE WHEN s.state = 'failed' THEN 1 ELSE 0 END) AS failed, "
             "SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) AS changed "
             "FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id "
             f"LEFT JOIN sources s ON s.id = ci.source_id {where} "
@@ -172,7 +173,9 @@ def document_claims(conn: Connection, document_id: str | None) -> list[dict[str,
     for r in rows:
         if r.n == 0:
             state = "unsourced"
-        elif r.bad:
+        elif r.gone:
+            state = "gone"
+        elif r.failed:
             state = "failed"
         elif r.pending:
             state = "pending"

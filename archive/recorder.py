@@ -132,22 +132,31 @@ class Recorder:
                     try:
                         func(conn, *args)
                     except Exception as exc:  # one bad record must not stop the crawl
-                        logger.exception("citevault recorder: %s failed", func.__name__)
-                        self.stats.errors.append(f"{func.__name__}: {exc}")
-                        if conn.in_transaction():
-                            conn.rollback()
-                        self._captures.clear()
-                        self._states.clear()
+                        self._failed(conn, func.__name__, exc)
                 pending = len(self._captures) + len(self._states)
                 if pending >= self.batch or (pending and time.monotonic() - last_commit >= self.flush_seconds):
-                    self._commit(conn)
+                    self._safe_commit(conn)
                     last_commit = time.monotonic()
-            self._commit(conn)
+            self._safe_commit(conn)
         finally:
             try:
                 self.store.close()
             finally:
                 conn.close()
+
+    def _failed(self, conn: Any, what: str, exc: Exception) -> None:
+        # Rows queued by earlier jobs stay queued: they describe records already on disk.
+        logger.error("citevault recorder: %s failed: %s", what, exc, exc_info=True)
+        self.stats.errors.append(f"{what}: {str(exc).splitlines()[0]}")
+        if conn.in_transaction():
+            conn.rollback()
+
+    def _safe_commit(self, conn: Any) -> None:
+        try:
+            self._commit(conn)
+        except Exception as exc:  # the batch is lost from the index, not from the WARC: reindex restores it
+            self._captures, self._states = [], []
+            self._failed(conn, "commit", exc)
 
     def _commit(self, conn: Any) -> None:
         # Order matters: WARC bytes reach the OS before the rows that point to them are committed.
@@ -196,12 +205,14 @@ class Recorder:
         self._states.append({"sid": source_id, "state": state, "fetched": naive})
 
     def _ingest(self, conn: Any, document_id: str, extracted: ExtractedDocument) -> None:
-        from sqlalchemy import text
+        from sqlalchemy import select
 
         from archive.documents import ingest
+        from archive.models import Document
 
         self._commit(conn)  # captures of the document's own fetch go in first
-        row = conn.execute(text("SELECT * FROM documents WHERE id = :d"), {"d": document_id}).mappings().one()
+        table = Document.__table__
+        row = conn.execute(select(table).where(table.c.id == document_id)).mappings().one()
         doc = {**row, "kind": extracted.kind}
         index.update_document(conn, document_id, kind=extracted.kind)
         ingest(conn, self.store, doc, extracted, now=index.utcnow())

@@ -62,8 +62,9 @@ class CrawlProgress:
         reasons = ", ".join(f"{k}: {v}" for k, v in p.reasons.most_common())
         stats = session.recorder.stats
         files = ", ".join(session.recorder.store.closed_files) or "none"
+        counts = ", ".join(f"{p.states[s]} {s}" for s in ("archived", "gone", "failed") if p.states[s]) or "nothing to fetch"
         summary = (
-            f"citevault: done in {elapsed:.1f}s: {p.done - p.failed} archived, {p.failed} failed"
+            f"citevault: done in {elapsed:.1f}s: {counts}"
             f"{f' ({reasons})' if reasons else ''}; {stats.records} WARC records in {files}"
         )
         if stats.errors:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_robots: bool = False,
-                   overrides: dict[str, Any] | None = None) -> Any:
+                   verbose: bool = False, overrides: dict[str, Any] | None = None) -> Any:
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -26,6 +26,8 @@ def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_rob
     settings.set("USER_AGENT", f"citevault/{__version__} (+{contact}; archiving cited sources)", priority="cmdline")
     if concurrency:
         settings.set("CONCURRENT_REQUESTS", concurrency, priority="cmdline")
+    # Failures are recorded and summarised by citevault; Scrapy's own log only on --verbose.
+    settings.set("LOG_LEVEL", "INFO" if verbose else "CRITICAL", priority="cmdline")
     if ignore_robots:
         settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
     for key, value in (overrides or {}).items():
@@ -34,14 +36,16 @@ def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_rob
 
 
 def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, concurrency: int | None = None,
-              ignore_robots: bool = False, overrides: dict[str, Any] | None = None) -> Any:
+              ignore_robots: bool = False, verbose: bool = False,
+              overrides: dict[str, Any] | None = None) -> Any:
     """Crawl what is pending (restricted to ``document_ids`` when given); return the crawl's session."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.evidence import EvidenceSpider
 
-    settings = crawl_settings(home, concurrency=concurrency, ignore_robots=ignore_robots, overrides=overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    settings = crawl_settings(home, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
+                              overrides=overrides)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(EvidenceSpider)
     kwargs = {"documents": ",".join(document_ids)} if document_ids is not None else {}
     process.crawl(crawler, **kwargs)

@@ -26,6 +26,7 @@ class Progress:
     total: int = 0
     done: int = 0
     failed: int = 0
+    states: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
 

@@ -46,4 +46,5 @@ REACTOR_THREADPOOL_MAXSIZE = 20
 LOG_LEVEL = "WARNING"
 TELNETCONSOLE_ENABLED = False
 COOKIES_ENABLED = True
-REFERER_ENABLED = False
+REFERER_ENABLED = True
+REFERRER_POLICY = "no-referrer"  # sources do not learn which other source led to them

@@ -47,25 +47,26 @@ class EvidenceSpider(scrapy.Spider):
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id}
         callback = self.parse_document if document_id else self.parse_source
-        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta)
+        # dont_filter: sources are unique in the index already, and a redirect that lands on another
+        # source's URL must still be followed, or that chain would never reach its final response.
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, dont_filter=True)
 
     # -- outcomes ----------------------------------------------------------------------------------------
-    def _done(self, ok: bool, reason: str | None = None) -> None:
+    def _done(self, state: str, reason: str | None = None) -> None:
         progress = self.session.progress
         progress.done += 1
-        if not ok:
+        progress.states[state] += 1
+        self.crawler.stats.inc_value(f"citevault/sources/{state}")
+        if state != "archived":
             progress.failed += 1
-            progress.reasons[reason or "error"] += 1
-            self.crawler.stats.inc_value(f"citevault/failures/{reason}")
-        else:
-            self.crawler.stats.inc_value("citevault/captures/ok")
+            progress.reasons[reason or state] += 1
+            self.crawler.stats.inc_value(f"citevault/failures/{reason or state}")
 
     def parse_source(self, response: Response) -> None:
         state = state_for_status(response.status)
         source_id = response.meta["citevault_source_id"]
         self.session.recorder.source_done(source_id, state, datetime.now(timezone.utc))
-        self.crawler.stats.inc_value(f"citevault/sources/{state}")
-        self._done(state == "archived", None if state == "archived" else f"http {response.status}")
+        self._done(state, None if state == "archived" else f"http {response.status}")
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
@@ -75,7 +76,7 @@ class EvidenceSpider(scrapy.Spider):
         document_id = response.meta["citevault_document_id"]
         session = self.session
         if not 200 <= response.status < 300:
-            self._done(False, f"http {response.status}")
+            self._done(state_for_status(response.status), f"http {response.status}")
             return
         try:
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
@@ -86,12 +87,12 @@ class EvidenceSpider(scrapy.Spider):
             claims = list(extracted.claims)
         except InputError as exc:
             self.logger.warning("cannot read claims from %s: %s", response.url, exc)
-            self._done(False, "unreadable document")
+            self._done("failed", "unreadable document")
             return
         session.recorder.document_fetched(
             document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
         )
-        self._done(True)
+        self._done("archived")
         wanted: dict[str, str] = {}
         for claim in claims:
             for ref in claim.sources:
@@ -114,7 +115,7 @@ class EvidenceSpider(scrapy.Spider):
         )
         if source_id:
             session.recorder.source_done(source_id, "failed", datetime.now(timezone.utc))
-        self._done(False, reason)
+        self._done("failed", reason)
 
 
 __all__ = ["EvidenceSpider", "CAPTURE_META"]
