@@ -173,8 +173,7 @@ class Recorder:
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_id: str | None,
                         document_id: str | None, redirect_to: str | None) -> None:
         response, request = self.factory.exchange(ex, response_id=record_id)
-        where = self.store.write(response.record)
-        self.store.write(request.record)
+        where, _ = self.store.write_group([response.record, request.record])
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)

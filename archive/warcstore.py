@@ -107,11 +107,15 @@ class WarcStore:
 
     def write(self, record: object) -> WrittenRecord:
         """Append one record as one gzip member, rolling over to a new file past ``max_size``."""
+        return self.write_group([record])[0]
+
+    def write_group(self, records: list[object]) -> list[WrittenRecord]:
+        """Append records that belong together (a response and its request) to the same file."""
         if self._file is not None and self._file.tell() >= self.max_size:
             self.close()
         if self._file is None:
             self._open()
-        return self._write(record)
+        return [self._write(record) for record in records]
 
     def flush(self) -> None:
         """Push written records to the OS: call before indexing them, so the index never points past the file."""
