@@ -23,6 +23,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CitevaultError as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:  # `citevault show ID --json | head`: the reader left, nothing to report
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
