@@ -1,8 +1,10 @@
-"""The library API: what the CLI, the crawler and the web UI call. One method per user-facing action.
+"""The library API: what the CLI, the crawler and the web UI call. One method per user-facing action::
 
->>> from archive.api import Archive          # doctest: +SKIP
->>> archive = Archive.open("citevault-data")  # doctest: +SKIP
->>> archive.lookup("budget approved")        # doctest: +SKIP
+    from archive.api import Archive
+
+    archive = Archive.open("citevault-data")
+    archive.add(["article.html"])
+    archive.lookup("budget approved")
 """
 from __future__ import annotations
 
