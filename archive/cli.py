@@ -15,8 +15,25 @@ import click
 from archive.errors import CitevaultError
 
 
+#: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
+#: Each value is "module:attribute" of a click command; the module uses the helpers below.
+LAZY_COMMANDS: dict[str, str] = {}
+
+
 class _Group(click.Group):
-    """Maps library errors to one-line messages: no traceback for anything the user can fix."""
+    """Maps library errors to one-line messages (no traceback for anything the user can fix), and loads
+    the commands of :data:`LAZY_COMMANDS` on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -36,13 +53,13 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
 
 
-def _archive(ctx: click.Context) -> Any:
+def open_archive(ctx: click.Context) -> Any:
     from archive.api import Archive
 
     return Archive.open(ctx.obj["home"], ctx.obj["db"])
 
 
-def _print_json(value: Any) -> None:
+def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
@@ -66,7 +83,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
 # -- add / archive / crawl ---------------------------------------------------------------------------
 def _print_added(results: list[Any], as_json: bool) -> None:
     if as_json:
-        _print_json([r.as_json() for r in results])
+        print_json([r.as_json() for r in results])
         return
     for r in results:
         doc = r.document
@@ -87,7 +104,7 @@ def add(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
     \b
     citevault add article.html claims.csv https://example.org/story
     """
-    _print_added(_archive(ctx).add(list(sources)), as_json)
+    _print_added(open_archive(ctx).add(list(sources)), as_json)
 
 
 def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,7 +119,7 @@ def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: 
                ignore_robots: bool, verbose: bool) -> Any:
     from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
 
-    archive = _archive(ctx)
+    archive = open_archive(ctx)
     archive.engine(create=True)
     return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
                      ignore_robots=ignore_robots, verbose=verbose)
@@ -134,12 +151,12 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int |
     \b
     citevault archive article.html https://example.org/story
     """
-    results = _archive(ctx).add(list(sources))
+    results = open_archive(ctx).add(list(sources))
     if not as_json:
         _print_added(results, False)
     _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose)
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
-        _print_json([s.as_json() for s in _archive(ctx).summaries([r.document["id"] for r in results])])
+        print_json([s.as_json() for s in open_archive(ctx).summaries([r.document["id"] for r in results])])
 
 
 # -- reads -------------------------------------------------------------------------------------------
@@ -176,9 +193,9 @@ def lookup(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     citevault lookup "approved the budget"
     citevault lookup https://example.org/report.pdf --json
     """
-    claims = _archive(ctx).lookup(query, limit)
+    claims = open_archive(ctx).lookup(query, limit)
     if as_json:
-        _print_json(claims)
+        print_json(claims)
         return
     if not claims:
         click.echo("no claims found", err=True)
@@ -197,9 +214,9 @@ def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
     \b
     citevault show 3f2a9c1b7e4d0a11.4 --json
     """
-    claim = _archive(ctx).show(claim_id)
+    claim = open_archive(ctx).show(claim_id)
     if as_json:
-        _print_json(claim)
+        print_json(claim)
         return
     _print_claim(claim)
     for source in claim["sources"]:
@@ -219,9 +236,9 @@ def claims(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     \b
     citevault claims 3f2a9c1b7e4d0a11
     """
-    rows = _archive(ctx).claims(document_id)
+    rows = open_archive(ctx).claims(document_id)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         click.echo("no claims", err=True)
@@ -242,7 +259,7 @@ def cat(ctx: click.Context, capture_id: str) -> None:
     citevault cat 0b6f3c5e-6a5b-4b7e-9c1d-2f7e8a9b0c1d > page.html
     """
     out = click.get_binary_stream("stdout")
-    _archive(ctx).cat(capture_id, out)
+    open_archive(ctx).cat(capture_id, out)
     out.flush()
 
 

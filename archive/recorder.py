@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from archive import index
-from archive.ids import capture_id
-from archive.records import HttpExchange, RecordFactory
+from archive.ids import source_id
+from archive.records import HttpExchange, RecordFactory, citevault_fields
 from archive.warcstore import WarcStore
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+def _sid(source_url: str | None) -> str | None:
+    return source_id(source_url) if source_url else None
 
 
 def state_for_status(status: int | None) -> str:
@@ -94,13 +98,14 @@ class Recorder:
     def new_record_id(self) -> str:
         return self.factory.new_id()
 
-    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_id: str | None,
+    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None = None) -> None:
-        self._jobs.put((self._write_exchange, (ex, record_id, source_id, document_id, redirect_to)))
+        """``source_url``: the source this fetch is for (every hop of a redirect chain shares it)."""
+        self._jobs.put((self._write_exchange, (ex, record_id, source_url, document_id, redirect_to)))
 
-    def record_failure(self, url: str, reason: str, *, record_id: str, source_id: str | None,
+    def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any] | None = None) -> None:
-        self._jobs.put((self._write_failure, (url, reason, record_id, source_id, document_id, detail or {})))
+        self._jobs.put((self._write_failure, (url, reason, record_id, source_url, document_id, detail or {})))
 
     def source_done(self, source_id: str, state: str, fetched_at: datetime) -> None:
         self._jobs.put((self._set_state, (source_id, state, fetched_at)))
@@ -170,9 +175,10 @@ class Recorder:
         if conn.in_transaction():
             conn.commit()
 
-    def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_id: str | None,
+    def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None) -> None:
-        response, request = self.factory.exchange(ex, response_id=record_id)
+        fields = citevault_fields(source_url, document_id, self.crawl_id)
+        response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         where, _ = self.store.write_group([response.record, request.record])
         self.stats.records += 2
         self.stats.captures += 1
@@ -182,20 +188,21 @@ class Recorder:
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
             payload_sha256=response.payload_sha256, payload_length=response.payload_length,
-            redirect_to=redirect_to, source_id=source_id, document_id=document_id, crawl_id=self.crawl_id,
+            redirect_to=redirect_to, source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id,
         ))
 
-    def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_id: str | None,
+    def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any]) -> None:
         now = datetime.now(timezone.utc)
-        built = self.factory.failure(url, reason, detail, now, record_id=record_id)
+        fields = citevault_fields(source_url, document_id, self.crawl_id)
+        built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)
         self.stats.records += 1
         self.stats.failures += 1
         self._captures.append(index.capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
-            source_id=source_id, document_id=document_id, crawl_id=self.crawl_id, error=reason,
+            source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id, error=reason,
         ))
 
     def _set_state(self, conn: Any, source_id: str, state: str, fetched_at: datetime) -> None:

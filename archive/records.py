@@ -65,6 +65,21 @@ def warc_date(moment: datetime) -> str:
     return datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
 
 
+SOURCE_FIELD = "Citevault-Source-URL"
+DOCUMENT_FIELD = "Citevault-Document-ID"
+CRAWL_FIELD = "Citevault-Crawl-ID"
+
+
+def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None) -> dict[str, str]:
+    """WARC extension fields that say what a fetch was for, so ``reindex`` can restore it from WARCs alone.
+
+    >>> citevault_fields("http://127.0.0.1/a", None, "c1")
+    {'Citevault-Source-URL': 'http://127.0.0.1/a', 'Citevault-Crawl-ID': 'c1'}
+    """
+    fields = {SOURCE_FIELD: source_url, DOCUMENT_FIELD: document_id, CRAWL_FIELD: crawl_id}
+    return {k: v for k, v in fields.items() if v}
+
+
 @dataclass
 class BuiltRecord:
     """A warcio record plus the values the index needs about it."""
@@ -98,8 +113,12 @@ class RecordFactory(RecordBuilder):
             warc_headers=headers, warc_content_type="application/warc-fields",
         )
 
-    def exchange(self, ex: HttpExchange, *, response_id: str | None = None) -> tuple[BuiltRecord, BuiltRecord]:
-        """The response record and its request record (linked by WARC-Concurrent-To)."""
+    def exchange(self, ex: HttpExchange, *, response_id: str | None = None,
+                 extra: dict[str, str] | None = None) -> tuple[BuiltRecord, BuiltRecord]:
+        """The response record and its request record (linked by WARC-Concurrent-To).
+
+        ``extra``: citevault's own fields (:func:`citevault_fields`) on the response record.
+        """
         date = warc_date(ex.fetched_at)
         response_id = response_id or self.new_id()
         headers = [(k, v) for k, v in ex.response_headers if k.lower() not in _FRAMING_HEADERS]
@@ -114,6 +133,7 @@ class RecordFactory(RecordBuilder):
         }
         if ex.ip_address:
             warc_headers["WARC-IP-Address"] = ex.ip_address
+        warc_headers.update(extra or {})
         response = self.create_warc_record(
             ex.url, "response", payload=io.BytesIO(ex.body), length=len(ex.body),
             http_headers=http, warc_headers_dict=warc_headers,
@@ -143,7 +163,7 @@ class RecordFactory(RecordBuilder):
         return built, BuiltRecord(request, request_id)
 
     def failure(self, url: str, reason: str, detail: dict[str, object], moment: datetime,
-                record_id: str | None = None) -> BuiltRecord:
+                record_id: str | None = None, extra: dict[str, str] | None = None) -> BuiltRecord:
         """A ``metadata`` record that says a fetch failed and why: failures are evidence too, and
         writing them down lets ``reindex`` restore them."""
         body = json.dumps({"error": reason, **detail}, sort_keys=True).encode("utf-8")
@@ -155,7 +175,8 @@ class RecordFactory(RecordBuilder):
                 "WARC-Record-ID": record_id,
                 "WARC-Date": warc_date(moment),
                 "WARC-Block-Digest": sha1_b32(body),
-                "WARC-Citevault-Error": reason.splitlines()[0][:200] if reason else "error",
+                "Citevault-Error": reason.splitlines()[0][:200] if reason else "error",
+                **(extra or {}),
             },
         )
         return BuiltRecord(record, record_id)

@@ -66,7 +66,7 @@ class WarcRecorderMiddleware:
         )
         recorder.record_exchange(
             exchange, record_id=record_id,
-            source_id=request.meta.get("citevault_source_id"),
+            source_url=request.meta.get("citevault_source_url"),
             document_id=request.meta.get("citevault_document_id"),
             redirect_to=response.urljoin(location.decode("latin-1")) if location else None,
         )

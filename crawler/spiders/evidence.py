@@ -45,7 +45,8 @@ class EvidenceSpider(scrapy.Spider):
                 yield self._request(target.url, source_id=target.source_id)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
-        meta = {"citevault_source_id": source_id, "citevault_document_id": document_id}
+        meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
+                "citevault_source_url": url if source_id else None}
         callback = self.parse_document if document_id else self.parse_source
         # dont_filter: sources are unique in the index already, and a redirect that lands on another
         # source's URL must still be followed, or that chain would never reach its final response.
@@ -110,7 +111,8 @@ class EvidenceSpider(scrapy.Spider):
         session = self.session
         source_id = request.meta.get("citevault_source_id")
         session.recorder.record_failure(
-            request.url, reason, record_id=session.recorder.new_record_id(), source_id=source_id,
+            request.url, reason, record_id=session.recorder.new_record_id(),
+            source_url=request.meta.get("citevault_source_url"),
             document_id=request.meta.get("citevault_document_id"), detail={"detail": detail},
         )
         if source_id:
