@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, update, bindparam
 
-from archive.models import Capture, Citation, Claim, Document, Source
+from archive.models import Capture, Citation, Claim, Crawl, Document, Source
 
 SourceStateUpdate = dict[str, Any]
 
@@ -149,3 +149,15 @@ def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) ->
         .values(state=bindparam("state"), last_fetched=bindparam("fetched"))
     )
     conn.execute(stmt, list(updates))
+
+
+def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
+    _insert_ignore(conn, Crawl, [{"id": crawl_id, "started_at": started_at, "finished_at": None,
+                                  "requested": 0, "archived": 0, "failed": 0}])
+
+
+def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
+    conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
+        finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
+        failed=sum(v for k, v in states.items() if k != "archived"),
+    ))

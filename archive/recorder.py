@@ -104,8 +104,11 @@ class Recorder:
         self._jobs.put((self._write_exchange, (ex, record_id, source_url, document_id, redirect_to)))
 
     def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
-                       document_id: str | None, detail: dict[str, Any] | None = None) -> None:
-        self._jobs.put((self._write_failure, (url, reason, record_id, source_url, document_id, detail or {})))
+                       document_id: str | None, detail: dict[str, Any] | None = None,
+                       moment: datetime | None = None) -> None:
+        moment = moment or datetime.now(timezone.utc)
+        self._jobs.put((self._write_failure,
+                        (url, reason, record_id, source_url, document_id, detail or {}, moment)))
 
     def source_done(self, source_id: str, state: str, fetched_at: datetime) -> None:
         self._jobs.put((self._set_state, (source_id, state, fetched_at)))
@@ -123,6 +126,8 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
+        index.start_crawl(conn, self.crawl_id, index.utcnow())
+        conn.commit()
         last_commit = time.monotonic()
         try:
             while True:
@@ -143,6 +148,8 @@ class Recorder:
                     self._safe_commit(conn)
                     last_commit = time.monotonic()
             self._safe_commit(conn)
+            index.finish_crawl(conn, self.crawl_id, index.utcnow(), self.stats.states)
+            conn.commit()
         finally:
             try:
                 self.store.close()
@@ -192,8 +199,7 @@ class Recorder:
         ))
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
-                       document_id: str | None, detail: dict[str, Any]) -> None:
-        now = datetime.now(timezone.utc)
+                       document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
         fields = citevault_fields(source_url, document_id, self.crawl_id)
         built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 CAPTURE_META = "citevault_capture_id"
+FETCHED_META = "citevault_fetched_at"  # the final hop's fetch time becomes the source's last_fetched
 
 
 def _reason(status: int) -> str:
@@ -71,6 +72,7 @@ class WarcRecorderMiddleware:
             redirect_to=response.urljoin(location.decode("latin-1")) if location else None,
         )
         request.meta[CAPTURE_META] = record_id
+        request.meta[FETCHED_META] = exchange.fetched_at
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("citevault/records/response")

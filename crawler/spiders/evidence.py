@@ -15,7 +15,7 @@ import scrapy
 from archive import frontier, ids
 from archive.recorder import state_for_status
 from crawler.failures import classify
-from crawler.middlewares import CAPTURE_META
+from crawler.middlewares import CAPTURE_META, FETCHED_META
 from crawler.session import session_for
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ class EvidenceSpider(scrapy.Spider):
     def parse_source(self, response: Response) -> None:
         state = state_for_status(response.status)
         source_id = response.meta["citevault_source_id"]
-        self.session.recorder.source_done(source_id, state, datetime.now(timezone.utc))
+        fetched_at = response.meta.get(FETCHED_META) or datetime.now(timezone.utc)
+        self.session.recorder.source_done(source_id, state, fetched_at)
         self._done(state, None if state == "archived" else f"http {response.status}")
 
     def parse_document(self, response: Response) -> Any:
@@ -110,13 +111,14 @@ class EvidenceSpider(scrapy.Spider):
         reason, detail = classify(failure.value)
         session = self.session
         source_id = request.meta.get("citevault_source_id")
+        now = datetime.now(timezone.utc)
         session.recorder.record_failure(
             request.url, reason, record_id=session.recorder.new_record_id(),
             source_url=request.meta.get("citevault_source_url"),
-            document_id=request.meta.get("citevault_document_id"), detail={"detail": detail},
+            document_id=request.meta.get("citevault_document_id"), detail={"detail": detail}, moment=now,
         )
         if source_id:
-            session.recorder.source_done(source_id, "failed", datetime.now(timezone.utc))
+            session.recorder.source_done(source_id, "failed", now)
         self._done("failed", reason)
 
 
