@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from archive import index
-from archive.ids import source_id
-from archive.records import HttpExchange, RecordFactory, citevault_fields
+from archive.ids import capture_id, source_id
+from archive.records import HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warcstore import WarcStore
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class RecorderStats:
     records: int = 0
     captures: int = 0
     failures: int = 0
+    revisits: int = 0
     documents: int = 0
     errors: list[str] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
@@ -186,17 +187,42 @@ class Recorder:
                         document_id: str | None, redirect_to: str | None) -> None:
         fields = citevault_fields(source_url, document_id, self.crawl_id)
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
+        record_type, refers_to = "response", None
+        original = self._earlier_capture(conn, ex.url, response.payload_digest)
+        if original is not None:  # same URL, same payload: a revisit, no payload bytes stored again
+            response, request = self.factory.revisit(ex, original, record_id=record_id, extra=fields)
+            record_type, refers_to = "revisit", capture_id(original["record_id"])
+            self.stats.revisits += 1
         where, _ = self.store.write_group([response.record, request.record])
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
         self._captures.append(index.capture_row(
-            record_id=record_id, record_type="response", url=ex.url, fetched_at=ex.fetched_at,
+            record_id=record_id, record_type=record_type, url=ex.url, fetched_at=ex.fetched_at,
+            refers_to=refers_to,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
             payload_sha256=response.payload_sha256, payload_length=response.payload_length,
             redirect_to=redirect_to, source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id,
         ))
+
+    def _earlier_capture(self, conn: Any, url: str, payload_digest: str | None) -> dict[str, str] | None:
+        """The first full response for ``url`` with this payload digest, committed or still batched."""
+        if not payload_digest:
+            return None
+        for row in self._captures:  # written this batch, not yet committed
+            if row["url"] == url and row["payload_digest"] == payload_digest and row["record_type"] == "response":
+                return {"record_id": row["warc_record_id"], "url": url, "date": warc_date(row["fetched_at"])}
+        from sqlalchemy import text
+
+        found = conn.execute(text(
+            "SELECT warc_record_id, fetched_at FROM captures WHERE urlkey = :k AND url = :u "
+            "AND payload_digest = :d AND record_type = 'response' ORDER BY fetched_at LIMIT 1"
+        ), {"k": index.urlkey(url), "u": url, "d": payload_digest}).first()
+        if found is None:
+            return None
+        fetched = found[1] if isinstance(found[1], datetime) else datetime.fromisoformat(str(found[1]))
+        return {"record_id": found[0], "url": url, "date": warc_date(fetched)}
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime) -> None:

@@ -57,12 +57,14 @@ def b32_digest(digest: "hashlib._Hash") -> str:
 
 
 def warc_date(moment: datetime) -> str:
-    """WARC/1.1 date with microseconds, always UTC.
+    """WARC/1.1 date with microseconds, always UTC (a naive datetime is taken as UTC).
 
     >>> warc_date(datetime(2026, 11, 28, 5, 0, 1, 250000, tzinfo=timezone.utc))
     '2026-11-28T05:00:01.250000Z'
     """
-    return datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(moment, use_micros=True)
 
 
 SOURCE_FIELD = "Citevault-Source-URL"
@@ -161,6 +163,32 @@ class RecordFactory(RecordBuilder):
             response, response_id, hashlib.sha256(ex.body).hexdigest(), payload_digest, len(ex.body)
         )
         return built, BuiltRecord(request, request_id)
+
+    def revisit(self, ex: HttpExchange, original: dict[str, str], *, record_id: str,
+                extra: dict[str, str] | None = None) -> tuple[BuiltRecord, BuiltRecord]:
+        """A ``revisit`` record (profile identical-payload-digest) for a re-fetch whose payload equals
+        ``original``'s (keys ``record_id``, ``url``, ``date``), and its request record. The revisit keeps
+        the new HTTP headers and no payload: re-crawling an unchanged source adds no payload bytes."""
+        response, request = self.exchange(ex, response_id=record_id, extra=extra)
+        headers = [(k, v) for k, v in ex.response_headers if k.lower() not in _FRAMING_HEADERS]
+        http = StatusAndHeaders(f"{ex.status} {ex.reason}".strip(), headers, protocol=ex.protocol)
+        http.compute_headers_buffer()
+        warc_headers = {
+            "WARC-Record-ID": record_id,
+            "WARC-Date": warc_date(ex.fetched_at),
+            "WARC-Refers-To": original["record_id"],
+            "WARC-Block-Digest": sha1_b32(http.headers_buff),
+        }
+        if ex.ip_address:
+            warc_headers["WARC-IP-Address"] = ex.ip_address
+        warc_headers.update(extra or {})
+        record = self.create_revisit_record(
+            ex.url, response.payload_digest, original["url"], original["date"],
+            http_headers=http, warc_headers_dict=warc_headers,
+        )
+        built = BuiltRecord(record, record_id, response.payload_sha256, response.payload_digest,
+                            response.payload_length)
+        return built, request
 
     def failure(self, url: str, reason: str, detail: dict[str, object], moment: datetime,
                 record_id: str | None = None, extra: dict[str, str] | None = None) -> BuiltRecord:
