@@ -101,13 +101,13 @@ class Archive:
         if existing is not None:
             return existing
         try:
-            with path.open("rb") as fh:
-                data = fh.read()
-            extracted = extract(data, kind=kind, url=None)
-            row = documents.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name, sha256=sha,
-                                         status="extracted", added_at=now)
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return documents.ingest(conn, store, row, extracted, article=path, article_type=content_type, now=now)
+            with documents.mapped(path) as data:  # an mmap: claim lists stream from disk
+                extracted = extract(data, kind=kind, url=None)
+                row = documents.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
+                                             sha256=sha, status="extracted", added_at=now)
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return documents.ingest(conn, store, row, extracted, article=path, article_type=content_type,
+                                        now=now)
         except CitevaultError as exc:
             raise InputError(f"cannot add {item.raw!r}: {exc}") from None
 

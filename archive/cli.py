@@ -7,6 +7,7 @@ and exit 1; usage errors exit 2 (click's default).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -41,12 +42,19 @@ class _Group(click.Group):
         except CitevaultError as exc:
             raise click.ClickException(str(exc)) from None
         except BrokenPipeError:  # `citevault show ID --json | head`: the reader left, nothing to report
-            import os
-
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug: still one line, with the way to see the traceback
+            if os.environ.get("CITEVAULT_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}: {exc}); rerun with CITEVAULT_DEBUG=1 for the "
+                "traceback and report it"
+            ) from None
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:

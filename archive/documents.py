@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
+from contextlib import contextmanager
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +69,20 @@ def classify(source: str) -> Input:
     if size == 0:
         raise InputError(f"cannot add {source!r}: the file is empty")
     return Input(source, path=path)
+
+
+@contextmanager
+def mapped(path: Path) -> Iterator[Any]:
+    """The file as a read-only mmap: extraction reads it as a buffer without loading it."""
+    with path.open("rb") as fh:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            yield data
+        finally:
+            try:
+                data.close()
+            except BufferError:  # a reader in an in-flight error still holds a view: unmapped when it goes
+                pass
 
 
 def file_sha256(path: Path) -> str:

@@ -132,7 +132,7 @@ def test_each_redirect_hop_is_its_own_response(archived: dict[str, Any]) -> None
 
 def test_request_records_pair_with_responses(archived: dict[str, Any]) -> None:
     records = _records(archived["home"])
-    responses = {r["headers"]["WARC-Record-ID"]: r for r in records if r["type"] == "response"}
+    responses = {r["headers"]["WARC-Record-ID"]: r for r in records if r["type"] in ("response", "revisit")}
     requests = [r for r in records if r["type"] == "request"]
     assert len(requests) == len(responses)
     for req in requests:
@@ -143,6 +143,7 @@ def test_request_records_pair_with_responses(archived: dict[str, Any]) -> None:
         assert ua.startswith("citevault/") and "+http" in ua, ua
     for resp in responses.values():
         assert resp["headers"]["WARC-IP-Address"] == "127.0.0.1"
+        assert resp["headers"]["Citevault-Crawl-ID"]
         assert resp["headers"]["WARC-Payload-Digest"].startswith("sha1:")
 
 
@@ -239,3 +240,23 @@ def test_refused_connection_recorded_and_crawl_goes_on(site_url: str, tmp_path: 
     assert err["error"] == "connection refused"
     for f in warc_files(home):
         assert warcio_check(f).returncode == 0
+
+
+def test_refetch_of_identical_payload_is_a_revisit(archived: dict[str, Any]) -> None:
+    """/redirect/a ends at /articles/target.html, which the crawl also fetched directly: same bytes."""
+    base, home = archived["base"], archived["home"]
+    records = _records(home)
+    target = f"{base}/articles/target.html"
+    full = [r for r in records if r["type"] == "response" and r["uri"] == target]
+    revisits = [r for r in records if r["type"] == "revisit" and r["uri"] == target]
+    assert len(full) == 1 and len(revisits) == 1
+    revisit = revisits[0]["headers"]
+    assert revisit["WARC-Profile"].endswith("/revisit/identical-payload-digest")
+    assert revisit["WARC-Refers-To"] == full[0]["headers"]["WARC-Record-ID"]
+    assert revisit["WARC-Refers-To-Target-URI"] == target
+    assert revisit["WARC-Payload-Digest"] == full[0]["headers"]["WARC-Payload-Digest"]
+    assert revisits[0]["body"] == b""  # no payload bytes stored twice
+    row = db(home).execute("SELECT id, refers_to FROM captures WHERE record_type = 'revisit' AND url = ?",
+                           (target,)).fetchone()
+    assert row["refers_to"] == full[0]["headers"]["WARC-Record-ID"][10:-1]
+    assert citevault(home, "cat", row["id"], binary=True).out == (SITE / "articles" / "target.html").read_bytes()

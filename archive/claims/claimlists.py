@@ -102,12 +102,54 @@ def eager_first(claims: Iterator[ExtractedClaim]) -> Iterator[ExtractedClaim]:
     return claims if first is None else itertools.chain((first,), claims)
 
 
+# --- reading a buffer as a stream ----------------------------------------------------------------------
+_FIRST_BYTE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(.)", re.S)
+
+
+class _BufferRaw(io.RawIOBase):
+    """A read-only stream over a buffer (bytes, or an mmap of a large claim list) that copies nothing
+    up front: ``io.BytesIO(mmap)`` would copy the whole file into memory."""
+
+    def __init__(self, buffer: Any) -> None:
+        self._view = memoryview(buffer)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, min(base + offset, len(self._view)))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, target: Any) -> int:
+        n = min(len(target), len(self._view) - self._pos)
+        target[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
+def buffer_stream(data: Any) -> io.BufferedReader:
+    """A buffered binary stream over ``data`` (bytes or mmap)."""
+    return io.BufferedReader(_BufferRaw(data), 1 << 16)
+
+
 # --- JSONL -------------------------------------------------------------------------------------------
 
 
 def jsonl_claims(data: bytes) -> Iterator[ExtractedClaim]:
     """One JSON object per line; blank lines are skipped."""
-    for number, raw in enumerate(io.BytesIO(data), 1):
+    for number, raw in enumerate(buffer_stream(data), 1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         if not raw.strip():
@@ -132,7 +174,8 @@ def json_header(data: bytes) -> tuple[str, str | None, str | None]:
     The document may name its title after a million claims, so the object form is scanned event by event
     (bounded memory) until title, url and the claims list have all been seen.
     """
-    first = data.lstrip(b" \t\r\n" + codecs.BOM_UTF8)[:1]
+    match = _FIRST_BYTE.match(data)
+    first = match.group(1) if match else b""
     if first == b"[":
         return "item", None, None
     if first != b"{":
@@ -141,7 +184,7 @@ def json_header(data: bytes) -> tuple[str, str | None, str | None]:
     url: str | None = None
     seen_claims = False
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(data)):
+        for prefix, event, value in ijson.parse(buffer_stream(data)):
             if prefix in ("title", "url") and event != "map_key":
                 if event != "string":
                     raise InputError(f"'{prefix}' must be a string")
@@ -166,7 +209,7 @@ def json_claims(data: bytes, prefix: str) -> Iterator[ExtractedClaim]:
     """The claims of a JSON list (``prefix`` from :func:`json_header`); a row is named by its position."""
     number = 0
     try:
-        for number, record in enumerate(ijson.items(io.BytesIO(data), prefix, use_float=True), 1):
+        for number, record in enumerate(ijson.items(buffer_stream(data), prefix, use_float=True), 1):
             yield record_claim(record, f"claim {number}")
     except ijson.JSONError as exc:
         raise _json_error(data, exc, after=number) from None
@@ -176,7 +219,7 @@ def _json_error(data: bytes, exc: Exception, after: int | None = None) -> InputE
     """A one-line message for malformed JSON, with the line and column when the json module can find them."""
     if len(data) <= _PINPOINT_LIMIT:
         try:
-            json.loads(data.decode("utf-8-sig"))
+            json.loads(bytes(data).decode("utf-8-sig"))
         except json.JSONDecodeError as located:
             return InputError(f"malformed JSON at line {located.lineno}, column {located.colno}: {located.msg}")
         except (ValueError, RecursionError):
@@ -200,7 +243,7 @@ def csv_claims(data: bytes, charset: str | None) -> Iterator[ExtractedClaim]:
     encoding = _csv_encoding(data, charset)
     if not encoding.startswith(("utf-16", "utf-32")) and b"\x00" in data:
         raise InputError("not text: the CSV holds NUL bytes (is it a binary file?)")
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    stream = io.TextIOWrapper(buffer_stream(data), encoding=encoding, newline="")
     try:
         first_line = stream.readline()
         stream.seek(0)
@@ -243,7 +286,7 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[ExtractedClaim]:
 
 def _csv_encoding(data: bytes, charset: str | None) -> str:
     """The CSV's encoding: declared, BOM, valid UTF-8, else detected (checked without decoding it whole)."""
-    for candidate in (charset, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else None):
+    for candidate in (charset, "utf-8-sig" if data[:3] == codecs.BOM_UTF8 else None):
         if candidate:
             try:
                 return codecs.lookup(candidate).name

@@ -6,6 +6,8 @@ CSV) are streamed: only their header and first row are read up front.
 """
 from __future__ import annotations
 
+import re
+
 import posixpath
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -82,16 +84,20 @@ def _extension(name: str | None) -> str:
 def extract(data: bytes, *, kind: str, url: str | None = None, charset: str | None = None) -> ExtractedDocument:
     """Read an article or a claim list; raise :class:`InputError` (one line) when it cannot be read.
 
+    ``data`` may also be an ``mmap`` of the file: claim lists are then streamed from disk, never copied
+    into memory whole.
+
     >>> doc = extract(b"# Floods\\n\\nThe river rose 3.5 metres, [the agency said](https://e.org/r).", kind="markdown")
     >>> doc.title, [(c.text, [s.url for s in c.sources]) for c in doc.claims]
     ('Floods', [('The river rose 3.5 metres, the agency said.', ['https://e.org/r'])])
     """
     if kind not in KINDS:
         raise UnsupportedSource(f"unknown kind '{kind}' (expected one of {', '.join(KINDS)})")
-    if not data or not data.strip():
-        raise InputError("the input is empty" if not data else "the input is empty (only whitespace)")
+    if len(data) == 0 or _BLANK.match(data):
+        raise InputError("the input is empty" if len(data) == 0 else "the input is empty (only whitespace)")
     if kind in ("json", "jsonl", "csv"):
         return _claim_list(data, kind, url, charset)
+    data = bytes(data)  # articles are small: parsers want bytes
     from archive.claims.decode import decode_text
 
     text = decode_text(data, charset=charset, html=kind == "html")
@@ -112,6 +118,9 @@ def extract(data: bytes, *, kind: str, url: str | None = None, charset: str | No
     return ExtractedDocument(
         kind=kind, url=url, title=article.title, claims=_lazy(article.blocks, article.document_urls)
     )
+
+
+_BLANK = re.compile(rb"\s*\Z")
 
 
 def _lazy(blocks: list[Block], document_urls: frozenset[str]) -> Iterator[ExtractedClaim]:

@@ -29,6 +29,9 @@ class EvidenceSpider(scrapy.Spider):
     def __init__(self, documents: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.document_ids = [d for d in documents.split(",") if d] if documents else None
+        # Sources requested in this crawl: a source cited by a document fetched mid-crawl may already be
+        # queued from the index (the same set Scrapy's dupefilter would keep, keyed by source id).
+        self._requested: set[str] = set()
 
     @property
     def session(self):  # type: ignore[no-untyped-def]
@@ -45,6 +48,8 @@ class EvidenceSpider(scrapy.Spider):
                 yield self._request(target.url, source_id=target.source_id)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
+        if source_id:
+            self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None}
         callback = self.parse_document if document_id else self.parse_source
@@ -102,7 +107,7 @@ class EvidenceSpider(scrapy.Spider):
         with session.archive.engine().connect() as conn:
             known = frontier.states(conn, list(wanted))
         for sid, url in wanted.items():
-            if known.get(sid, "pending") in frontier.FETCH_STATES:
+            if sid not in self._requested and known.get(sid, "pending") in frontier.FETCH_STATES:
                 session.progress.total += 1
                 yield self._request(url, source_id=sid)
 
