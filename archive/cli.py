@@ -18,7 +18,10 @@ from archive.errors import CitevaultError
 
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
 #: Each value is "module:attribute" of a click command; the module uses the helpers below.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "reindex": "archive.commands.integrity:reindex",
+    "verify": "archive.commands.integrity:verify",
+}
 
 
 class _Group(click.Group):
@@ -118,25 +121,38 @@ def add(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
 def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--ignore-robots", is_flag=True, help="Fetch even what robots.txt disallows.")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")(func)
+    func = click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+                        help="Override a Scrapy or CITEVAULT_* setting, e.g. -s DOWNLOAD_TIMEOUT=10.")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
                         help="Parallel requests in all (per-host limit stays CITEVAULT_PER_HOST).")(func)
     return func
 
 
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"-s expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
 def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: int | None,
-               ignore_robots: bool, verbose: bool) -> Any:
+               ignore_robots: bool, verbose: bool, settings: tuple[str, ...] = ()) -> Any:
     from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
 
     archive = open_archive(ctx)
     archive.engine(create=True)
     return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
-                     ignore_robots=ignore_robots, verbose=verbose)
+                     ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings))
 
 
 @cli.command()
 @crawl_options
 @click.pass_context
-def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verbose: bool) -> None:
+def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verbose: bool,
+          settings: tuple[str, ...]) -> None:
     """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
 
     Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
@@ -144,7 +160,7 @@ def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verb
     \b
     citevault crawl --concurrency 32
     """
-    _run_crawl(ctx, None, concurrency, ignore_robots, verbose)
+    _run_crawl(ctx, None, concurrency, ignore_robots, verbose, settings)
 
 
 @cli.command("archive")
@@ -153,7 +169,7 @@ def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verb
 @json_option
 @click.pass_context
 def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int | None,
-                ignore_robots: bool, verbose: bool, as_json: bool) -> None:
+                ignore_robots: bool, verbose: bool, settings: tuple[str, ...], as_json: bool) -> None:
     """Add SOURCES and crawl what they cite: the main job in one command.
 
     \b
@@ -162,7 +178,7 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int |
     results = open_archive(ctx).add(list(sources))
     if not as_json:
         _print_added(results, False)
-    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose)
+    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose, settings)
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
         print_json([s.as_json() for s in open_archive(ctx).summaries([r.document["id"] for r in results])])
 

@@ -35,7 +35,12 @@ REDIRECT_MAX_TIMES = 10
 
 # -- recording at the wire ------------------------------------------------------------------------------
 # Above RedirectMiddleware (600) and HttpCompressionMiddleware (590): every hop, Content-Encoding intact.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.WarcRecorderMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.WarcRecorderMiddleware": 950,
+    # Scrapy's own lets concurrent requests past robots.txt under asyncio: see crawler/robots.py.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
+}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "scrapy.extensions.telnet.TelnetConsole": None}
 HTTPERROR_ALLOW_ALL = True  # every status reaches the spider, which records the source's state
 METAREFRESH_ENABLED = False  # a meta refresh is page content, not a hop we follow for evidence

@@ -204,6 +204,18 @@ def big_body(size: int) -> bytes:
     return (_BIG_BLOCK * (size // BLOCK + 1))[:size]
 
 
+_GZIP_BOMB: list[bytes] = []
+
+
+def gzip_bomb() -> bytes:
+    if not _GZIP_BOMB:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = b"\0" * MiB
+        data = b"".join(compressor.compress(block) for _ in range(50)) + compressor.flush()
+        _GZIP_BOMB.append(data)
+    return _GZIP_BOMB[0]
+
+
 def status_page(code: int) -> bytes:
     try:
         phrase = HTTPStatus(code).phrase
@@ -289,6 +301,10 @@ class SiteHandler(BaseHTTPRequestHandler):
         (r"/slow", "route_slow"),
         (r"/big", "route_big"),
         (r"/truncated", "route_truncated"),
+        (r"/gzip-bomb", "route_gzip_bomb"),
+        (r"/malformed-headers", "route_malformed_headers"),
+        (r"/chain/(\d+)", "route_chain"),
+        (r"/stream", "route_stream"),
         (r"/pdf", "route_pdf"),
         (r"/image\.png", "route_png"),
         (r"/pages/(-?\d+)\.html", "route_pages"),
@@ -480,6 +496,47 @@ class SiteHandler(BaseHTTPRequestHandler):
         if not self.head:
             self.server._remember(self.path, body)
             self.wfile.write(body)
+
+    def route_gzip_bomb(self) -> None:
+        """~50 KB on the wire that inflates to 50 MiB of zeros."""
+        self.send_bytes(200, gzip_bomb(), "text/html; charset=utf-8", [("Content-Encoding", "gzip")])
+
+    def route_malformed_headers(self) -> None:
+        """A status line and header block no HTTP parser should accept."""
+        self.close_connection = True
+        body = b"<html><body>garbage headers</body></html>"
+        self.server._remember(self.path, body)
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type text/html\r\n\x00\x01bad header line\r\n"
+                         b"Content-Length: banana\r\n\r\n" + body)
+
+    def route_chain(self, hops: str) -> None:
+        """``/chain/N`` redirects to ``/chain/N-1`` ... ``/chain/0`` redirects to the target page."""
+        n = int(hops)
+        location = f"/chain/{n - 1}" if n > 0 else "/articles/target.html"
+        self.send_html(302, redirect_page(location), [("Location", location)])
+
+    def route_stream(self) -> None:
+        """``/stream?mb=N``: N MiB with no Content-Length (close-delimited), so a size limit can only be
+        enforced while the body arrives."""
+        mb = self._float_param("mb", 1.0)
+        if mb is None:
+            return
+        size = int(min(mb, BIG_CAP_MB) * MiB)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.head:
+            return
+        remaining = size
+        try:
+            while remaining > 0:
+                n = min(remaining, BLOCK)
+                self.wfile.write(_BIG_BLOCK[:n])
+                remaining -= n
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should past its size limit
 
     def route_pdf(self) -> None:
         self.send_bytes(200, PDF_BYTES, "application/pdf")

@@ -113,7 +113,7 @@ class EvidenceSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        reason, detail = classify(failure.value)
+        reason, detail = classify(failure.value, request.meta.get("redirect_urls"))
         session = self.session
         source_id = request.meta.get("citevault_source_id")
         now = datetime.now(timezone.utc)
