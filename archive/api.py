@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import mimetypes
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
@@ -105,6 +104,8 @@ class Archive:
                 extracted = extract(data, kind=kind, url=None)
                 row = documents.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
                                              sha256=sha, status="extracted", added_at=now)
+                import mimetypes
+
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return documents.ingest(conn, store, row, extracted, article=path, article_type=content_type,
                                         now=now)

@@ -146,7 +146,7 @@ def _claim_lines(
             if url in seen or url == self_url:
                 continue
             seen.add(url)
-            sid = ids.source_id(url)
+            sid = ids.source_id_normalized(url)
             sources.setdefault(sid, {"id": sid, "url": url, "state": "pending", "first_seen": now,
                                      "last_fetched": None})
             citations.append({"claim_id": cid, "source_id": sid, "position": len(refs), "anchor": ref.anchor})

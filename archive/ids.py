@@ -41,7 +41,12 @@ def document_id_for_bytes_digest(sha256_hex: str) -> str:
 
 def source_id(url: str) -> str:
     """A source is identified by its normalized URL."""
-    return _digest(b"source:" + normalize_url(url).encode("utf-8"))
+    return source_id_normalized(normalize_url(url))
+
+
+def source_id_normalized(url: str) -> str:
+    """:func:`source_id` for a URL already passed through :func:`normalize_url` (bulk paths skip re-parsing)."""
+    return _digest(b"source:" + url.encode("utf-8"))
 
 
 def claim_id(document_id: str, position: int) -> str:
