@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
 from archive import lookup as reads
 from archive.db import ensure_schema, make_engine
 from archive.errors import CitevaultError, InputError, StoreError
 from archive.home import DataHome
+from archive.index import set_interval
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -61,7 +63,7 @@ class Archive:
             self._engine = None
 
     # -- add ------------------------------------------------------------------------------------------
-    def add(self, sources: list[str], *, operator: str | None = None) -> list[Ingested]:
+    def add(self, sources: list[str], *, operator: str | None = None, every: timedelta | None = None) -> list[Ingested]:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
         from archive import documents
@@ -74,7 +76,10 @@ class Archive:
         with WarcStore(self.home.warcs, operator=operator) as store:
             for item in inputs:
                 with engine.begin() as conn:
-                    results.append(self._add_one(conn, store, item, utcnow()))
+                    result = self._add_one(conn, store, item, utcnow())
+                    if every is not None:
+                        set_interval(conn, result.document["id"], every)
+                    results.append(result)
         return results
 
     def _add_one(self, conn: Connection, store: Any, item: Any, now: Any) -> Ingested:

@@ -19,8 +19,14 @@ from archive.errors import CitevaultError
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
 #: Each value is "module:attribute" of a click command; the module uses the helpers below.
 LAZY_COMMANDS: dict[str, str] = {
+    "status": "archive.commands.freshness:status",
+    "diff": "archive.commands.freshness:diff",
     "reindex": "archive.commands.integrity:reindex",
     "verify": "archive.commands.integrity:verify",
+    "check": "archive.commands.evidence:check",
+    "report": "archive.commands.evidence:report",
+    "export": "archive.commands.evidence:export",
+    "serve": "archive.commands.web:serve",
 }
 
 
@@ -105,17 +111,33 @@ def _print_added(results: list[Any], as_json: bool) -> None:
             click.echo(f"{doc['id']}  {label}  {r.claims} claims ({r.sourced_claims} sourced), {r.sources} sources")
 
 
+def every_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--every", metavar="DURATION",
+                        help="Re-check these documents' sources this often (e.g. 7d, 12h); "
+                             "default CITEVAULT_RECHECK_EVERY or 30d.")(func)
+
+
+def _every(value: str | None) -> Any:
+    if value is None:
+        return None
+    from archive.policy import parse_duration
+
+    return parse_duration(value)
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
+@every_option
 @json_option
 @click.pass_context
-def add(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
+def add(ctx: click.Context, sources: tuple[str, ...], every: str | None, as_json: bool) -> None:
     """Add articles (.html .md .txt), claim lists (.json .jsonl .csv) or article URLs.
 
     \b
     citevault add article.html claims.csv https://example.org/story
+    citevault add --every 7d article.html
     """
-    _print_added(open_archive(ctx).add(list(sources)), as_json)
+    _print_added(open_archive(ctx).add(list(sources), every=_every(every)), as_json)
 
 
 def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,43 +161,48 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: int | None,
-               ignore_robots: bool, verbose: bool, settings: tuple[str, ...] = ()) -> Any:
+               ignore_robots: bool, verbose: bool, settings: tuple[str, ...] = (), due: bool = False) -> Any:
     from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
 
     archive = open_archive(ctx)
     archive.engine(create=True)
     return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
-                     ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings))
+                     ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings),
+                     due=due)
 
 
 @cli.command()
+@click.option("--due", is_flag=True, help="Also re-check every source whose re-check time has come.")
 @crawl_options
 @click.pass_context
-def crawl(ctx: click.Context, concurrency: int | None, ignore_robots: bool, verbose: bool,
+def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots: bool, verbose: bool,
           settings: tuple[str, ...]) -> None:
     """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
 
     Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
+    With --due, sources whose re-check time has come are fetched too (cron: `citevault crawl --due`).
 
     \b
     citevault crawl --concurrency 32
+    citevault crawl --due
     """
-    _run_crawl(ctx, None, concurrency, ignore_robots, verbose, settings)
+    _run_crawl(ctx, None, concurrency, ignore_robots, verbose, settings, due)
 
 
 @cli.command("archive")
 @click.argument("sources", nargs=-1, required=True)
+@every_option
 @crawl_options
 @json_option
 @click.pass_context
-def archive_cmd(ctx: click.Context, sources: tuple[str, ...], concurrency: int | None,
+def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None, concurrency: int | None,
                 ignore_robots: bool, verbose: bool, settings: tuple[str, ...], as_json: bool) -> None:
     """Add SOURCES and crawl what they cite: the main job in one command.
 
     \b
     citevault archive article.html https://example.org/story
     """
-    results = open_archive(ctx).add(list(sources))
+    results = open_archive(ctx).add(list(sources), every=_every(every))
     if not as_json:
         _print_added(results, False)
     _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose, settings)

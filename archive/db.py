@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 #: The newest migration in archive/migrations/versions; bump it with every new migration.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0003_recheck"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -1,16 +1,33 @@
-"""What a crawl should fetch: documents added by URL and not yet extracted, and sources not archived.
+"""What a crawl should fetch, claimed so that two crawls running at once never fetch the same source.
 
-Rows are streamed (a million pending sources are never loaded at once).
+Sources are claimed in batches by one UPDATE … RETURNING that only takes rows nobody holds (a lease with
+the crawl's id and an expiry): on SQLite the write lock serialises two claimers, on PostgreSQL the second
+UPDATE re-checks the lease after the first commits — either way each source goes to one crawl. A crawl
+releases a lease when it records the source's outcome; leases of crawls that died are released when the
+next crawl starts (same host, dead pid).
 """
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Iterator, Sequence
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, DateTime, bindparam, text
 
-#: States a plain ``crawl`` fetches: never fetched, or failed in a way that may pass (timeouts, 5xx).
-FETCH_STATES = ("pending", "failed")
+# Times bound with the column type, so SQLite compares them in the format the columns store.
+_TIMES = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+#: Without --due: never fetched, or failed (and not asked to wait, e.g. by Retry-After).
+PLAIN = "(s.state = 'pending' OR (s.state = 'failed' AND (s.next_due IS NULL OR s.next_due <= :now)))"
+#: With --due: also every source whose re-check time has come (archived, changed and gone ones).
+DUE = f"({PLAIN} OR (s.next_due IS NOT NULL AND s.next_due <= :now))"
+LEASE = timedelta(hours=6)
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -27,24 +44,65 @@ def pending_documents(conn: Connection, document_ids: Sequence[str] | None = Non
     if document_ids is not None:
         stmt = text(sql + " AND id IN :ids").bindparams(bindparam("ids", expanding=True))
         params["ids"] = list(document_ids)
-    for row in conn.execution_options(stream_results=True, yield_per=1000).execute(stmt, params):
+    for row in conn.execute(stmt, params).all():
         yield Target(url=row.url, document_id=row.id)
 
 
-def pending_sources(conn: Connection, document_ids: Sequence[str] | None = None) -> Iterator[Target]:
-    """Sources in :data:`FETCH_STATES`, each once however many claims cite it."""
-    params: dict[str, object] = {"states": list(FETCH_STATES)}
-    if document_ids is None:
-        stmt = text("SELECT id, url FROM sources WHERE state IN :states ORDER BY first_seen, id")
-    else:
-        stmt = text(
-            "SELECT DISTINCT s.id, s.url FROM sources s JOIN citations ci ON ci.source_id = s.id "
-            "JOIN claims c ON c.id = ci.claim_id WHERE s.state IN :states AND c.document_id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True))
-        params["ids"] = list(document_ids)
-    stmt = stmt.bindparams(bindparam("states", expanding=True))
-    for row in conn.execution_options(stream_results=True, yield_per=1000).execute(stmt, params):
-        yield Target(url=row.url, source_id=row.id)
+def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = False,
+                  document_ids: Sequence[str] | None = None, batch: int = BATCH) -> Iterator[Target]:
+    """Claim and yield the sources this crawl should fetch, a batch (one short transaction) at a time."""
+    condition = DUE if due else PLAIN
+    scope = ""
+    params: dict[str, object] = {"now": now, "owner": crawl_id, "until": now + LEASE, "n": batch}
+    if document_ids is not None:
+        scope = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
+                 "WHERE c.document_id IN :docs)")
+        params["docs"] = list(document_ids)
+    stmt = text(
+        "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN ("
+        f"SELECT s.id FROM sources s WHERE {condition} {scope} "
+        "AND (s.lease_owner IS NULL OR s.lease_until < :now) ORDER BY s.first_seen, s.id LIMIT :n"
+        ") AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url"
+    ).bindparams(*_TIMES)
+    if document_ids is not None:
+        stmt = stmt.bindparams(bindparam("docs", expanding=True))
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(stmt, params).all()
+        if not rows:
+            return
+        for row in rows:
+            yield Target(url=row.url, source_id=row.id)
+
+
+def release(conn: Connection, crawl_id: str) -> None:
+    """Give back what a crawl claimed and did not settle (it stopped early)."""
+    conn.execute(text("UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = :c"),
+                 {"c": crawl_id})
+
+
+def release_dead(conn: Connection) -> int:
+    """Release leases of unfinished crawls whose process is gone (this host only; others expire)."""
+    host = socket.gethostname()
+    dead = []
+    for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host = :h"), {"h": host}):
+        if row.pid is None or not _alive(row.pid):
+            dead.append(row.id)
+    for crawl_id in dead:
+        release(conn, crawl_id)
+    return len(dead)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def states(conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
@@ -52,3 +110,21 @@ def states(conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
         return {}
     stmt = text("SELECT id, state FROM sources WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
     return {row.id: row.state for row in conn.execute(stmt, {"ids": list(source_ids)})}
+
+
+FETCH_STATES = ("pending", "failed")
+
+
+def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: datetime) -> list[Target]:
+    """Claim these sources (found in a document fetched mid-crawl) if they still need fetching."""
+    if not source_ids:
+        return []
+    stmt = text(
+        "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
+        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN}) "
+        "AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url"
+    ).bindparams(bindparam("ids", expanding=True), *_TIMES)
+    with engine.begin() as conn:
+        rows = conn.execute(stmt, {"owner": crawl_id, "until": now + LEASE, "now": now,
+                                   "ids": list(source_ids)}).all()
+    return [Target(url=row.url, source_id=row.id) for row in rows]

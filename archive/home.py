@@ -41,4 +41,9 @@ class DataHome:
         """Resolve a WARC file name stored in the index (never a path) to a file under ``warcs/``."""
         if "/" in filename or filename.startswith("."):
             raise StoreError(f"refusing WARC file name {filename!r} from the index")
-        return self.warcs / filename
+        path = self.warcs / filename
+        if not path.exists():
+            being_written = self.warcs / (filename + ".open")  # a crawl is still writing it
+            if being_written.exists():
+                return being_written
+        return path

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, update, bindparam
 
-from archive.models import Capture, Citation, Claim, Crawl, Document, Source
+from archive.models import Capture, Citation, Claim, Crawl, Document, Source, SourceEvent
 
 SourceStateUpdate = dict[str, Any]
 
@@ -140,7 +140,7 @@ def add_captures(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
-    """``updates``: ``{"sid": source id, "state": str, "fetched": datetime}`` each."""
+    """``updates``: ``{"sid": source id, "state": str, "fetched": datetime}`` each (reindex)."""
     if not updates:
         return
     stmt = (
@@ -151,9 +151,34 @@ def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) ->
     conn.execute(stmt, list(updates))
 
 
+def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
+    """Apply fetch outcomes (``archive.recorder``): state, schedule, evidence; the lease is released."""
+    if not updates:
+        return
+    stmt = (
+        update(Source)
+        .where(Source.id == bindparam("sid"))
+        .values(state=bindparam("state"), last_fetched=bindparam("fetched"), failures=bindparam("failures"),
+                first_failure=bindparam("first_failure"), reason=bindparam("reason"),
+                next_due=bindparam("next_due"), evidence_capture=bindparam("evidence"),
+                latest_good_capture=bindparam("latest"), lease_owner=None, lease_until=None)
+    )
+    keys = ("sid", "state", "fetched", "failures", "first_failure", "reason", "next_due", "evidence", "latest")
+    conn.execute(stmt, [{k: u[k] for k in keys} for u in updates])
+
+
+def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(SourceEvent), list(rows))
+
+
 def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
+    import os
+    import socket
+
     _insert_ignore(conn, Crawl, [{"id": crawl_id, "started_at": started_at, "finished_at": None,
-                                  "requested": 0, "archived": 0, "failed": 0}])
+                                  "requested": 0, "archived": 0, "failed": 0, "pid": os.getpid(),
+                                  "host": socket.gethostname()}])
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
@@ -161,3 +186,23 @@ def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states:
         finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
         failed=sum(v for k, v in states.items() if k != "archived"),
     ))
+
+
+def set_interval(conn: Connection, document_id: str, every: Any) -> None:
+    """A document's own re-check interval; its already-fetched sources become due by the new rhythm."""
+    from sqlalchemy import text
+
+    conn.execute(update(Document).where(Document.id == document_id).values(check_every=int(every.total_seconds())))
+    rows = conn.execute(text(
+        "SELECT s.id, s.last_fetched, s.next_due FROM sources s JOIN citations ci ON ci.source_id = s.id "
+        "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d AND s.last_fetched IS NOT NULL"
+    ), {"d": document_id}).all()
+    updates = []
+    for sid, fetched, due in rows:
+        fetched = fetched if isinstance(fetched, datetime) else datetime.fromisoformat(str(fetched))
+        due = due if due is None or isinstance(due, datetime) else datetime.fromisoformat(str(due))
+        sooner = fetched + every
+        if due is None or sooner < due:
+            updates.append({"sid": sid, "due": sooner})
+    if updates:
+        conn.execute(update(Source).where(Source.id == bindparam("sid")).values(next_due=bindparam("due")), updates)

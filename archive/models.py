@@ -33,6 +33,7 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16), default="extracted")
     added_at: Mapped[datetime] = mapped_column(DateTime)
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
+    check_every: Mapped[int | None] = mapped_column(Integer)  # seconds; None: the global default
 
 
 class Claim(Base):
@@ -57,6 +58,17 @@ class Source(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_fetched: Mapped[datetime | None] = mapped_column(DateTime)
+    # Re-checks (archive.states): when it is due, how many failed checks in a row since when, why.
+    next_due: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_failure: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The capture the claims relied on (first good fetch) and the newest good one; never a block page.
+    evidence_capture: Mapped[str | None] = mapped_column(String(40))
+    latest_good_capture: Mapped[str | None] = mapped_column(String(40))
+    # Claimed by a running crawl (claim-by-update: two crawls never fetch the same source at once).
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Citation(Base):
@@ -81,6 +93,8 @@ class Crawl(Base):
     requested: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(Text)
 
 
 class Capture(Base):
@@ -121,3 +135,83 @@ class Capture(Base):
         Index("ix_captures_urlkey", "urlkey", "timestamp"),
         Index("ix_captures_document", "document_id"),
     )
+
+
+# -- evidence checks (issue 5: archive.verification) -----------------------------------------------------
+# Derived data: rebuilt by `citevault check` from the WARC files and the rows above, never written to WARCs.
+from sqlalchemy import Float  # noqa: E402 - kept with the models that use it
+
+
+class CaptureText(Base):
+    """The text of one payload (HTML main text, PDF text, plain text), stored once per payload digest.
+
+    ``key`` is ``sha256:{payload_sha256}`` (``capture:{id}`` when the digest is unknown); ``status`` is
+    ``ok`` or ``unreadable`` (then ``error`` says why and ``text`` is empty).
+    """
+
+    __tablename__ = "capture_texts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    charset: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    chars: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    extractor: Mapped[str] = mapped_column(String(32))
+    extracted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Verification(Base):
+    """Does capture ``capture_id`` hold what claim ``claim_id`` says? One row per claim and 2xx capture.
+
+    ``method`` is ``quote`` (verdict ``found``/``close``/``not_found``/``unreadable``) or ``key_terms``
+    (a heuristic: ``supported``/``partial``/``unsupported``/``unreadable``). ``span_*``, ``exact``,
+    ``prefix``, ``suffix`` anchor the passage in the capture's text (W3C TextPositionSelector and
+    TextQuoteSelector); ``anchor_state`` says where that passage is relative to the claim's first anchored
+    capture (``baseline_capture_id``): ``original``/``present``/``moved``/``edited``/``deleted``, with a
+    word diff (JSON) for ``edited``. ``detail`` is JSON (key terms found and missing, or the reason).
+    No foreign keys: these rows are derived, and must never stand in the way of rewriting the rows they
+    point to (a re-extracted document, a rebuilt index); ``citevault check --force`` recomputes them.
+    """
+
+    __tablename__ = "verifications"
+
+    claim_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    capture_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(32))
+    text_key: Mapped[str | None] = mapped_column(String(80))
+    method: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)
+    exact: Mapped[str | None] = mapped_column(Text)
+    prefix: Mapped[str | None] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(Text)
+    fragment_url: Mapped[str | None] = mapped_column(Text)
+    anchor_state: Mapped[str | None] = mapped_column(String(16))
+    baseline_capture_id: Mapped[str | None] = mapped_column(String(40))
+    diff: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_verifications_capture", "capture_id"),)
+
+
+class SourceEvent(Base):
+    """History of a source: one row per check, with the outcome and the state it led to."""
+
+    __tablename__ = "source_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    capture_id: Mapped[str | None] = mapped_column(String(40))
+    crawl_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_source_events_source", "source_id", "at"),)

@@ -13,10 +13,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from archive import index
+from sqlalchemy import text
+
+from archive import clock, frontier, index
+from archive.policy import Policy
+from archive.rot import Outcome
 from archive.ids import capture_id, source_id
 from archive.records import HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warcstore import WarcStore
@@ -30,6 +34,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def _sid(source_url: str | None) -> str | None:
@@ -79,8 +89,10 @@ class Recorder:
         flush_seconds: float = 0.5,
         queue_size: int = 2000,
         make_id: Callable[[], str] | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.home = home
+        self.policy = policy or Policy.from_env()
         self.engine = engine
         self.crawl_id = crawl_id
         self.factory = RecordFactory(make_id)
@@ -111,11 +123,25 @@ class Recorder:
         self._jobs.put((self._write_failure,
                         (url, reason, record_id, source_url, document_id, detail or {}, moment)))
 
-    def source_done(self, source_id: str, state: str, fetched_at: datetime) -> None:
-        self._jobs.put((self._set_state, (source_id, state, fetched_at)))
+    def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime,
+                    capture_id: str | None = None) -> None:
+        """A source's fetch is over (after redirects and retries): decide its state (``archive.states``).
+        ``capture_id``: the final response's capture, None for a failure."""
+        self._jobs.put((self._settle, (source_id, outcome, fetched_at, capture_id)))
 
     def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
         self._jobs.put((self._ingest, (document_id, extracted)))
+
+    def flush_wait(self, timeout: float = 120) -> None:
+        """Block until every job queued so far is written and committed (used rarely: after a document's
+        claims are queued, before claiming its sources from the index)."""
+        done = threading.Event()
+        self._jobs.put((self._signal, (done,)))
+        done.wait(timeout)
+
+    def _signal(self, conn: Any, done: threading.Event) -> None:
+        self._commit(conn)
+        done.set()
 
     def close(self) -> RecorderStats:
         """Drain the queue, commit, close the WARC file. Safe to call twice."""
@@ -127,8 +153,11 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
+        frontier.release_dead(conn)
         index.start_crawl(conn, self.crawl_id, index.utcnow())
         conn.commit()
+        self._doc_intervals = conn.execute(text(
+            "SELECT 1 FROM documents WHERE check_every IS NOT NULL LIMIT 1")).first() is not None
         last_commit = time.monotonic()
         try:
             while True:
@@ -149,6 +178,7 @@ class Recorder:
                     self._safe_commit(conn)
                     last_commit = time.monotonic()
             self._safe_commit(conn)
+            frontier.release(conn, self.crawl_id)
             index.finish_crawl(conn, self.crawl_id, index.utcnow(), self.stats.states)
             conn.commit()
         finally:
@@ -178,7 +208,8 @@ class Recorder:
             index.add_captures(conn, self._captures)
             self._captures = []
         if self._states:
-            index.set_source_states(conn, self._states)
+            index.settle_sources(conn, self._states)
+            index.add_events(conn, [s["event"] for s in self._states])
             self._states = []
         if conn.in_transaction():
             conn.commit()
@@ -237,10 +268,49 @@ class Recorder:
             source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id, error=reason,
         ))
 
-    def _set_state(self, conn: Any, source_id: str, state: str, fetched_at: datetime) -> None:
-        self.stats.states[state] += 1
-        naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
-        self._states.append({"sid": source_id, "state": state, "fetched": naive})
+    def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
+                capture_id: str | None) -> None:
+        from archive.states import Known, decide
+
+        pending = next((u for u in reversed(self._states) if u["sid"] == source_id), None)
+        if pending is not None:
+            known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
+            evidence, latest = pending["evidence"], pending["latest"]
+        else:
+            row = conn.execute(text(
+                "SELECT state, failures, first_failure, evidence_capture, latest_good_capture FROM sources "
+                "WHERE id = :s"), {"s": source_id}).first()
+            if row is None:
+                return
+            known = Known(row[0], row[3] is not None, row[1] or 0, _as_datetime(row[2]))
+            evidence, latest = row[3], row[4]
+        changed = None
+        if outcome.kind == "ok" and evidence and capture_id:
+            from archive.drift import main_text_changed
+
+            self._commit(conn)  # the new capture's row and bytes must be readable
+            changed = main_text_changed(conn, self.home, evidence, capture_id)
+        every = self._interval(conn, source_id)
+        decision = decide(known, outcome, changed=changed, now=clock.now(), policy=self.policy, every=every)
+        naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+        self.stats.states[decision.state] += 1
+        self._states.append({
+            "sid": source_id, "state": decision.state, "fetched": naive, "failures": decision.failures,
+            "first_failure": decision.first_failure, "reason": decision.reason, "next_due": decision.next_due,
+            "evidence": capture_id if decision.is_evidence else evidence,
+            "latest": capture_id if decision.is_latest_good else latest,
+            "event": {"source_id": source_id, "at": clock.now(), "state": decision.state, "outcome": outcome.kind,
+                      "capture_id": capture_id, "crawl_id": self.crawl_id, "detail": outcome.detail or None},
+        })
+
+    def _interval(self, conn: Any, source_id: str) -> timedelta | None:
+        """The shortest re-check interval among the documents citing the source (None: the default)."""
+        if not self._doc_intervals:
+            return None
+        seconds = conn.execute(text(
+            "SELECT MIN(d.check_every) FROM citations ci JOIN claims c ON c.id = ci.claim_id "
+            "JOIN documents d ON d.id = c.document_id WHERE ci.source_id = :s"), {"s": source_id}).scalar()
+        return timedelta(seconds=seconds) if seconds else None
 
     def _ingest(self, conn: Any, document_id: str, extracted: ExtractedDocument) -> None:
         from sqlalchemy import select

@@ -37,7 +37,7 @@ def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_rob
 
 def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, concurrency: int | None = None,
               ignore_robots: bool = False, verbose: bool = False,
-              overrides: dict[str, Any] | None = None) -> Any:
+              overrides: dict[str, Any] | None = None, due: bool = False) -> Any:
     """Crawl what is pending (restricted to ``document_ids`` when given); return the crawl's session."""
     from scrapy.crawler import CrawlerProcess
 
@@ -47,7 +47,9 @@ def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, conc
                               overrides=overrides)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(EvidenceSpider)
-    kwargs = {"documents": ",".join(document_ids)} if document_ids is not None else {}
+    kwargs: dict[str, Any] = {"documents": ",".join(document_ids)} if document_ids is not None else {}
+    if due:
+        kwargs["due"] = "1"
     process.crawl(crawler, **kwargs)
     process.start()
     return getattr(crawler, "_citevault_session", None)

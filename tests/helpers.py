@@ -28,8 +28,10 @@ class Result:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
-def citevault(home: Path, *args: str, timeout: float = 180, binary: bool = False) -> Result:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+def citevault(home: Path, *args: str, timeout: float = 180, binary: bool = False,
+              env: dict[str, str] | None = None) -> Result:
+    """Run the CLI; ``env`` adds variables (e.g. ``CITEVAULT_NOW`` to make days pass)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
     env.pop("CITEVAULT_HOME", None)
     env.pop("CITEVAULT_DB", None)
     proc = subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, timeout=timeout, env=env)

@@ -74,7 +74,7 @@ from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SITE_ROOT = Path(__file__).resolve().parent / "site"
@@ -305,6 +305,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         (r"/malformed-headers", "route_malformed_headers"),
         (r"/chain/(\d+)", "route_chain"),
         (r"/stream", "route_stream"),
+        (r"/mutable/([\w-]+)", "route_mutable"),
         (r"/pdf", "route_pdf"),
         (r"/image\.png", "route_png"),
         (r"/pages/(-?\d+)\.html", "route_pages"),
@@ -538,6 +539,15 @@ class SiteHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as it should past its size limit
 
+    def route_mutable(self, name: str) -> None:
+        """Whatever the test last set with ``SiteServer.set_page(name, ...)``; 404 before that."""
+        page = self.server._mutable_page(name)
+        if page is None:
+            self.send_html(404, status_page(404))
+            return
+        status, body, content_type, headers = page
+        self.send_bytes(status, body, content_type, headers)
+
     def route_pdf(self) -> None:
         self.send_bytes(200, PDF_BYTES, "application/pdf")
 
@@ -572,6 +582,7 @@ class SiteServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._served: dict[str, Body] = {}
         self._flaky: dict[str, int] = {}
+        self._mutable: dict[str, tuple[int, bytes, str, list[tuple[str, str]]]] = {}
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -587,6 +598,19 @@ class SiteServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def set_page(self, name: str, body: Union[str, bytes] = b"", status: int = 200,
+                 content_type: str = "text/html; charset=utf-8", headers: Optional[list] = None) -> str:
+        """Make ``/mutable/<name>`` answer this from now on (pages that change, vanish and return);
+        returns the URL. ``status=None`` removes the page (404)."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        with self._lock:
+            self._mutable[name] = (status, data, content_type, list(headers or []))
+        return self.url(f"/mutable/{name}")
+
+    def _mutable_page(self, name: str) -> Optional[tuple[int, bytes, str, list[tuple[str, str]]]]:
+        with self._lock:
+            return self._mutable.get(name)
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -1,9 +1,12 @@
-"""The ``evidence`` spider: fetch every pending source once, and the documents added by URL.
+"""The ``evidence`` spider: fetch every source that needs it once, and the documents added by URL.
 
-A document fetched by URL is read for claims here (``archive.claims``); its sources are then requested in
-the same crawl. Every outcome is recorded: responses by the WARC middleware, failures by :meth:`failed`.
+Sources are claimed from the index in batches (``archive.frontier``), so two crawls running at once never
+fetch the same one. A document fetched by URL is read for claims here (``archive.claims``); its sources are
+then requested in the same crawl. Every outcome is recorded: responses by the WARC middleware, failures by
+:meth:`failed`, and each source's verdict (``archive.rot`` → ``archive.states``) by the recorder.
 
-Run it as ``citevault crawl`` or, with the same effect, ``scrapy crawl evidence`` (``-a documents=ID,ID``).
+Run it as ``citevault crawl`` or, with the same effect, ``scrapy crawl evidence``
+(``-a documents=ID,ID`` restricts it, ``-a due=1`` adds the sources due for a re-check).
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import scrapy
 
-from archive import frontier, ids
-from archive.recorder import state_for_status
+from archive import clock, frontier, ids
+from archive.rot import classify_failure, classify_response
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
 from crawler.session import session_for
@@ -22,13 +25,16 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+_TEXT_LIMIT = 200_000  # characters of a page the rot checks look at
+
 
 class EvidenceSpider(scrapy.Spider):
     name = "evidence"
 
-    def __init__(self, documents: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, documents: str | None = None, due: str | bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.document_ids = [d for d in documents.split(",") if d] if documents else None
+        self.due = str(due).lower() in ("1", "true", "yes")
         # Sources requested in this crawl: a source cited by a document fetched mid-crawl may already be
         # queued from the index (the same set Scrapy's dupefilter would keep, keyed by source id).
         self._requested: set[str] = set()
@@ -39,13 +45,16 @@ class EvidenceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         session = self.session
-        with session.archive.engine().connect() as conn:
-            for target in frontier.pending_documents(conn, self.document_ids):
-                session.progress.total += 1
-                yield self._request(target.url, document_id=target.document_id)
-            for target in frontier.pending_sources(conn, self.document_ids):
-                session.progress.total += 1
-                yield self._request(target.url, source_id=target.source_id)
+        engine = session.archive.engine()
+        with engine.connect() as conn:
+            documents = list(frontier.pending_documents(conn, self.document_ids))
+        for target in documents:
+            session.progress.total += 1
+            yield self._request(target.url, document_id=target.document_id)
+        for target in frontier.claim_sources(engine, session.crawl_id, clock.now(), due=self.due,
+                                             document_ids=self.document_ids):
+            session.progress.total += 1
+            yield self._request(target.url, source_id=target.source_id)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
         if source_id:
@@ -69,16 +78,27 @@ class EvidenceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"citevault/failures/{reason or state}")
 
     def parse_source(self, response: Response) -> None:
-        state = state_for_status(response.status)
         source_id = response.meta["citevault_source_id"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
+        body = response.text[:_TEXT_LIMIT] if isinstance(response, scrapy.http.TextResponse) else ""
+        outcome = classify_response(response.meta["citevault_source_url"], response.url, response.status, headers, body)
         fetched_at = response.meta.get(FETCHED_META) or datetime.now(timezone.utc)
-        self.session.recorder.source_done(source_id, state, fetched_at)
-        self._done(state, None if state == "archived" else f"http {response.status}")
+        record_id = response.meta.get(CAPTURE_META)
+        capture = ids.capture_id(record_id) if record_id else None
+        self.session.recorder.source_done(source_id, outcome, fetched_at, capture)
+        # Progress shows what this fetch was; the recorder may keep an archived source archived after a
+        # single failed check (a source is gone only when repeated checks confirm it).
+        if outcome.kind == "ok":
+            self._done("archived")
+        else:
+            self._done("gone" if outcome.kind == "gone" else "failed", outcome.detail or outcome.kind)
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
         from archive.claims import ExtractedDocument, detect_kind, extract
         from archive.errors import InputError
+        from archive.recorder import state_for_status
 
         document_id = response.meta["citevault_document_id"]
         session = self.session
@@ -104,12 +124,12 @@ class EvidenceSpider(scrapy.Spider):
         for claim in claims:
             for ref in claim.sources:
                 wanted.setdefault(ids.source_id(ref.url), ref.url)
-        with session.archive.engine().connect() as conn:
-            known = frontier.states(conn, list(wanted))
-        for sid, url in wanted.items():
-            if sid not in self._requested and known.get(sid, "pending") in frontier.FETCH_STATES:
-                session.progress.total += 1
-                yield self._request(url, source_id=sid)
+        # The recorder inserts these sources in its own thread; claim them once they are there.
+        session.recorder.flush_wait()
+        fresh = [sid for sid in wanted if sid not in self._requested]
+        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.now()):
+            session.progress.total += 1
+            yield self._request(target.url, source_id=target.source_id)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -123,7 +143,7 @@ class EvidenceSpider(scrapy.Spider):
             document_id=request.meta.get("citevault_document_id"), detail={"detail": detail}, moment=now,
         )
         if source_id:
-            session.recorder.source_done(source_id, "failed", now)
+            session.recorder.source_done(source_id, classify_failure(reason), now)
         self._done("failed", reason)
 
 

@@ -1,0 +1,20 @@
+"""The time citevault schedules by. ``CITEVAULT_NOW`` (ISO 8601, UTC) fixes it: tests make days pass
+without sleeping, and an operator can replay a schedule. WARC-Date is always the real time of the fetch.
+
+>>> import os; os.environ["CITEVAULT_NOW"] = "2026-12-01T00:00:00"; now()
+datetime.datetime(2026, 12, 1, 0, 0)
+>>> del os.environ["CITEVAULT_NOW"]
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+
+def now() -> datetime:
+    """Naive UTC (the index stores naive UTC datetimes)."""
+    fixed = os.environ.get("CITEVAULT_NOW")
+    if fixed:
+        moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return datetime.now(timezone.utc).replace(tzinfo=None)

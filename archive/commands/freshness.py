@@ -1,0 +1,64 @@
+"""``citevault status`` and ``citevault diff``: link rot and content drift (README "Keeping evidence fresh")."""
+from __future__ import annotations
+
+import click
+
+from archive.cli import json_option, open_archive, print_json
+
+
+@click.command()
+@click.argument("document_id", required=False)
+@json_option
+@click.pass_context
+def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
+    """Link-rot report: per document, sources by state, and every changed, gone or failed source with
+    the claims it backs and since when.
+
+    \b
+    citevault status
+    citevault status 3e90d2b332ad3b46 --json
+    """
+    from archive.freshness import status as report
+
+    archive = open_archive(ctx)
+    with archive.reading() as conn:
+        docs = report(conn, document_id)
+    if as_json:
+        print_json(docs)
+        return
+    for doc in docs:
+        d = doc["document"]
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(doc["states"].items())) or "no sources"
+        click.echo(f"{d['id']}  {d['title'] or d['url'] or ''}")
+        click.echo(f"  {doc['sources']} sources: {counts}")
+        for p in doc["problems"]:
+            since = f" since {p['since'][:10]}" if p["since"] else ""
+            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}".rstrip())
+            click.echo(f"             backs {', '.join(p['claims'])}")
+
+
+@click.command()
+@click.argument("target")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Unified diff of a source's main text between the capture a claim relied on and the latest one.
+    TARGET is a claim id (every source it cites) or a source URL.
+
+    \b
+    citevault diff 3e90d2b332ad3b46.3
+    citevault diff https://example.org/report.html
+    """
+    from archive.freshness import diff as compare
+
+    archive = open_archive(ctx)
+    with archive.engine().connect() as conn:
+        entries = compare(conn, archive.home, target)
+    if as_json:
+        print_json(entries)
+        return
+    for entry in entries:
+        if entry["diff"]:
+            click.echo(entry["diff"], nl=False)
+        else:
+            click.echo(f"{entry['url']}: {entry.get('note', 'no change')}")

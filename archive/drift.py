@@ -1,0 +1,89 @@
+"""Content drift: has a source's main text changed since the capture a claim relied on?
+
+Main text, not bytes: boilerplate removed (the same extraction as claims, ``archive.verification.texts``)
+and whitespace normalised, so a new ad, a timestamp or a rotated "most read" box is not a change.
+Texts are cached per payload digest in ``capture_texts``.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from archive import clock
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from archive.home import DataHome
+    from archive.verification.texts import CaptureText
+
+
+def _capture_row(conn: Connection, capture_id: str) -> Any:
+    row = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
+    if row is not None and row["record_type"] == "revisit" and row["refers_to"]:
+        original = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": row["refers_to"]}).mappings().first()
+        return original or row
+    return row
+
+
+def capture_text(conn: Connection, home: DataHome, capture_id: str) -> CaptureText | None:
+    """The text of a capture's payload, extracted once per payload digest and cached."""
+    from archive.verification.store import load_texts, save_texts
+    from archive.verification.texts import CaptureText, extract_text, read_payload, text_key
+
+    row = _capture_row(conn, capture_id)
+    if row is None or row["http_status"] is None:
+        return None
+    key = text_key(row["payload_sha256"], row["id"])
+    cached = load_texts(conn, [key]).get(key)
+    if cached is not None:
+        return cached
+    try:
+        data = read_payload(home.warc_path(row["warc_file"]), row["warc_offset"])
+    except Exception as exc:  # a missing or damaged WARC: say so, do not stop the crawl
+        return CaptureText.unreadable("other", f"cannot read the record: {exc}")
+    found = extract_text(data, row["content_type"], row["url"])
+    save_texts(conn, {key: found}, clock.now())
+    return found
+
+
+def normalized(value: str) -> str:
+    """Whitespace folded, so re-flowed paragraphs compare equal.
+
+    >>> normalized("  The wall\\n\\n was   built. ")
+    'The wall was built.'
+    """
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def main_text_changed(conn: Connection, home: DataHome, old_id: str, new_id: str) -> bool | None:
+    """True/False when both captures have main text to compare; payload bytes decide otherwise."""
+    old, new = _capture_row(conn, old_id), _capture_row(conn, new_id)
+    if old is None or new is None:
+        return None
+    if old["payload_sha256"] and old["payload_sha256"] == new["payload_sha256"]:
+        return False
+    a, b = capture_text(conn, home, old_id), capture_text(conn, home, new_id)
+    if a is None or b is None or a.status != "ok" or b.status != "ok":
+        return old["payload_sha256"] != new["payload_sha256"]
+    return normalized(a.text) != normalized(b.text)
+
+
+def sentences(value: str) -> list[str]:
+    """One line per sentence-ish unit, so a diff shows the changed sentence, not a whole paragraph."""
+    lines = []
+    for paragraph in re.split(r"\n\s*\n", value):
+        flat = normalized(paragraph)
+        if flat:
+            lines.extend(s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])", flat) if s)
+    return lines
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    return "".join(
+        line if line.endswith("\n") else line + "\n"
+        for line in difflib.unified_diff(sentences(old), sentences(new), old_label, new_label, lineterm="")
+    )

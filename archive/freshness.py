@@ -1,0 +1,113 @@
+"""Link rot and content drift, as reports: ``citevault status`` and ``citevault diff``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, text
+
+from archive.errors import NotFoundError
+from archive.urls import is_archivable, normalize_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from archive.home import DataHome
+
+PROBLEM_STATES = ("changed", "gone", "failed")
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return (value.isoformat() if hasattr(value, "isoformat") else str(value).replace(" ", "T")) + "Z"
+
+
+def _since(conn: Connection, source_id: str, state: str) -> Any:
+    """When the source entered its current state: the first event of the latest run of that state."""
+    since = None
+    for row in conn.execute(text("SELECT at, state FROM source_events WHERE source_id = :s ORDER BY at DESC, id DESC"),
+                            {"s": source_id}):
+        if row.state != state:
+            break
+        since = row.at
+    return since
+
+
+def status(conn: Connection, document_id: str | None = None) -> list[dict[str, Any]]:
+    """Per document: counts of its sources by state, and each changed / gone / failed source with the
+    claims it backs and since when."""
+    docs = conn.execute(text("SELECT id, url, title FROM documents" + (" WHERE id = :d" if document_id else "")
+                             + " ORDER BY added_at, id"), {"d": document_id} if document_id else {}).mappings().all()
+    if document_id and not docs:
+        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+    out = []
+    for doc in docs:
+        rows = conn.execute(text(
+            "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
+            "GROUP_CONCAT(c.id) AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
+            "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id, s.url, s.state, "
+            "s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure ORDER BY s.url"
+        ) if conn.dialect.name == "sqlite" else text(
+            "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
+            "STRING_AGG(c.id, ',') AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
+            "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id ORDER BY s.url"
+        ), {"d": doc["id"]}).mappings().all()
+        counts: dict[str, int] = {}
+        problems = []
+        for r in rows:
+            counts[r["state"]] = counts.get(r["state"], 0) + 1
+            suspect = r["state"] in ("archived", "changed") and (r["failures"] or 0) > 0
+            if r["state"] in PROBLEM_STATES or suspect:
+                claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
+                problems.append({
+                    "url": r["url"], "state": r["state"], "reason": r["reason"],
+                    "since": _iso(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
+                    "last_checked": _iso(r["last_fetched"]), "next_check": _iso(r["next_due"]),
+                    "failed_checks": r["failures"] or 0, "claims": claims,
+                })
+        out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"]},
+                    "sources": len(rows), "states": counts, "problems": problems})
+    return out
+
+
+def _sources_for(conn: Connection, target: str) -> list[Any]:
+    if is_archivable(target):
+        rows = conn.execute(text("SELECT * FROM sources WHERE url = :u"), {"u": normalize_url(target)}).mappings().all()
+        if not rows:
+            raise NotFoundError(f"no source {target!r} in the index")
+        return list(rows)
+    if conn.execute(text("SELECT 1 FROM claims WHERE id = :c"), {"c": target}).first() is None:
+        raise NotFoundError(f"no claim {target!r} and no source URL like it in the index")
+    return list(conn.execute(text(
+        "SELECT s.* FROM sources s JOIN citations ci ON ci.source_id = s.id WHERE ci.claim_id = :c "
+        "ORDER BY ci.position"), {"c": target}).mappings())
+
+
+def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
+    """For a claim id or a source URL: per source, the unified diff of the main text between the capture
+    the claim relied on (the evidence) and the latest good capture."""
+    from archive.drift import capture_text, unified_diff
+
+    out = []
+    for source in _sources_for(conn, target):
+        old_id, new_id = source["evidence_capture"], source["latest_good_capture"]
+        entry: dict[str, Any] = {"url": source["url"], "state": source["state"], "evidence": old_id,
+                                 "latest": new_id, "diff": ""}
+        if not old_id:
+            entry["note"] = "never archived: nothing to compare"
+        elif not new_id or new_id == old_id:
+            entry["note"] = "no newer good capture yet"
+        else:
+            old, new = capture_text(conn, home, old_id), capture_text(conn, home, new_id)
+            if old is None or new is None or old.status != "ok" or new.status != "ok":
+                entry["note"] = "main text unreadable in one of the captures"
+            else:
+                times = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)), {"ids": [old_id, new_id]}).all())
+                entry["diff"] = unified_diff(old.text, new.text, f"{source['url']} @ {_iso(times.get(old_id))}",
+                                             f"{source['url']} @ {_iso(times.get(new_id))}")
+                if not entry["diff"]:
+                    entry["note"] = "main text unchanged"
+        out.append(entry)
+    conn.commit()  # texts extracted on the way are cached
+    return out
