@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from archive.documents import Ingested
 
 
+def _seconds(every: timedelta | None) -> int | None:
+    return int(every.total_seconds()) if every is not None else None
+
+
 class Archive:
     """A data home (WARC files + index) opened for use."""
 
@@ -76,13 +80,13 @@ class Archive:
         with WarcStore(self.home.warcs, operator=operator) as store:
             for item in inputs:
                 with engine.begin() as conn:
-                    result = self._add_one(conn, store, item, utcnow())
+                    result = self._add_one(conn, store, item, utcnow(), every)
                     if every is not None:
                         set_interval(conn, result.document["id"], every)
                     results.append(result)
         return results
 
-    def _add_one(self, conn: Connection, store: Any, item: Any, now: Any) -> Ingested:
+    def _add_one(self, conn: Connection, store: Any, item: Any, now: Any, every: timedelta | None = None) -> Ingested:
         from archive import documents, ids
         from archive.claims import ExtractedDocument, detect_kind, extract
 
@@ -92,11 +96,9 @@ class Archive:
             if existing is not None:
                 return existing
             row = documents.document_row(doc_id, url=item.url, kind="url", origin=item.raw, sha256=None,
-                                         status="pending", added_at=now)
+                                         status="pending", added_at=now, check_every=_seconds(every))
             empty = ExtractedDocument(kind="url", url=item.url, title=None)
-            result = documents.ingest(conn, store, row, empty, now=now)
-            documents.index.update_document(conn, doc_id, status="pending")
-            return result
+            return documents.ingest(conn, store, row, empty, now=now, status="pending")
         path = item.path
         kind = detect_kind(path.name)
         sha = documents.file_sha256(path)
@@ -108,7 +110,8 @@ class Archive:
             with documents.mapped(path) as data:  # an mmap: claim lists stream from disk
                 extracted = extract(data, kind=kind, url=None)
                 row = documents.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
-                                             sha256=sha, status="extracted", added_at=now)
+                                             sha256=sha, status="extracted", added_at=now,
+                                             check_every=_seconds(every))
                 import mimetypes
 
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

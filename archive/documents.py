@@ -112,9 +112,10 @@ class Ingested:
 
 
 def document_row(doc_id: str, *, url: str | None, kind: str, origin: str, sha256: str | None,
-                 status: str, added_at: datetime, title: str | None = None) -> dict[str, Any]:
+                 status: str, added_at: datetime, title: str | None = None,
+                 check_every: int | None = None) -> dict[str, Any]:
     return {"id": doc_id, "url": url, "title": title, "kind": kind, "origin": origin, "sha256": sha256,
-            "status": status, "added_at": added_at, "claim_count": 0}
+            "status": status, "added_at": added_at, "claim_count": 0, "check_every": check_every}
 
 
 def _claim_lines(
@@ -150,7 +151,7 @@ def _claim_lines(
             sources.setdefault(sid, {"id": sid, "url": url, "state": "pending", "first_seen": now,
                                      "last_fetched": None})
             citations.append({"claim_id": cid, "source_id": sid, "position": len(refs), "anchor": ref.anchor})
-            refs.append({"url": url, "anchor": ref.anchor})
+            refs.append({"url": url, "id": sid, "anchor": ref.anchor})
             all_sources.add(sid)
         sourced += bool(refs)
         claims.append({"id": cid, "document_id": doc_id, "position": count, "text": claim.text,
@@ -172,18 +173,19 @@ def ingest(
     article: Path | None = None,
     article_type: str | None = None,
     now: datetime,
+    status: str = "extracted",
 ) -> Ingested:
     """Index ``extracted`` for document row ``doc`` and write its WARC records; the caller commits.
 
     ``article`` is the added file itself, archived as a ``resource`` record (a document fetched by the crawl
     is already archived as a ``response``).
     """
-    doc = {**doc, "title": extracted.title or doc.get("title"), "status": "extracted"}
+    doc = {**doc, "title": extracted.title or doc.get("title"), "status": status}
     index.add_document(conn, {**doc, "claim_count": 0})
     with tempfile.TemporaryFile() as spool:
         count, sourced, source_ids = _claim_lines(conn, doc["id"], extracted, spool, now, doc.get("url"))
         doc["claim_count"] = count
-        index.update_document(conn, doc["id"], title=doc["title"], status="extracted", claim_count=count)
+        index.update_document(conn, doc["id"], title=doc["title"], status=status, claim_count=count)
         if article is not None:
             _archive_article(conn, store, doc, article, article_type, now)
         write_document_record(store, doc, spool, now)

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from archive import clock, frontier, index
 from archive.policy import Policy
-from archive.rot import Outcome
+from archive.rot import ERROR, GONE, OK, Outcome
 from archive.ids import capture_id, source_id
 from archive.records import HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warcstore import WarcStore
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -103,6 +107,7 @@ class Recorder:
         self.stats = RecorderStats()
         self._jobs: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._captures: list[dict[str, Any]] = []
+        self._urls: dict[str, str] = {}
         self._states: list[dict[str, Any]] = []
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
@@ -216,7 +221,7 @@ class Recorder:
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None) -> None:
-        fields = citevault_fields(source_url, document_id, self.crawl_id)
+        fields = citevault_fields(source_url, document_id, self.crawl_id, _sid(source_url))
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
         original = self._earlier_capture(conn, ex.url, response.payload_digest)
@@ -257,7 +262,7 @@ class Recorder:
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
-        fields = citevault_fields(source_url, document_id, self.crawl_id)
+        fields = citevault_fields(source_url, document_id, self.crawl_id, _sid(source_url))
         built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)
         self.stats.records += 1
@@ -278,12 +283,13 @@ class Recorder:
             evidence, latest = pending["evidence"], pending["latest"]
         else:
             row = conn.execute(text(
-                "SELECT state, failures, first_failure, evidence_capture, latest_good_capture FROM sources "
+                "SELECT state, failures, first_failure, evidence_capture, latest_good_capture, url FROM sources "
                 "WHERE id = :s"), {"s": source_id}).first()
             if row is None:
                 return
             known = Known(row[0], row[3] is not None, row[1] or 0, _as_datetime(row[2]))
             evidence, latest = row[3], row[4]
+            self._urls[source_id] = row[5]
         changed = None
         if outcome.kind == "ok" and evidence and capture_id:
             from archive.drift import main_text_changed
@@ -294,14 +300,31 @@ class Recorder:
         decision = decide(known, outcome, changed=changed, now=clock.now(), policy=self.policy, every=every)
         naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
         self.stats.states[decision.state] += 1
-        self._states.append({
+        update = {
             "sid": source_id, "state": decision.state, "fetched": naive, "failures": decision.failures,
             "first_failure": decision.first_failure, "reason": decision.reason, "next_due": decision.next_due,
             "evidence": capture_id if decision.is_evidence else evidence,
             "latest": capture_id if decision.is_latest_good else latest,
             "event": {"source_id": source_id, "at": clock.now(), "state": decision.state, "outcome": outcome.kind,
                       "capture_id": capture_id, "crawl_id": self.crawl_id, "detail": outcome.detail or None},
-        })
+        }
+        if known.has_evidence or outcome.kind not in (OK, GONE, ERROR):
+            # Not derivable from the captures alone (a re-check, or a 200 that was a wall or a soft-404):
+            # write the verdict down, so `reindex` restores it from the WARC files.
+            self._write_state_record(source_id, update, outcome)
+        self._states.append(update)
+
+    def _write_state_record(self, source_id: str, update: dict[str, Any], outcome: Outcome) -> None:
+        url = self._urls.get(source_id) or ""
+        body = {"source_id": source_id, "url": url, "state": update["state"], "outcome": outcome.kind,
+                "detail": outcome.detail or None, "reason": update["reason"], "failures": update["failures"],
+                "first_failure": _iso(update["first_failure"]), "next_due": _iso(update["next_due"]),
+                "last_fetched": _iso(update["fetched"]), "evidence_capture": update["evidence"],
+                "latest_good_capture": update["latest"], "at": _iso(update["event"]["at"])}
+        fields = citevault_fields(url or None, None, self.crawl_id, source_id)
+        built = self.factory.state(url, body, datetime.now(timezone.utc), extra=fields)
+        self.store.write(built.record)
+        self.stats.records += 1
 
     def _interval(self, conn: Any, source_id: str) -> timedelta | None:
         """The shortest re-check interval among the documents citing the source (None: the default)."""

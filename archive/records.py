@@ -68,17 +68,21 @@ def warc_date(moment: datetime) -> str:
 
 
 SOURCE_FIELD = "Citevault-Source-URL"
+SOURCE_ID_FIELD = "Citevault-Source-ID"
 DOCUMENT_FIELD = "Citevault-Document-ID"
 CRAWL_FIELD = "Citevault-Crawl-ID"
+STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record
 
 
-def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None) -> dict[str, str]:
+def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None,
+                     source_id: str | None = None) -> dict[str, str]:
     """WARC extension fields that say what a fetch was for, so ``reindex`` can restore it from WARCs alone.
 
-    >>> citevault_fields("http://127.0.0.1/a", None, "c1")
-    {'Citevault-Source-URL': 'http://127.0.0.1/a', 'Citevault-Crawl-ID': 'c1'}
+    >>> citevault_fields("http://127.0.0.1/a", None, "c1", "0f")
+    {'Citevault-Source-URL': 'http://127.0.0.1/a', 'Citevault-Source-ID': '0f', 'Citevault-Crawl-ID': 'c1'}
     """
-    fields = {SOURCE_FIELD: source_url, DOCUMENT_FIELD: document_id, CRAWL_FIELD: crawl_id}
+    fields = {SOURCE_FIELD: source_url, SOURCE_ID_FIELD: source_id, DOCUMENT_FIELD: document_id,
+              CRAWL_FIELD: crawl_id}
     return {k: v for k, v in fields.items() if v}
 
 
@@ -205,6 +209,22 @@ class RecordFactory(RecordBuilder):
                 "WARC-Block-Digest": sha1_b32(body),
                 "Citevault-Error": reason.splitlines()[0][:200] if reason else "error",
                 **(extra or {}),
+            },
+        )
+        return BuiltRecord(record, record_id)
+
+    def state(self, url: str, body: dict[str, object], moment: datetime,
+              extra: dict[str, str] | None = None) -> BuiltRecord:
+        """A ``metadata`` record with a source's verdict after a check (``Citevault-Record: source-state``):
+        what ``reindex`` cannot derive from the captures alone (re-check results, walls, soft-404s)."""
+        data = json.dumps(body, sort_keys=True).encode("utf-8")
+        record_id = self.new_id()
+        record = self.create_warc_record(
+            url or "urn:citevault:source:" + str(body.get("source_id")), "metadata",
+            payload=io.BytesIO(data), length=len(data), warc_content_type="application/json",
+            warc_headers_dict={
+                "WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Block-Digest": sha1_b32(data),
+                STATE_FIELD: "source-state", **(extra or {}),
             },
         )
         return BuiltRecord(record, record_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from http import HTTPStatus
+from urllib.parse import urljoin
 from typing import TYPE_CHECKING
 
 from archive.records import HttpExchange
@@ -69,7 +70,8 @@ class WarcRecorderMiddleware:
             exchange, record_id=record_id,
             source_url=request.meta.get("citevault_source_url"),
             document_id=request.meta.get("citevault_document_id"),
-            redirect_to=response.urljoin(location.decode("latin-1")) if location else None,
+            # Resolved against the hop URL only (not an HTML <base>), as reindex resolves it.
+            redirect_to=urljoin(response.url, location.decode("latin-1")) if location else None,
         )
         request.meta[CAPTURE_META] = record_id
         request.meta[FETCHED_META] = exchange.fetched_at
