@@ -275,6 +275,10 @@ def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
             status = cap["http_status"] if cap["http_status"] is not None else cap["error"]
             click.echo(f"    {cap['id']}  {cap['fetched_at'][:19]}Z  {status}  {cap['url']}  "
                        f"{cap['warc_file']}@{cap['warc_offset']}")
+            if cap.get("verification"):
+                from archive.verification.shape import verification_line
+
+                click.echo(f"      {verification_line(cap['verification'])}")
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from archive.errors import NotFoundError
 from archive.urls import is_archivable, normalize_url
+from archive.verification.shape import verifications_for_claims
 
 _CAPTURE_FIELDS = (
     "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
@@ -65,11 +66,12 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
             cap = dict(zip(_CAPTURE_FIELDS, row[1:]))
             cap["fetched_at"] = _iso(cap["fetched_at"])
             captures.setdefault(row[0], []).append(cap)
+    checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
     by_claim: dict[str, list[dict[str, Any]]] = {}
     for claim_id, sid, url, state in cites:
-        by_claim.setdefault(claim_id, []).append(
-            {"url": url, "state": state, "captures": captures.get(sid, [])}
-        )
+        by_claim.setdefault(claim_id, []).append({"url": url, "state": state, "captures": [
+            {**cap, "verification": checks.get((claim_id, cap["id"]))} for cap in captures.get(sid, [])
+        ]})
     found = {
         row.id: {
             "id": row.id,

@@ -51,7 +51,20 @@ class CrawlSession:
         if not self.closed:
             self.closed = True
             self.recorder.close()
+            self._check_evidence()
             self.archive.close()
+
+    def _check_evidence(self) -> None:
+        """Quote checks for what this crawl captured (README "Checking the evidence"): one pass, one
+        worker; a failure here is logged, never fatal — `citevault check` can redo it."""
+        import logging
+
+        try:
+            from archive.verification import verify_document_captures
+
+            verify_document_captures(self.archive.engine(), self.archive.home, crawl_id=self.crawl_id)
+        except Exception as exc:  # noqa: BLE001
+            logging.getLogger(__name__).warning("citevault: evidence check after the crawl failed: %s", exc)
 
 
 def session_for(crawler: Crawler) -> CrawlSession:

@@ -1,0 +1,30 @@
+"""Evidence reports and exports: what a document's claims cite, what the archive holds, what it says.
+
+- :func:`~archive.report.build.build_report`: the report as plain data (``--format json``);
+- :func:`~archive.report.markdown.render_markdown`, :func:`~archive.report.html.render_html`: renderers;
+- :func:`~archive.report.robustlinks.robust_links`: the article with Robust Links attributes;
+- :func:`~archive.report.claimreview.claim_reviews`: schema.org ClaimReview JSON-LD.
+
+README "Checking the evidence" shows an excerpt of each.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+FORMATS = ("md", "html", "json")
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "md":
+        from archive.report.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "html":
+        from archive.report.html import render_html
+
+        return render_html(report)
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")

@@ -1,0 +1,175 @@
+"""The evidence report of a document as plain data: every claim in order, its sources and their verdicts.
+
+Renderers (:mod:`archive.report.markdown`, :mod:`archive.report.html`) and exports (Robust Links,
+ClaimReview) all start from :func:`build_report`; ``citevault report --format json`` prints it as is.
+
+Per source, the report shows the *evidence capture* (the newest 2xx capture: what the archive holds now),
+its verification, and the *last fetch* (newest non-redirect attempt, which may be a 404 or a timeout
+after the evidence was archived).
+
+Archived links are Memento URI-Ms of ``citevault serve``, ``{replay_base}/replay/{timestamp}/{url}`` (see
+:func:`archived_url`); with an empty ``replay_base`` they are ``urn:citevault:capture:{capture_id}``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from archive.errors import NotFoundError
+
+#: Where ``citevault serve`` listens by default; pass the public address of your instance instead.
+DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
+_CHUNK = 500
+# Best first: a claim citing several sources gets the best verdict any of them gives.
+_RANK = {"found": 0, "close": 1, "supported": 2, "partial": 3, "not_found": 4, "unsupported": 5, "unreadable": 6}
+
+
+def archived_url(capture: dict[str, Any], replay_base: str | None = DEFAULT_REPLAY_BASE) -> str:
+    """The link to an archived capture: its Memento URI-M on ``citevault serve``
+    (``/replay/{14-digit timestamp}/{url}``), the capture page for a non-HTTP URL (an added file), or a
+    ``urn:citevault:capture:`` URN when there is no replay base.
+
+    >>> cap = {"id": "0b6f3c5e", "url": "https://e.org/r?a=1", "fetched_at": "2026-11-28T05:41:14.3Z"}
+    >>> archived_url(cap)
+    'http://127.0.0.1:8000/replay/20261128054114/https://e.org/r?a=1'
+    >>> archived_url({**cap, "url": "urn:citevault:article:ab12"}, "https://evidence.example.org/")
+    'https://evidence.example.org/captures/0b6f3c5e'
+    >>> archived_url(cap, "")
+    'urn:citevault:capture:0b6f3c5e'
+    """
+    if not replay_base:
+        return f"urn:citevault:capture:{capture['id']}"
+    base = replay_base.rstrip("/")
+    if not capture["url"].startswith(("http://", "https://")):
+        return f"{base}/captures/{capture['id']}"
+    return f"{base}/replay/{timestamp14(capture['fetched_at'])}/{capture['url']}"
+
+
+def timestamp14(value: Any) -> str:
+    """The 14-digit CDX timestamp of a stored time.
+
+    >>> timestamp14("2026-11-28T05:41:14.309Z"), timestamp14("2026-11-28 05:41:14")
+    ('20261128054114', '20261128054114')
+    """
+    text_value = value if isinstance(value, str) else value.isoformat()
+    return "".join(ch for ch in text_value[:19] if ch.isdigit())
+
+
+def document_row(conn: Connection, document_id: str) -> dict[str, Any]:
+    row = conn.execute(text("SELECT id, url, title, kind, origin, added_at, claim_count FROM documents WHERE id = :d"),
+                       {"d": document_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
+    return dict(row)
+
+
+def build_report(conn: Connection, document_id: str, *, replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
+    """The report of ``document_id`` (see the module docstring); raises NotFoundError for unknown ids."""
+    from archive import __version__
+    from archive import lookup as reads
+    from archive.index import utcnow
+    from archive.verification.shape import iso_time, verifications_for_claims
+
+    doc = document_row(conn, document_id)
+    listed = reads.document_claims(conn, document_id)
+    claims: list[dict[str, Any]] = []
+    for i in range(0, len(listed), _CHUNK):
+        part = listed[i:i + _CHUNK]
+        ids = [c["id"] for c in part]
+        full = {c["id"]: c for c in reads.claims_json(conn, ids)}
+        checks = verifications_for_claims(conn, ids)
+        for summary in part:
+            claims.append(_claim(summary, full.get(summary["id"]), checks, replay_base))
+    return {
+        "document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "kind": doc["kind"],
+                     "origin": doc["origin"], "added_at": iso_time(doc["added_at"])},
+        "generated_at": utcnow().replace(microsecond=0).isoformat() + "Z",
+        "generator": f"citevault {__version__}",
+        "replay_base": replay_base or None,
+        "totals": _totals(claims),
+        "claims": claims,
+    }
+
+
+def _claim(summary: dict[str, Any], full: dict[str, Any] | None, checks: dict[tuple[str, str], dict[str, Any]],
+           replay_base: str | None) -> dict[str, Any]:
+    sources = [_source(summary["id"], s, checks, replay_base) for s in (full or {}).get("sources", [])]
+    verdicts = [s["verification"] for s in sources if s["verification"]]
+    best = min(verdicts, key=lambda v: (_RANK.get(v["verdict"], 9), -(v["score"] or 0))) if verdicts else None
+    return {
+        "id": summary["id"],
+        "position": summary["position"],
+        "text": summary["text"],
+        "quote": summary["quote"],
+        "state": summary["state"],
+        "verdict": None if best is None else {"method": best["method"], "verdict": best["verdict"],
+                                              "score": best["score"], "heuristic": best["heuristic"]},
+        "sources": sources,
+    }
+
+
+def _source(claim_id: str, source: dict[str, Any], checks: dict[tuple[str, str], dict[str, Any]],
+            replay_base: str | None) -> dict[str, Any]:
+    captures = source["captures"]
+    good = [c for c in captures if c["http_status"] is not None and 200 <= c["http_status"] < 300]
+    fetches = [c for c in captures if c["http_status"] is None or not 300 <= c["http_status"] < 400]
+    evidence = good[-1] if good else None
+    last = fetches[-1] if fetches else None
+    return {
+        "url": source["url"],
+        "state": source["state"],
+        "captures": len(captures),
+        "first_capture": _capture(good[0], replay_base) if good else None,
+        "evidence": _capture(evidence, replay_base) if evidence else None,
+        "last_fetch": None if last is None else {"capture_id": last["id"], "fetched_at": last["fetched_at"],
+                                                 "http_status": last["http_status"], "error": last["error"]},
+        "verification": checks.get((claim_id, evidence["id"])) if evidence else None,
+    }
+
+
+def _capture(cap: dict[str, Any], replay_base: str | None) -> dict[str, Any]:
+    return {
+        "id": cap["id"], "url": cap["url"], "fetched_at": cap["fetched_at"], "http_status": cap["http_status"],
+        "content_type": cap["content_type"], "archived_url": archived_url(cap, replay_base),
+        "warc_file": cap["warc_file"], "warc_offset": cap["warc_offset"], "payload_sha256": cap["payload_sha256"],
+    }
+
+
+def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
+    states: Counter[str] = Counter()
+    seen: dict[str, str] = {}
+    for claim in claims:
+        for source in claim["sources"]:
+            seen[source["url"]] = source["state"]
+    states.update(seen.values())
+    quote_claims = [c for c in claims if c["quote"] and c["sources"]]
+    verdicts = Counter(c["verdict"]["verdict"] for c in quote_claims if c["verdict"] and c["verdict"]["method"] == "quote")
+    support = Counter(c["verdict"]["verdict"] for c in claims
+                      if not c["quote"] and c["verdict"] and c["verdict"]["method"] == "key_terms")
+    anchors = Counter(s["verification"]["anchor"]["state"] for c in claims for s in c["sources"]
+                      if s["verification"] and s["verification"]["anchor"])
+    return {
+        "claims": len(claims),
+        "sourced_claims": sum(1 for c in claims if c["sources"]),
+        "unsourced_claims": sum(1 for c in claims if not c["sources"]),
+        "sources": len(seen),
+        "archived": states["archived"],
+        "changed": states["changed"],
+        "gone": states["gone"],
+        "failed": states["failed"],
+        "pending": states["pending"],
+        "quotes": len(quote_claims),
+        "quotes_found": verdicts["found"],
+        "quotes_close": verdicts["close"],
+        "quotes_not_found": verdicts["not_found"],
+        "quotes_unreadable": verdicts["unreadable"],
+        "quotes_unchecked": len(quote_claims) - sum(verdicts.values()),
+        "key_terms_supported": support["supported"],
+        "key_terms_partial": support["partial"],
+        "key_terms_unsupported": support["unsupported"],
+        "passages_moved": anchors["moved"],
+        "passages_edited": anchors["edited"],
+        "passages_deleted": anchors["deleted"],
+    }

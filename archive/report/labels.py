@@ -1,0 +1,97 @@
+"""Words for verdicts, anchor states and passages, shared by the Markdown and HTML reports."""
+from __future__ import annotations
+
+from typing import Any
+
+_CONTEXT_SHOWN = 60
+
+
+def verdict_label(v: dict[str, Any] | None) -> str:
+    """A verdict in words.
+
+    >>> verdict_label({"method": "quote", "verdict": "close", "score": 0.934})
+    'quote close (similarity 0.93)'
+    >>> verdict_label({"method": "key_terms", "verdict": "partial", "score": 0.5, "terms": {"found": ["a"], "missing": ["b"]}})
+    'key terms partial (0.50 of key terms found; heuristic; missing: b)'
+    >>> verdict_label(None)
+    'not checked'
+    """
+    if v is None:
+        return "not checked"
+    verdict = v["verdict"].replace("_", " ")
+    if v["verdict"] == "unreadable":
+        return f"unreadable: {v.get('reason') or 'no text'}"
+    if v["method"] == "quote":
+        if v["verdict"] == "found":
+            return "quote found"
+        if v["verdict"] == "close":
+            return f"quote close (similarity {v['score']:.2f})"
+        return f"quote not found (best similarity {v['score'] or 0:.2f})"
+    missing = (v.get("terms") or {}).get("missing") or []
+    note = f"; missing: {', '.join(missing)}" if missing else ""
+    return f"key terms {verdict} ({v['score'] or 0:.2f} of key terms found; heuristic{note})"
+
+
+def anchor_label(v: dict[str, Any] | None) -> str | None:
+    """Where the passage stands since the first capture, or None when there is nothing to say.
+
+    >>> anchor_label({"anchor": {"state": "moved", "baseline_capture_id": "x", "diff": None}})
+    'passage moved since the first capture'
+    """
+    anchor = (v or {}).get("anchor")
+    if not anchor or anchor["state"] == "original":
+        return None
+    if anchor["state"] == "present":
+        return "passage unchanged since the first capture"
+    return f"passage {anchor['state']} since the first capture"
+
+
+def passage_parts(v: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    """``(before, passage, after)`` for display: whitespace collapsed (a space kept where the passage meets
+    its context), context cut to whole words.
+
+    >>> passage_parts({"selector": [{"exact": "held", "prefix": "xx The wall ", "suffix": ", for\\n\\nyears."}]})
+    ('xx The wall ', 'held', ', for years.')
+    """
+    selector = (v or {}).get("selector")
+    if not selector:
+        return None
+    quote = selector[0]
+    before = " ".join(quote["prefix"].split()) + (" " if quote["prefix"][-1:].isspace() else "")
+    after = (" " if quote["suffix"][:1].isspace() else "") + " ".join(quote["suffix"].split())
+    if len(before) > _CONTEXT_SHOWN:
+        before = "\u2026" + before[-_CONTEXT_SHOWN:].split(" ", 1)[-1]
+    if len(after) > _CONTEXT_SHOWN:
+        after = after[:_CONTEXT_SHOWN].rsplit(" ", 1)[0] + "\u2026"
+    return before, " ".join(quote["exact"].split()), after
+
+
+def short_time(value: str | None) -> str:
+    """An ISO time, to the second, for people.
+
+    >>> short_time("2026-11-28T05:41:14.309000Z")
+    '2026-11-28 05:41:14Z'
+    """
+    if not value:
+        return ""
+    return value[:19].replace("T", " ") + "Z"
+
+
+def source_status(source: dict[str, Any]) -> str:
+    """What happened to a source, in a few words."""
+    last = source.get("last_fetch")
+    if source["state"] == "pending" or last is None:
+        return "not fetched yet"
+    if last["http_status"] is None:
+        return f"{source['state']}: {last['error'] or 'fetch failed'}"
+    return f"{source['state']} (HTTP {last['http_status']}, {short_time(last['fetched_at'])})"
+
+
+TOTAL_LABELS = (
+    ("claims", "claims"), ("sourced_claims", "sourced"), ("sources", "sources"), ("archived", "archived"),
+    ("changed", "changed"), ("gone", "gone"), ("failed", "failed"), ("pending", "pending"),
+)
+QUOTE_LABELS = (
+    ("quotes", "quotes"), ("quotes_found", "found"), ("quotes_close", "close"), ("quotes_not_found", "not found"),
+    ("quotes_unreadable", "unreadable"), ("quotes_unchecked", "not checked"),
+)
