@@ -59,6 +59,8 @@ class CrawlSession:
         worker; a failure here is logged, never fatal — `citevault check` can redo it."""
         import logging
 
+        if not self.crawler.settings.getbool("CITEVAULT_CHECK_AFTER_CRAWL", True):
+            return
         try:
             from archive.verification import verify_document_captures
 

@@ -19,6 +19,7 @@ CITEVAULT_WARC_MAX_SIZE = 1_000_000_000
 CITEVAULT_WARC_COMPRESSLEVEL = 6
 CITEVAULT_PER_HOST = 4  # parallel requests per host
 CITEVAULT_PROGRESS = True  # progress lines on stderr
+CITEVAULT_CHECK_AFTER_CRAWL = True  # quote checks for the new captures when the crawl ends
 
 # -- politeness -------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
