@@ -35,6 +35,9 @@ class Target:
     url: str
     source_id: str | None = None
     document_id: str | None = None
+    #: What the index knew when the source was claimed (state, failures, first_failure, evidence,
+    #: latest good capture): the recorder decides the next state without reading the row again.
+    known: tuple | None = None
 
 
 def pending_documents(conn: Connection, document_ids: Sequence[str] | None = None) -> Iterator[Target]:
@@ -62,7 +65,7 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN ("
         f"SELECT s.id FROM sources s WHERE {condition} {scope} "
         "AND (s.lease_owner IS NULL OR s.lease_until < :now) ORDER BY s.first_seen, s.id LIMIT :n"
-        ") AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url"
+        ") AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
     ).bindparams(*_TIMES)
     if document_ids is not None:
         stmt = stmt.bindparams(bindparam("docs", expanding=True))
@@ -72,7 +75,7 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
         if not rows:
             return
         for row in rows:
-            yield Target(url=row.url, source_id=row.id)
+            yield Target(url=row.url, source_id=row.id, known=tuple(row[2:]))
 
 
 def release(conn: Connection, crawl_id: str) -> None:
@@ -122,9 +125,10 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
         f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN}) "
-        "AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url"
+        "AND (lease_owner IS NULL OR lease_until < :now) "
+        "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
     ).bindparams(bindparam("ids", expanding=True), *_TIMES)
     with engine.begin() as conn:
         rows = conn.execute(stmt, {"owner": crawl_id, "until": now + LEASE, "now": now,
                                    "ids": list(source_ids)}).all()
-    return [Target(url=row.url, source_id=row.id) for row in rows]
+    return [Target(url=row.url, source_id=row.id, known=tuple(row[2:])) for row in rows]

@@ -69,8 +69,10 @@ def capture_row(
     crawl_id: str | None = None,
     refers_to: str | None = None,
     error: str | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it."""
+    """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it.
+    ``key``: the SURT key when the caller computed it already."""
     from archive.ids import capture_id
 
     naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
@@ -81,7 +83,7 @@ def capture_row(
         "crawl_id": crawl_id,
         "record_type": record_type,
         "url": url,
-        "urlkey": urlkey(url),
+        "urlkey": key or urlkey(url),
         "timestamp": cdx_timestamp(naive),
         "fetched_at": naive,
         "http_status": http_status,

@@ -87,7 +87,7 @@ class Recorder:
         crawl_id: str,
         operator: str | None = None,
         robots: str = "obey",
-        compresslevel: int = 6,
+        compresslevel: int = 3,
         max_size: int = 1_000_000_000,
         batch: int = 500,
         flush_seconds: float = 0.5,
@@ -107,6 +107,8 @@ class Recorder:
         self.stats = RecorderStats()
         self._jobs: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._captures: list[dict[str, Any]] = []
+        self._batch_digests: dict[tuple[str, str], dict[str, Any]] = {}  # (url, digest) → row, this batch
+        self._pending_states: dict[str, dict[str, Any]] = {}  # source id → update, this batch
         self._urls: dict[str, str] = {}
         self._states: list[dict[str, Any]] = []
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
@@ -117,9 +119,10 @@ class Recorder:
         return self.factory.new_id()
 
     def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
-                        document_id: str | None, redirect_to: str | None = None) -> None:
-        """``source_url``: the source this fetch is for (every hop of a redirect chain shares it)."""
-        self._jobs.put((self._write_exchange, (ex, record_id, source_url, document_id, redirect_to)))
+                        document_id: str | None, redirect_to: str | None = None, fresh: bool = False) -> None:
+        """``source_url``: the source this fetch is for (every hop of a redirect chain shares it).
+        ``fresh``: this URL was never captured before, so only this crawl's batch can hold a duplicate."""
+        self._jobs.put((self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh)))
 
     def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any] | None = None,
@@ -129,10 +132,11 @@ class Recorder:
                         (url, reason, record_id, source_url, document_id, detail or {}, moment)))
 
     def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime,
-                    capture_id: str | None = None) -> None:
+                    capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> None:
         """A source's fetch is over (after redirects and retries): decide its state (``archive.states``).
-        ``capture_id``: the final response's capture, None for a failure."""
-        self._jobs.put((self._settle, (source_id, outcome, fetched_at, capture_id)))
+        ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
+        the frontier claimed it (state, failures, first_failure, evidence, latest), saving a read."""
+        self._jobs.put((self._settle, (source_id, outcome, fetched_at, capture_id, known, url)))
 
     def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
         self._jobs.put((self._ingest, (document_id, extracted)))
@@ -204,6 +208,7 @@ class Recorder:
             self._commit(conn)
         except Exception as exc:  # the batch is lost from the index, not from the WARC: reindex restores it
             self._captures, self._states = [], []
+            self._batch_digests, self._pending_states = {}, {}
             self._failed(conn, "commit", exc)
 
     def _commit(self, conn: Any) -> None:
@@ -212,19 +217,22 @@ class Recorder:
         if self._captures:
             index.add_captures(conn, self._captures)
             self._captures = []
+            self._batch_digests = {}
         if self._states:
             index.settle_sources(conn, self._states)
             index.add_events(conn, [s["event"] for s in self._states])
             self._states = []
+            self._pending_states = {}
         if conn.in_transaction():
             conn.commit()
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
-                        document_id: str | None, redirect_to: str | None) -> None:
+                        document_id: str | None, redirect_to: str | None, fresh: bool = False) -> None:
         fields = citevault_fields(source_url, document_id, self.crawl_id, _sid(source_url))
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
-        original = self._earlier_capture(conn, ex.url, response.payload_digest)
+        key = index.urlkey(ex.url)
+        original = self._earlier_capture(conn, ex.url, key, response.payload_digest, fresh)
         if original is not None:  # same URL, same payload: a revisit, no payload bytes stored again
             response, request = self.factory.revisit(ex, original, record_id=record_id, extra=fields)
             record_type, refers_to = "revisit", capture_id(original["record_id"])
@@ -233,28 +241,32 @@ class Recorder:
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
-        self._captures.append(index.capture_row(
+        row = index.capture_row(
             record_id=record_id, record_type=record_type, url=ex.url, fetched_at=ex.fetched_at,
-            refers_to=refers_to,
+            refers_to=refers_to, key=key,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
             payload_sha256=response.payload_sha256, payload_length=response.payload_length,
             redirect_to=redirect_to, source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id,
-        ))
+        )
+        self._captures.append(row)
+        if record_type == "response" and row["payload_digest"]:
+            self._batch_digests.setdefault((ex.url, row["payload_digest"]), row)
 
-    def _earlier_capture(self, conn: Any, url: str, payload_digest: str | None) -> dict[str, str] | None:
+    def _earlier_capture(self, conn: Any, url: str, key: str, payload_digest: str | None,
+                         fresh: bool = False) -> dict[str, str] | None:
         """The first full response for ``url`` with this payload digest, committed or still batched."""
         if not payload_digest:
             return None
-        for row in self._captures:  # written this batch, not yet committed
-            if row["url"] == url and row["payload_digest"] == payload_digest and row["record_type"] == "response":
-                return {"record_id": row["warc_record_id"], "url": url, "date": warc_date(row["fetched_at"])}
-        from sqlalchemy import text
-
+        row = self._batch_digests.get((url, payload_digest))  # written this batch, not yet committed
+        if row is not None:
+            return {"record_id": row["warc_record_id"], "url": url, "date": warc_date(row["fetched_at"])}
+        if fresh:
+            return None
         found = conn.execute(text(
             "SELECT warc_record_id, fetched_at FROM captures WHERE urlkey = :k AND url = :u "
             "AND payload_digest = :d AND record_type = 'response' ORDER BY fetched_at LIMIT 1"
-        ), {"k": index.urlkey(url), "u": url, "d": payload_digest}).first()
+        ), {"k": key, "u": url, "d": payload_digest}).first()
         if found is None:
             return None
         fetched = found[1] if isinstance(found[1], datetime) else datetime.fromisoformat(str(found[1]))
@@ -274,11 +286,16 @@ class Recorder:
         ))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
-                capture_id: str | None) -> None:
+                capture_id: str | None, claimed: tuple | None = None, url: str | None = None) -> None:
         from archive.states import Known, decide
 
-        pending = next((u for u in reversed(self._states) if u["sid"] == source_id), None)
-        if pending is not None:
+        pending = self._pending_states.get(source_id)
+        if url:
+            self._urls[source_id] = url
+        if pending is None and claimed is not None:
+            state, failures, first_failure, evidence, latest = claimed
+            known = Known(state, evidence is not None, failures or 0, _as_datetime(first_failure))
+        elif pending is not None:
             known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
             evidence, latest = pending["evidence"], pending["latest"]
         else:
@@ -308,6 +325,7 @@ class Recorder:
             "event": {"source_id": source_id, "at": clock.now(), "state": decision.state, "outcome": outcome.kind,
                       "capture_id": capture_id, "crawl_id": self.crawl_id, "detail": outcome.detail or None},
         }
+        self._pending_states[source_id] = update
         if known.has_evidence or outcome.kind not in (OK, GONE, ERROR):
             # Not derivable from the captures alone (a re-check, or a 200 that was a wall or a soft-404):
             # write the verdict down, so `reindex` restores it from the WARC files.

@@ -117,6 +117,10 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
         return Outcome(LOGIN_WALL, f"redirected to a login page ({final_path})")
     if not body:
         return Outcome(OK)
+    # Walls and error pages are short: a prefix with enough visible text settles most pages cheaply.
+    text = _visible_text(body[: 8 * SHORT_PAGE])
+    if len(text) >= SHORT_PAGE:
+        return Outcome(OK)
     text = _visible_text(body[:200_000])
     short = len(text) < SHORT_PAGE
     if short and _CAPTCHA.search(text):

@@ -21,8 +21,9 @@ from archive.records import RecordFactory
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
-#: zlib level 6: ~3x faster than warcio's level 9 for ~2% larger files.
-DEFAULT_COMPRESSLEVEL = 6
+#: zlib level 3: ~3x faster than warcio's level 9 (measured on news-like pages: 0.75 ms vs 2+ ms for
+#: 20 KB) for files ~5% larger; compression is the recorder thread's biggest cost.
+DEFAULT_COMPRESSLEVEL = 3
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ class CrawlConfig:
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
         from scrapy.exceptions import NotConfigured
 
-        level = settings.getint("CITEVAULT_WARC_COMPRESSLEVEL", 6)
+        level = settings.getint("CITEVAULT_WARC_COMPRESSLEVEL", 3)
         if not 0 <= level <= 9:
             raise NotConfigured(f"CITEVAULT_WARC_COMPRESSLEVEL must be 0-9, not {level}")
         max_size = settings.getint("CITEVAULT_WARC_MAX_SIZE", 1_000_000_000)

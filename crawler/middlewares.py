@@ -70,6 +70,8 @@ class WarcRecorderMiddleware:
             exchange, record_id=record_id,
             source_url=request.meta.get("citevault_source_url"),
             document_id=request.meta.get("citevault_document_id"),
+            # dedup lookups are skipped for a never-captured source's own URL (not for redirect hops)
+            fresh=bool(request.meta.get("citevault_fresh")) and response.url == request.meta.get("citevault_source_url"),
             # Resolved against the hop URL only (not an HTML <base>), as reindex resolves it.
             redirect_to=urljoin(response.url, location.decode("latin-1")) if location else None,
         )

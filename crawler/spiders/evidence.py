@@ -54,13 +54,16 @@ class EvidenceSpider(scrapy.Spider):
         for target in frontier.claim_sources(engine, session.crawl_id, clock.now(), due=self.due,
                                              document_ids=self.document_ids):
             session.progress.total += 1
-            yield self._request(target.url, source_id=target.source_id)
+            yield self._request(target.url, source_id=target.source_id, known=target.known)
 
-    def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None) -> scrapy.Request:
+    def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
+                 known: tuple | None = None) -> scrapy.Request:
         if source_id:
             self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
-                "citevault_source_url": url if source_id else None}
+                "citevault_source_url": url if source_id else None, "citevault_known": known,
+                # never captured: no earlier payload of this URL to deduplicate against
+                "citevault_fresh": bool(known and known[3] is None and known[0] == "pending")}
         callback = self.parse_document if document_id else self.parse_source
         # dont_filter: sources are unique in the index already, and a redirect that lands on another
         # source's URL must still be followed, or that chain would never reach its final response.
@@ -86,7 +89,9 @@ class EvidenceSpider(scrapy.Spider):
         fetched_at = response.meta.get(FETCHED_META) or datetime.now(timezone.utc)
         record_id = response.meta.get(CAPTURE_META)
         capture = ids.capture_id(record_id) if record_id else None
-        self.session.recorder.source_done(source_id, outcome, fetched_at, capture)
+        self.session.recorder.source_done(source_id, outcome, fetched_at, capture,
+                                          known=response.meta.get("citevault_known"),
+                                          url=response.meta.get("citevault_source_url"))
         # Progress shows what this fetch was; the recorder may keep an archived source archived after a
         # single failed check (a source is gone only when repeated checks confirm it).
         if outcome.kind == "ok":
@@ -129,7 +134,7 @@ class EvidenceSpider(scrapy.Spider):
         fresh = [sid for sid in wanted if sid not in self._requested]
         for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.now()):
             session.progress.total += 1
-            yield self._request(target.url, source_id=target.source_id)
+            yield self._request(target.url, source_id=target.source_id, known=target.known)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -143,7 +148,9 @@ class EvidenceSpider(scrapy.Spider):
             document_id=request.meta.get("citevault_document_id"), detail={"detail": detail}, moment=now,
         )
         if source_id:
-            session.recorder.source_done(source_id, classify_failure(reason), now)
+            session.recorder.source_done(source_id, classify_failure(reason), now,
+                                         known=request.meta.get("citevault_known"),
+                                         url=request.meta.get("citevault_source_url"))
         self._done("failed", reason)
 
 
