@@ -39,6 +39,13 @@ def normalize_url(url: str) -> str:
 
 
 def is_archivable(url: str) -> bool:
-    """Only http(s) URLs with a host are fetched."""
-    parts = urlsplit(url)
-    return parts.scheme.lower() in ARCHIVABLE_SCHEMES and bool(parts.hostname)
+    """Only http(s) URLs with a host are fetched.
+
+    >>> is_archivable("http://[x")
+    False
+    """
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ARCHIVABLE_SCHEMES and bool(parts.hostname)
+    except ValueError:  # e.g. a broken IPv6 literal
+        return False

@@ -1,0 +1,257 @@
+"""Read functions the web UI needs beyond :mod:`archive.lookup`: coverage per document, every capture of a
+URL, the mementos (replayable captures) of a URL and the one closest to a moment.
+
+Like :mod:`archive.lookup` these take a SQLAlchemy ``Connection`` and run a few SQL statements each; they
+return plain dicts, so a view only formats them. URLs are matched by SURT key (``captures.urlkey``), the
+way Wayback machines match them: ``http://www.example.org/a`` and ``https://example.org/a`` are one URL.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, bindparam, text
+
+from archive.errors import NotFoundError
+from archive.urls import normalize_url
+
+
+def iso(value: Any) -> str | None:
+    """A stored time as the claim JSON prints it (ISO-8601, UTC, ``Z``); SQLite hands raw SQL times back
+    as text.
+
+    >>> iso("2026-11-28 05:32:26.810676"), iso(datetime(2024, 1, 2, 3, 4, 5)), iso(None)
+    ('2026-11-28T05:32:26.810676Z', '2024-01-02T03:04:05Z', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.replace(" ", "T")
+        return value if value.endswith("Z") else value + "Z"
+    return str(value.isoformat()) + "Z"
+
+
+#: Claim states in the order the UI shows them; the precedence is :func:`archive.lookup.document_claims`'.
+STATES = ("archived", "changed", "pending", "failed", "gone", "unsourced")
+
+#: Record types a browser can replay. ``metadata`` records are failed fetches: evidence, not mementos.
+REPLAYABLE = ("response", "revisit", "resource")
+
+_CAPTURE_COLUMNS = (
+    "id, source_id, document_id, record_type, url, urlkey, timestamp, fetched_at, http_status, mime, "
+    "content_type, payload_digest, payload_sha256, payload_length, redirect_to, warc_file, warc_offset, "
+    "warc_length, warc_record_id, refers_to, error"
+)
+
+# One evidence state per claim, with the precedence of archive.lookup.document_claims (kept in step by
+# tests/test_web.py::test_coverage_matches_claim_states).
+_CLAIM_STATE_SQL = """
+SELECT c.document_id AS document_id,
+  CASE
+    WHEN COUNT(s.id) = 0 THEN 'unsourced'
+    WHEN SUM(CASE WHEN s.state = 'gone' THEN 1 ELSE 0 END) > 0 THEN 'gone'
+    WHEN SUM(CASE WHEN s.state = 'failed' THEN 1 ELSE 0 END) > 0 THEN 'failed'
+    WHEN SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) > 0 THEN 'pending'
+    WHEN SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) > 0 THEN 'changed'
+    ELSE 'archived'
+  END AS state
+FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id
+{where}
+GROUP BY c.id, c.document_id
+"""
+
+
+def _coverage(counts: dict[str, int]) -> dict[str, Any]:
+    """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
+    total = sum(counts.values())
+    sourced = total - counts.get("unsourced", 0)
+    archived = counts.get("archived", 0)
+    return {
+        "claims": total,
+        "sourced": sourced,
+        "states": {state: counts.get(state, 0) for state in STATES},
+        "archived_share": round(archived / sourced, 4) if sourced else None,
+    }
+
+
+def coverage(conn: Connection, document_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Evidence coverage of each document: ``{document_id: {"claims", "sourced", "states", "archived_share"}}``.
+
+    One aggregate query for all documents (or those in ``document_ids``); documents without claims get
+    zero counts.
+    """
+    where = "WHERE c.document_id IN :ids" if document_ids is not None else ""
+    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATE_SQL.format(where=where)}) per_claim "
+                "GROUP BY document_id, state")
+    params: dict[str, Any] = {}
+    if document_ids is not None:
+        if not document_ids:
+            return {}
+        stmt = stmt.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = list(document_ids)
+    counts: dict[str, dict[str, int]] = {}
+    for document_id, state, n in conn.execute(stmt, params):
+        counts.setdefault(document_id, {})[state] = n
+    ids = document_ids if document_ids is not None else list(counts)
+    return {d: _coverage(counts.get(d, {})) for d in ids}
+
+
+def documents(conn: Connection) -> list[dict[str, Any]]:
+    """:func:`archive.lookup.documents` plus ``origin`` (the file name a document was added from)."""
+    rows = conn.execute(text(
+        "SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents ORDER BY added_at, id"
+    )).mappings().all()
+    return [{**r, "added_at": iso(r["added_at"])} for r in rows]
+
+
+def document(conn: Connection, document_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        text("SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents WHERE id = :d"),
+        {"d": document_id},
+    ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+    out = dict(row)
+    out["added_at"] = iso(out["added_at"])
+    return out
+
+
+def document_captures(conn: Connection, document_id: str) -> list[dict[str, Any]]:
+    """The captures of the document itself: its fetches (added by URL) or its bytes (added as a file)."""
+    rows = conn.execute(
+        text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE document_id = :d ORDER BY fetched_at, warc_file, "
+             "warc_offset"),
+        {"d": document_id},
+    ).mappings().all()
+    return [_capture(r) for r in rows]
+
+
+def _capture(row: Any) -> dict[str, Any]:
+    out = dict(row)
+    out["fetched_at"] = iso(out["fetched_at"])
+    return out
+
+
+def source(conn: Connection, url: str) -> dict[str, Any] | None:
+    """The source row for ``url`` (normalized as sources are), or None when no claim cites it."""
+    try:
+        key = normalize_url(url)
+    except ValueError:  # not a URL at all (a bad IPv6 literal): nothing cites it
+        return None
+    row = conn.execute(
+        text("SELECT id, url, state, first_seen, last_fetched FROM sources WHERE url = :u"), {"u": key},
+    ).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["first_seen"] = iso(out["first_seen"])
+    out["last_fetched"] = iso(out["last_fetched"])
+    return out
+
+
+def url_captures(conn: Connection, url: str, source_id: str | None = None) -> list[dict[str, Any]]:
+    """Every capture of ``url`` (same SURT key), plus, with ``source_id``, every capture fetched for that
+    source (the hops of its redirect chains), in time order."""
+    from archive.index import urlkey
+
+    where = "urlkey = :k" + (" OR source_id = :s" if source_id else "")
+    rows = conn.execute(
+        text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE {where} ORDER BY fetched_at, warc_file, warc_offset"),
+        {"k": urlkey(url), "s": source_id},
+    ).mappings().all()
+    return [_capture(r) for r in rows]
+
+
+def mementos(conn: Connection, url: str) -> list[dict[str, Any]]:
+    """Replayable captures of ``url`` (same SURT key) in time order: responses (any status, redirects
+    included), revisits and resource records. Failed fetches are not mementos."""
+    from archive.index import urlkey
+
+    rows = conn.execute(
+        text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE urlkey = :k AND record_type IN :types "
+             "AND (http_status IS NOT NULL OR record_type = 'resource') "
+             "ORDER BY timestamp, fetched_at, warc_file, warc_offset").bindparams(bindparam("types", expanding=True)),
+        {"k": urlkey(url), "types": list(REPLAYABLE)},
+    ).mappings().all()
+    return [_capture(r) for r in rows]
+
+
+def pad_timestamp(ts: str) -> str:
+    """A partial 14-digit timestamp (``2024``, ``202403``) completed to the earliest moment it names.
+
+    >>> pad_timestamp("2024"), pad_timestamp("20240315"), pad_timestamp("")
+    ('20240101000000', '20240315000000', '')
+    """
+    if not ts:
+        return ts
+    return (ts + "00000101000000"[len(ts):])[:14] if len(ts) < 14 else ts[:14]
+
+
+def timestamp_moment(ts: str) -> datetime:
+    """A (partial) 14-digit timestamp as a naive UTC datetime.
+
+    >>> timestamp_moment("20240315120000")
+    datetime.datetime(2024, 3, 15, 12, 0)
+    """
+    return datetime.strptime(pad_timestamp(ts), "%Y%m%d%H%M%S")
+
+
+def closest(candidates: Sequence[dict[str, Any]], moment: datetime | None) -> dict[str, Any] | None:
+    """The memento closest to ``moment`` (the latest one when ``moment`` is None); on a tie the earlier.
+
+    Responses win over revisits of the same second, so a pinned capture shows its own record.
+    """
+    if not candidates:
+        return None
+    if moment is None:
+        return candidates[-1]
+
+    def distance(m: dict[str, Any]) -> tuple[float, int]:
+        delta = abs((timestamp_moment(m["timestamp"]) - moment).total_seconds())
+        return delta, 0 if m["record_type"] == "response" else 1
+
+    return min(candidates, key=distance)
+
+
+def capture_kinds(conn: Connection, capture_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {"record_type", "timestamp", "refers_to"}}``: what the claim JSON's capture dicts leave out."""
+    if not capture_ids:
+        return {}
+    rows = conn.execute(
+        text("SELECT id, record_type, timestamp, refers_to FROM captures WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)),
+        {"ids": list(capture_ids)},
+    ).mappings()
+    return {r["id"]: {"record_type": r["record_type"], "timestamp": r["timestamp"], "refers_to": r["refers_to"]}
+            for r in rows}
+
+
+def capture_by_id(conn: Connection, capture_id: str) -> dict[str, Any]:
+    row = conn.execute(text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no capture {capture_id!r} in the index (captures are listed by `citevault show`)")
+    return _capture(row)
+
+
+def payload_capture(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The capture whose record holds ``row``'s payload: the original of a revisit, else ``row`` itself."""
+    seen = {row["id"]}
+    while row["record_type"] == "revisit" and row.get("refers_to"):
+        original = capture_by_id(conn, row["refers_to"])
+        if original["id"] in seen:  # a revisit cycle cannot be written by citevault; do not loop on one
+            break
+        seen.add(original["id"])
+        row = original
+    return row
+
+
+def claims_citing_capture(conn: Connection, capture: dict[str, Any]) -> list[str]:
+    """Ids of the claims whose source the capture was fetched for, in document order."""
+    if not capture.get("source_id"):
+        return []
+    rows = conn.execute(
+        text("SELECT c.id FROM citations ci JOIN claims c ON c.id = ci.claim_id WHERE ci.source_id = :s "
+             "ORDER BY c.document_id, c.position LIMIT 200"),
+        {"s": capture["source_id"]},
+    )
+    return [r[0] for r in rows]

@@ -1,0 +1,179 @@
+"""Replay: archived responses served back as they were captured, confined so they cannot harm the UI.
+
+``/replay/{timestamp}{modifier}/{url}`` answers with the capture of ``url`` closest to ``timestamp`` (the
+URI-M of :mod:`archive.web.memento`); a revisit answers with its original's payload. HTML and CSS are
+rewritten by :mod:`archive.web.rewrite` so every URL in them stays under ``/replay/``; an unarchived URL
+gets a local "not archived" placeholder (404) of the kind the page expects. Other types (PDF, images…) are
+streamed with their archived Content-Type.
+
+Why archived scripts cannot read the UI's cookies or call its API (README "Browsing the archive"):
+
+1. Every replayed response carries ``Content-Security-Policy: sandbox allow-scripts``: the browser gives the
+   document a unique opaque origin, even when it is opened on its own, outside the UI. An opaque origin has
+   no cookies (``document.cookie`` throws) and no storage, and the UI's pages and API are cross-origin to it.
+2. The UI embeds replays in ``<iframe sandbox="allow-scripts">``, never with ``allow-same-origin``; no
+   popups, forms or top navigation either.
+3. The same header restricts every fetch (``default-src``) to the replay prefix of this server: no request
+   reaches ``/api/``, another local page or the live web. ``frame-ancestors 'self'`` keeps other sites from
+   framing replays.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from archive.index import mime_of
+from archive.web import memento, payload, queries
+from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
+
+router = APIRouter(include_in_schema=False)
+
+PREFIX = "/replay/"
+#: HTML and CSS up to this size are rewritten in memory; larger ones are streamed unrewritten (their
+#: requests still cannot leave the replay prefix: the CSP confines them).
+MAX_REWRITE = 16 << 20
+MODIFIERS = ("im_", "cs_", "js_", "if_", "id_")
+_REPLAY_PATH = re.compile(r"^(?P<ts>\d{0,14})(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", re.DOTALL)
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+def replay_csp(origin: str) -> str:
+    """The policy of every replayed response (see the module docstring).
+
+    >>> print(replay_csp("http://127.0.0.1:8000").replace("; ", ";\\n"))
+    sandbox allow-scripts;
+    default-src http://127.0.0.1:8000/replay/;
+    script-src http://127.0.0.1:8000/replay/ 'unsafe-inline' 'unsafe-eval' data: blob:;
+    style-src http://127.0.0.1:8000/replay/ 'unsafe-inline' data:;
+    img-src http://127.0.0.1:8000/replay/ data: blob:;
+    font-src http://127.0.0.1:8000/replay/ data:;
+    media-src http://127.0.0.1:8000/replay/ data: blob:;
+    form-action 'none';
+    frame-ancestors 'self'
+    """
+    src = origin.rstrip("/") + PREFIX
+    return "; ".join([
+        "sandbox allow-scripts",
+        f"default-src {src}",
+        f"script-src {src} 'unsafe-inline' 'unsafe-eval' data: blob:",
+        f"style-src {src} 'unsafe-inline' data:",
+        f"img-src {src} data: blob:",
+        f"font-src {src} data:",
+        f"media-src {src} data: blob:",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ])
+
+
+def _base_headers(request: Request) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": replay_csp(memento.base_url(request)),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "private, max-age=3600",
+    }
+
+
+def replay_url(capture: dict[str, Any], modifier: str = "") -> str:
+    """Path of a capture's replay (its URI-M, host-relative); used by the UI's iframes and links."""
+    return f"{PREFIX}{capture['timestamp']}{modifier}/{memento.header_url(capture['url'])}"
+
+
+@router.api_route(PREFIX + "{rest:path}", methods=["GET", "HEAD"])
+def replay(request: Request, rest: str) -> Response:
+    target = memento.target_url(request, PREFIX)
+    match = _REPLAY_PATH.match(target)
+    if match is None:
+        return placeholder(request, target, "", "not a replay URL: /replay/{timestamp}/{url}")
+    ts, modifier, url = match["ts"], match["mod"] or "", memento.fix_scheme_slashes(match["url"])
+    if modifier not in ("", *MODIFIERS):
+        modifier = ""
+    archive = request.app.state.archive
+    with archive.reading() as conn:
+        found = queries.mementos(conn, url)
+        chosen = queries.closest(found, queries.timestamp_moment(ts) if ts else None)
+        if chosen is None:
+            failures = [c["error"] for c in queries.url_captures(conn, url) if c["error"]]
+            why = f"the fetch failed: {failures[-1]}" if failures else "it was never captured"
+            return placeholder(request, url, modifier, why)
+        if modifier in ("", "if_") and ts != chosen["timestamp"]:
+            # a navigation lands on the exact URI-M, so the address bar names the memento shown
+            return RedirectResponse(replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
+        source = queries.payload_capture(conn, chosen)
+    return serve(request, archive.home, chosen, source, modifier)
+
+
+def serve(request: Request, home: Any, chosen: dict[str, Any], source: dict[str, Any], modifier: str) -> Response:
+    """Serve ``source``'s payload as the capture ``chosen`` (they differ for a revisit)."""
+    headers = {**_base_headers(request), **memento.replay_headers(memento.base_url(request), chosen)}
+    archived = payload.open_response(home, source)
+    status = chosen["http_status"] or archived.status or 200
+    if not 100 <= status <= 599:
+        status = 200
+    if 300 <= status < 400:
+        location = chosen.get("redirect_to") or archived.header("Location")
+        archived.close()
+        if location:
+            headers["Location"] = UrlRewriter(chosen["url"], chosen["timestamp"])(location, modifier)
+        return Response(b"", status_code=status, headers=headers)
+    content_type = archived.content_type or "application/octet-stream"
+    mime = mime_of(content_type)
+    if modifier != "id_" and mime in _HTML_TYPES | {"text/css"}:
+        rewritten = _rewritten(archived, content_type, chosen)
+        if rewritten is not None:
+            body, media_type = rewritten
+            return Response(body, status_code=status, headers=headers, media_type=media_type)
+        archived = payload.open_response(home, source)  # too large or not text: streamed as it is
+    return StreamingResponse(archived.chunks(), status_code=status, headers=headers, media_type=content_type)
+
+
+def _rewritten(archived: payload.ArchivedResponse, content_type: str, chosen: dict[str, Any]) -> tuple[bytes, str] | None:
+    from archive.claims.decode import decode_text
+    from archive.errors import InputError
+
+    with archived:
+        data = archived.read(MAX_REWRITE)
+    if data is None:
+        return None
+    mime = mime_of(content_type)
+    charset = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    try:
+        text = decode_text(data, charset=charset.group(1) if charset else None, html=mime != "text/css")
+    except InputError:
+        return None
+    urls = UrlRewriter(chosen["url"], chosen["timestamp"])
+    out = rewrite_css(text, urls) if mime == "text/css" else rewrite_html(text, urls)
+    # Sent as UTF-8 whatever it was archived in: the header's charset overrides any <meta charset>.
+    return out.encode("utf-8"), f"{mime}; charset=utf-8"
+
+
+_PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBox="0 0 160 40">'
+    '<rect width="160" height="40" fill="#eee" stroke="#999" stroke-dasharray="4 3"/>'
+    '<text x="80" y="25" font-family="sans-serif" font-size="12" text-anchor="middle" fill="#555">'
+    "not archived</text></svg>"
+)
+
+
+def placeholder(request: Request, url: str, modifier: str, why: str) -> Response:
+    """A local stand-in for a URL the archive does not hold, shaped like what the page asked for."""
+    import html
+
+    headers = _base_headers(request)
+    headers["Cache-Control"] = "no-store"
+    if modifier == "im_":
+        return Response(_PLACEHOLDER_SVG, status_code=404, headers=headers, media_type="image/svg+xml")
+    if modifier in ("cs_", "js_"):
+        kind = "text/css" if modifier == "cs_" else "text/javascript"
+        return Response(f"/* not archived: {why} */\n", status_code=404, headers=headers, media_type=kind)
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not archived</title>'
+        "<style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem;color:#333}"
+        "code{background:#f3f3f3;padding:.1em .3em;word-break:break-all}</style></head><body>"
+        f"<h1>Not archived</h1><p>The archive holds no capture of <code>{html.escape(url)}</code>: "
+        f"{html.escape(why)}.</p><p>Replay never loads anything from the live web.</p></body></html>"
+    )
+    return Response(page, status_code=404, headers=headers, media_type="text/html; charset=utf-8")

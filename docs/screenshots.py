@@ -1,0 +1,58 @@
+"""Take the screenshots of README "Browsing the archive" (docs/screenshots/*.png).
+
+Builds the same evidence archive the web tests use (tests/test_web_support.py: a loopback news site
+crawled by the real `citevault archive`, then `citevault check` for the verdicts), serves it with the real
+app under uvicorn, and photographs each page in Debian's chromium through Playwright::
+
+    python3 docs/screenshots.py            # from the repository root; needs /usr/bin/chromium
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.helpers import citevault, db  # noqa: E402
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.test_web_support import LiveServer, build_evidence  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        evidence = build_evidence(Path(tmp) / "home")
+        checked = citevault(evidence.home, "check")
+        if checked.code != 0:
+            print(f"citevault check failed, no verdicts in the screenshots:\n{checked}", file=sys.stderr)
+        conn = db(evidence.home)
+        chair = conn.execute("SELECT id FROM claims WHERE text LIKE 'The chair said%'").fetchone()["id"]
+        report = evidence.capture("/evidence/report.html")
+        shots = [
+            ("documents", "/", 1280, 620),
+            ("document", f"/documents/{evidence.document_id}", 1280, 1500),
+            ("claim", f"/claims/{chair}", 1280, 1000),
+            ("capture", f"/captures/{report['id']}", 1280, 1000),
+            ("source", f"/sources?url={evidence.url('/evidence/report.html')}", 1280, 820),
+        ]
+        with LiveServer(evidence.home) as live, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            for name, path, width, height in shots:
+                page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+                page.goto(live.base + path)
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=str(OUT / f"{name}.png"))
+                page.close()
+                print(f"docs/screenshots/{name}.png  {live.base}{path}")
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
