@@ -103,7 +103,9 @@ def archive_evidence(tmp: Path, base: str, root: Path) -> Evidence:
     article.write_text((DATA / "article.html").read_text(encoding="utf-8").replace("{base}", base), encoding="utf-8")
     claims = tmp / "claims.jsonl"
     claims.write_text((DATA / "claims.jsonl").read_text(encoding="utf-8").replace("{base}", base), encoding="utf-8")
-    result = citevault(home, "archive", str(article), str(claims), "--json")
+    # The crawl would check the claims itself when it ends; off here, so `citevault check` is what is tested
+    # (test_crawl_checks_on_its_own covers the crawl's own check).
+    result = citevault(home, "archive", str(article), str(claims), "--json", "-s", "CITEVAULT_CHECK_AFTER_CRAWL=False")
     assert result.code == 0, result
     ids = [d["document"]["id"] for d in result.json()]
     return Evidence(home, base, root, ids[0], ids[1])
@@ -119,7 +121,7 @@ def recrawl_changed(evidence: Evidence) -> None:
                  "OR url LIKE '%/docs/annex.pdf'")
     conn.commit()
     conn.close()
-    result = citevault(evidence.home, "crawl")
+    result = citevault(evidence.home, "crawl", "-s", "CITEVAULT_CHECK_AFTER_CRAWL=False")
     assert result.code == 0, result
     assert "2 archived" in result.err, result
 
@@ -356,3 +358,17 @@ def test_check_json_is_printed_for_an_archive_with_nothing_to_check(tmp_path: Pa
     assert citevault(tmp_path / "home", "add", str(notes)).code == 0
     result = citevault(tmp_path / "home", "check", "--json")
     assert result.code == 0 and json.loads(result.out)["checked"] == 0, result
+
+
+def test_crawl_checks_on_its_own(site_url: str, tmp_path: Path) -> None:
+    """With the default settings the crawl ends with the check: verdicts are there without `check`."""
+    claims = tmp_path / "quoted.jsonl"
+    claims.write_text(json.dumps({"text": 'The minutes say "the committee approved the budget" in March.',
+                                  "sources": [f"{site_url}/articles/target.html"]}) + "\n")
+    home = tmp_path / "home"
+    result = citevault(home, "archive", str(claims))
+    assert result.code == 0, result
+    claim_id = json.loads(citevault(home, "claims", "--json").out)[0]["id"]
+    shown = json.loads(citevault(home, "show", claim_id, "--json").out)
+    verdicts = [c["verification"] for s in shown["sources"] for c in s["captures"] if c["verification"]]
+    assert verdicts and verdicts[0]["method"] == "quote" and verdicts[0]["verdict"] == "found", shown
