@@ -36,7 +36,7 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
 def status(conn: Connection, document_id: str | None = None) -> list[dict[str, Any]]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when."""
-    docs = conn.execute(text("SELECT id, url, title FROM documents" + (" WHERE id = :d" if document_id else "")
+    docs = conn.execute(text("SELECT id, url, title, origin FROM documents" + (" WHERE id = :d" if document_id else "")
                              + " ORDER BY added_at, id"), {"d": document_id} if document_id else {}).mappings().all()
     if document_id and not docs:
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
@@ -65,7 +65,7 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
                     "last_checked": _iso(r["last_fetched"]), "next_check": _iso(r["next_due"]),
                     "failed_checks": r["failures"] or 0, "claims": claims,
                 })
-        out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"]},
+        out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"]},
                     "sources": len(rows), "states": counts, "problems": problems})
     return out
 

@@ -29,7 +29,7 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     for doc in docs:
         d = doc["document"]
         counts = ", ".join(f"{n} {s}" for s, n in sorted(doc["states"].items())) or "no sources"
-        click.echo(f"{d['id']}  {d['title'] or d['url'] or ''}")
+        click.echo(f"{d['id']}  {d['title'] or d['url'] or d['origin'] or ''}")
         click.echo(f"  {doc['sources']} sources: {counts}")
         for p in doc["problems"]:
             since = f" since {p['since'][:10]}" if p["since"] else ""
