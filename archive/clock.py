@@ -18,3 +18,8 @@ def now() -> datetime:
         moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
         return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def fixed() -> bool:
+    """Is the schedule clock fixed by ``CITEVAULT_NOW`` (not the real time the WARC records carry)?"""
+    return bool(os.environ.get("CITEVAULT_NOW"))

@@ -10,7 +10,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, update, bindparam
 
-from archive.models import Capture, Citation, Claim, Crawl, Document, Source, SourceEvent
+# The models are imported inside the functions that write rows: capture_row (shared with reindex's worker
+# processes) must load without the ORM.
 
 SourceStateUpdate = dict[str, Any]
 
@@ -118,31 +119,45 @@ def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]
 
 
 def add_document(conn: Connection, row: dict[str, Any]) -> None:
+    from archive.models import Document
+
     _insert_ignore(conn, Document, [row])
 
 
 def update_document(conn: Connection, document_id: str, **values: Any) -> None:
+    from archive.models import Document
+
     conn.execute(update(Document).where(Document.id == document_id).values(**values))
 
 
 def add_sources(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    from archive.models import Source
+
     _insert_ignore(conn, Source, list(rows))
 
 
 def add_claims(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    from archive.models import Claim
+
     _insert_ignore(conn, Claim, rows)
 
 
 def add_citations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    from archive.models import Citation
+
     _insert_ignore(conn, Citation, rows)
 
 
 def add_captures(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    from archive.models import Capture
+
     _insert_ignore(conn, Capture, rows)
 
 
 def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
     """``updates``: ``{"sid": source id, "state": str, "fetched": datetime}`` each (reindex)."""
+    from archive.models import Source
+
     if not updates:
         return
     stmt = (
@@ -155,6 +170,8 @@ def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) ->
 
 def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
     """Apply fetch outcomes (``archive.recorder``): state, schedule, evidence; the lease is released."""
+    from archive.models import Source
+
     if not updates:
         return
     stmt = (
@@ -170,6 +187,8 @@ def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> No
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    from archive.models import SourceEvent
+
     if rows:
         conn.execute(insert(SourceEvent), list(rows))
 
@@ -178,12 +197,16 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
     import os
     import socket
 
+    from archive.models import Crawl
+
     _insert_ignore(conn, Crawl, [{"id": crawl_id, "started_at": started_at, "finished_at": None,
                                   "requested": 0, "archived": 0, "failed": 0, "pid": os.getpid(),
                                   "host": socket.gethostname()}])
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
+    from archive.models import Crawl
+
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
         finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
         failed=sum(v for k, v in states.items() if k != "archived"),
@@ -193,6 +216,8 @@ def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states:
 def set_interval(conn: Connection, document_id: str, every: Any) -> None:
     """A document's own re-check interval; its already-fetched sources become due by the new rhythm."""
     from sqlalchemy import text
+
+    from archive.models import Document, Source
 
     conn.execute(update(Document).where(Document.id == document_id).values(check_every=int(every.total_seconds())))
     rows = conn.execute(text(

@@ -314,19 +314,23 @@ class Recorder:
             self._commit(conn)  # the new capture's row and bytes must be readable
             changed = main_text_changed(conn, self.home, evidence, capture_id)
         every = self._interval(conn, source_id)
-        decision = decide(known, outcome, changed=changed, now=clock.now(), policy=self.policy, every=every)
         naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+        # A first fetch that its status alone decides is scheduled from its fetch time (its WARC-Date), so
+        # reindex derives the same values; anything else is written down in a verdict record.
+        derivable = not known.has_evidence and outcome.kind in (OK, GONE, ERROR) and not clock.fixed()
+        now = naive if derivable else clock.now()
+        decision = decide(known, outcome, changed=changed, now=now, policy=self.policy, every=every)
         self.stats.states[decision.state] += 1
         update = {
             "sid": source_id, "state": decision.state, "fetched": naive, "failures": decision.failures,
             "first_failure": decision.first_failure, "reason": decision.reason, "next_due": decision.next_due,
             "evidence": capture_id if decision.is_evidence else evidence,
             "latest": capture_id if decision.is_latest_good else latest,
-            "event": {"source_id": source_id, "at": clock.now(), "state": decision.state, "outcome": outcome.kind,
+            "event": {"source_id": source_id, "at": now, "state": decision.state, "outcome": outcome.kind,
                       "capture_id": capture_id, "crawl_id": self.crawl_id, "detail": outcome.detail or None},
         }
         self._pending_states[source_id] = update
-        if known.has_evidence or outcome.kind not in (OK, GONE, ERROR):
+        if not derivable:
             # Not derivable from the captures alone (a re-check, or a 200 that was a wall or a soft-404):
             # write the verdict down, so `reindex` restores it from the WARC files.
             self._write_state_record(source_id, update, outcome)

@@ -1,8 +1,8 @@
 """Re-hash every WARC record and check the index against the WARC files (README "Rebuilding and verifying
 the index").
 
-Two checks, one streaming pass over the files (shared reader: :class:`archive.reindex.WarcReader`, files cut
-into units read by worker processes):
+Two checks, one streaming pass over the files (shared reader: :class:`archive.warcscan.WarcReader`, files cut
+into units read by worker processes, :mod:`archive.units`):
 
 * each record's ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` against its bytes (any hashlib algorithm;
   base32, base16 or base64 values), and each gzip member whole (CRC, Content-Length, no truncation);
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from archive.reindex import (
-    ARTICLE_URN, DOCUMENT_URN, Record, RecordError, Unit, UnitRunner, default_workers, in_order, index_name,
-    plan_units, warc_files,
+from archive.units import Unit, UnitRunner, default_workers, in_order, plan_units
+from archive.warcscan import (
+    ARTICLE_URN, DOCUMENT_URN, Record, RecordError, WarcReader, index_name, warc_files,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class Bad:
     source_url: str | None = None
     document_id: str | None = None
     concurrent_to: str | None = None
+    source_id: str | None = None  # Citevault-Source-ID, when the record has it (no URL to normalize then)
 
 
 @dataclass
@@ -163,8 +164,6 @@ def _indexed(record: Record) -> bool:
 
 def scan_for_verify(unit: Unit) -> UnitCheck:
     """Worker: hash every record of one unit."""
-    from archive.reindex import WarcReader
-
     out = UnitCheck(unit.file_index, unit.start)
     reader = WarcReader(unit.path, unit.start, unit.end)
     for record in reader:
@@ -190,7 +189,7 @@ def _bad(record: Record, record_id: str | None, problem: str) -> Bad:
         if uri.startswith(urn):
             doc = uri[len(urn):]
     return Bad(record.offset, record_id, problem, record.get("citevault-source-url"), doc,
-               record.get("warc-concurrent-to"))
+               record.get("warc-concurrent-to"), record.get("citevault-source-id"))
 
 
 # -- parent side ------------------------------------------------------------------------------------------
@@ -233,7 +232,8 @@ class _Found:
     record_id: str | None
     problem: str
     capture_ids: set[str] = field(default_factory=set)
-    source_urls: set[str] = field(default_factory=set)
+    source_ids: set[str] = field(default_factory=set)
+    source_urls: set[str] = field(default_factory=set)  # of records without a Citevault-Source-ID
     document_ids: set[str] = field(default_factory=set)
 
 
@@ -284,7 +284,9 @@ def _unit_problems(name: str, check: UnitCheck, at: dict[int, Any]) -> list[_Fou
             f.capture_ids.add(_cid(bad.record_id))
         if bad.concurrent_to:
             f.capture_ids.add(_cid(bad.concurrent_to))
-        if bad.source_url:
+        if bad.source_id:
+            f.source_ids.add(bad.source_id)
+        elif bad.source_url:
             f.source_urls.add(bad.source_url)
         if bad.document_id:
             f.document_ids.add(bad.document_id)
@@ -405,6 +407,7 @@ def _per_record(found: list[_Found]) -> list[_Found]:
         into.problem += "; " + f.problem
         into.record_id = into.record_id or f.record_id
         into.capture_ids |= f.capture_ids
+        into.source_ids |= f.source_ids
         into.source_urls |= f.source_urls
         into.document_ids |= f.document_ids
     return list(merged.values())
@@ -418,7 +421,7 @@ def _with_claims(conn: Connection, found: list[_Found]) -> list[VerifyProblem]:
 
     out = []
     for f in found:
-        sources = {source_id(u) for u in f.source_urls}
+        sources = f.source_ids | {source_id(u) for u in f.source_urls}
         documents = set(f.document_ids)
         if f.capture_ids:
             stmt = text("SELECT source_id, document_id FROM captures WHERE id IN :ids").bindparams(

@@ -5,12 +5,14 @@
    ``archive.documents.write_document_record``): per document an article ``resource`` record and a claims
    record, and per cited source a fetch — ~85% ``200 text/html`` of ``--size-kb`` (a sixth of them sent
    ``Content-Encoding: gzip``), ~4% a 302 hop then a 200, ~4% ``404``, ~3% a failed fetch (``metadata``),
-   ~4% ``application/pdf`` — each response with its ``request`` record, plus one ``robots.txt`` per host.
-   Files roll over at ``--file-mb``.
+   ~4% ``application/pdf``, ~2% a paywall page (with the verdict record the crawl writes for it) — each
+   response with its ``request`` record, plus one ``robots.txt`` per host. Records carry the fields the crawl
+   writes (``Citevault-Source-ID``, ``-Source-URL``, ``-Crawl-ID``; claims with source ids, documents with
+   ``check_every``). Files roll over at ``--file-mb``.
 2. Times whole processes on the same files (wall clock; CPU time and peak RSS of the largest process of the
-   tree from ``wait4``), ``--runs`` times each,
-   best run kept: ``cdxj-indexer FILES -o /dev/null``, then ``citevault --home COPY reindex --json`` on a
-   copy of the data home with no database (the copy is made before the clock starts).
+   tree from ``wait4``), ``--runs`` times each, interleaved, best run kept: ``cdxj-indexer FILES -o
+   /dev/null``, and ``citevault --home COPY reindex --json`` on a copy of the data home with no database
+   (the copy is made before the clock starts).
 3. Prints records/s for both (all records in the files, for both tools: the same numerator), the ratio
    (target >= 2) and the peak RSS, and checks the rebuilt index's counts against what was written.
 
@@ -45,6 +47,8 @@ sys.path.insert(0, str(BENCH))
 from crawl_vs_wget import _vocabulary, make_page  # noqa: E402  (the page generator the crawl bench uses)
 
 TARGET_RATIO = 2.0
+PAYWALL = (b"<html><head><title>Subscribe</title></head><body><h1>Subscribe to continue reading</h1>"
+           b"<p>This article is for subscribers.</p></body></html>")
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
@@ -58,6 +62,7 @@ class Built:
     claims: int
     sources: int
     captures: int
+    states: dict[str, int]  # what the rebuilt index must say about the sources
 
 
 def _exchange(url: str, status: int, headers: list[tuple[str, str]], body: bytes, moment: datetime):  # type: ignore[no-untyped-def]
@@ -94,6 +99,7 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
     per_doc = fetches // documents
     crawl_id = "bench" + "0" * 27
     counts = {"records": 0, "claims": 0, "captures": 0}
+    states: dict[str, int] = {}
     cited: list[str] = []  # every tenth claim is unsourced
     pages = [make_page(i, 1000, int(size_kb * 1024), vocab, seed) for i in range(64)]
 
@@ -118,12 +124,13 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
         spool = tempfile.TemporaryFile()
         for i, url in enumerate(doc_urls, 1):
             text = " ".join(rng.choices(vocab, k=rng.randint(8, 20))).capitalize() + "."
-            refs = [{"url": url, "anchor": str(i)}] if i % 10 else []
+            refs = [{"url": url, "id": ids.source_id(url), "anchor": str(i)}] if i % 10 else []
             spool.write(json.dumps({"id": ids.claim_id(doc_id, i), "position": i, "text": text, "quote": None,
                                     "sources": refs}).encode() + b"\n")
         counts["claims"] += len(doc_urls)
         doc = {"id": doc_id, "url": None, "title": f"Document {d}", "kind": "markdown", "origin": f"doc{d}.md",
-               "sha256": sha, "status": "extracted", "added_at": now.replace(tzinfo=None), "claim_count": len(doc_urls)}
+               "sha256": sha, "status": "extracted", "added_at": now.replace(tzinfo=None), "claim_count": len(doc_urls),
+               "check_every": 7 * 86400 if d % 2 else None}
         write_document_record(store, doc, spool, tick())
         counts["records"] += 1
         spool.close()
@@ -136,13 +143,15 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
         counts["captures"] += 1
 
     for n, url in enumerate(cited):
-        fields = citevault_fields(url, None, crawl_id)
+        sid = ids.source_id(url)
+        fields = citevault_fields(url, None, crawl_id, sid)
         r = rng.random()
         if r < 0.03:
             failure = factory.failure(url, "connection refused", {"detail": "ConnectionRefusedError"}, tick(),
                                       extra=fields)
             write([failure.record])
             counts["captures"] += 1
+            states["failed"] = states.get("failed", 0) + 1
             continue
         if r < 0.07:
             hop = _exchange(url, 302, [("Location", url + "?moved=1"), ("Content-Type", "text/html")], b"", tick())
@@ -150,8 +159,13 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
             write([response.record, request.record])
             counts["captures"] += 1
             url = url + "?moved=1"
+        verdict = None
         if r > 0.96:
             headers, body, status = [("Content-Type", "application/pdf")], b"%PDF-1.4\n" + pages[n % 64] * 2, 200
+        elif r > 0.94:  # a paywall: a 200 the crawl does not take as evidence, so it writes its verdict down
+            headers, body, status = [("Content-Type", "text/html")], PAYWALL, 200
+            verdict = {"source_id": sid, "url": url, "state": "failed", "outcome": "paywall",
+                       "detail": "a subscription wall instead of the page", "failures": 1}
         elif r > 0.92:
             headers, body, status = [("Content-Type", "text/html")], b"<html><p>Not found</p></html>", 404
         else:
@@ -162,11 +176,19 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
         response, request = factory.exchange(_exchange(url, status, headers, body, tick()), extra=fields)
         write([response.record, request.record])
         counts["captures"] += 1
+        state = "failed" if verdict is not None else ("gone" if status == 404 else "archived")
+        states[state] = states.get(state, 0) + 1
+        if verdict is not None:
+            at = clock[0].replace(tzinfo=None)
+            verdict.update(reason=verdict["detail"], first_failure=at.isoformat(), next_due=at.isoformat(),
+                           last_fetched=at.isoformat(), evidence_capture=None, latest_good_capture=None,
+                           at=at.isoformat())
+            write([factory.state(url, verdict, tick(), extra=fields).record])
     store.close()
     files = sorted((home / "warcs").glob("*.warc.gz"))
     counts["records"] += len(files)  # warcinfo
     return Built(counts["records"], len(files), sum(f.stat().st_size for f in files), documents, counts["claims"],
-                 len(set(cited)), counts["captures"] + documents)
+                 len(set(cited)), counts["captures"] + documents, states)
 
 
 # -- timing ------------------------------------------------------------------------------------------
@@ -234,13 +256,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{built.bytes / 1e6:.1f} MB, in {time.perf_counter() - started:.1f}s under {source}", flush=True)
         files = [str(f) for f in sorted((source / "warcs").glob("*.warc.gz"))]
 
-        cdxj_runs = [run_timed([*cdxj_cmd(), *files, "-o", os.devnull]) for _ in range(args.runs)]
-        for t in cdxj_runs:
-            if t.returncode != 0:
-                print(t.output)
-                return 1
-        ours = []
+        # Interleaved (cdxj-indexer, citevault, cdxj-indexer, ...): on a shared machine whose speed drifts,
+        # both tools see the same conditions.
+        cdxj_runs, ours = [], []
         for i in range(args.runs):
+            cdxj_runs.append(run_timed([*cdxj_cmd(), *files, "-o", os.devnull]))
+            if cdxj_runs[-1].returncode != 0:
+                print(cdxj_runs[-1].output)
+                return 1
             copy = tmp / f"copy{i}"
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(source / "warcs", copy / "warcs")
@@ -249,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(ours[-1].output)
                 return 1
             keep_copy = copy
+            print(f"bench: run {i + 1}: cdxj-indexer {cdxj_runs[-1].seconds:.2f}s, citevault {ours[-1].seconds:.2f}s "
+                  f"({cdxj_runs[-1].seconds / ours[-1].seconds:.2f}x)", flush=True)
         stats = json.loads(ours[-1].output[ours[-1].output.index("{"):])
         records = stats["records"]
         c, o = best(cdxj_runs), best(ours)
@@ -270,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
             wrong = {k: (counts.get(k), v) for k, v in expect.items() if counts.get(k) != v}
             print("counts check: " + ("OK" if not wrong else f"MISMATCH (got, expected) {wrong}"))
             db = keep_copy / "citevault.sqlite"
+            import sqlite3
+
+            conn = sqlite3.connect(db)
+            rebuilt = dict(conn.execute("SELECT state, COUNT(*) FROM sources GROUP BY state").fetchall())
+            conn.close()
+            print("states check: " + ("OK" if rebuilt == built.states else
+                                      f"MISMATCH (got, expected) {rebuilt} {built.states}"))
             print(f"index size: {db.stat().st_size / 1e6:.1f} MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

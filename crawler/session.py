@@ -19,6 +19,7 @@ from crawler.config import CrawlConfig
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from sqlalchemy.engine import Engine
 
 
 @dataclass
@@ -37,6 +38,7 @@ class CrawlSession:
         self.config = CrawlConfig.from_settings(crawler.settings)
         self.archive = Archive(DataHome.resolve(self.config.home, self.config.db))
         engine = self.archive.engine(create=True)
+        self._recover(engine)
         self.crawl_id = uuid.uuid4().hex
         self.recorder = Recorder(
             self.archive.home, engine, crawl_id=self.crawl_id, operator=self.config.operator,
@@ -46,6 +48,16 @@ class CrawlSession:
         self.progress = Progress()
         self.closed = False
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    def _recover(self, engine: Engine) -> None:
+        """Before the recorder opens a new WARC file: close the files a killed crawl left ``.open`` and index
+        what they hold that the index lacks, so this crawl fetches only what is still not captured."""
+        import sys
+
+        from archive.recover import recover
+
+        for line in recover(self.archive.home, engine):
+            sys.stderr.write(line + "\n")
 
     def close(self) -> None:
         if not self.closed:

@@ -1,5 +1,6 @@
 """``citevault reindex``: the real CLI archives the test site, the index is deleted and rebuilt from the WARC
-files alone, and every id, every ``show``/``claims``/``lookup`` JSON and every row must come back the same.
+files alone, and every id, every ``show``/``claims``/``lookup``/``status`` JSON and every row must come back
+the same — source states and their history included, with re-checks (verdict records) over several days.
 
 Damaged archives (truncated last record, garbled gzip member, unfinished ``.open`` file) are rebuilt from
 what is readable, with the damage named by file and offset and no traceback.
@@ -10,6 +11,8 @@ import json
 import shutil
 import sqlite3
 import zlib
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,19 @@ from tests.helpers import citevault, read_records, warc_files, warcio_check
 
 SITE_PATHS = ("/articles/target.html", "/status/404", "/redirect/a", "/gzip.html", "/status/503",
               "/private/secret.html")
-TABLES = {  # table -> (columns rebuilt from the WARC files, ORDER BY); derived columns added later are not
-    "documents": ("id, url, title, kind, origin, sha256, status, added_at, claim_count", "id"),
+TABLES = {  # table -> (columns rebuilt from the WARC files, ORDER BY)
+    "documents": ("id, url, title, kind, origin, sha256, status, added_at, claim_count, check_every", "id"),
     "claims": ("id, document_id, position, text, quote", "id"),
     "citations": ("claim_id, source_id, position, anchor", "claim_id, source_id"),
-    "sources": ("id, url, state, first_seen, last_fetched", "id"),
+    "sources": ("id, url, state, first_seen, last_fetched, failures, reason, evidence_capture, "
+                "latest_good_capture", "id"),
     "captures": ("*", "id"),
 }
+#: Decided at the crawl's settle time, which the WARC files do not hold when no verdict record was written
+#: (a first fetch that the status decides): rebuilt from the fetch time, which is at most a moment earlier.
+#: Exact once archive/recorder.py schedules such a fetch from its own time (see test_settle_times_are_exact).
+SETTLE_TIMES = ("sources", "id, next_due, first_failure, lease_owner, lease_until", "id")
+SETTLE_DELAY = 60.0  # seconds
 
 
 def build_archive(home: Path, site_url: str, tmp: Path) -> None:
@@ -43,7 +52,8 @@ def build_archive(home: Path, site_url: str, tmp: Path) -> None:
         {"text": "The private page says so.", "sources": [f"{site_url}/private/secret.html"]},
         {"text": "The service was unavailable.", "sources": [f"{site_url}/status/503"]},
         {"text": "The flaky page answered at last.", "sources": [f"{site_url}/flaky?key=reindex-{tmp.name}"]},
-        {"text": "Page seven exists.", "sources": [f"{site_url}/pages/7.html", f"{site_url}/articles/target.html"]},
+        {"text": "Page seventeen exists.",  # not page 7: test_crawl counts the site's requests for it
+         "sources": [f"{site_url}/pages/17.html", f"{site_url}/articles/target.html"]},
     )))
     article = tmp / "sample.md"
     shutil.copy(Path(__file__).parent / "site" / "articles" / "sample.md", article)
@@ -68,15 +78,63 @@ def dump(home: Path, site_url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"claims": listing, "show": {c["id"]: run("show", c["id"], "--json") for c in listing}}
     out["lookup"] = {path: run("lookup", site_url + path, "--json") for path in SITE_PATHS}
     out["search"] = run("lookup", "committee approved budget", "--json")
+    out["status"] = run("status", "--json")
     conn = sqlite3.connect(home / "citevault.sqlite")
     try:
         for table, (columns, order) in TABLES.items():
             out[table] = [list(r) for r in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}")]
+        table, columns, order = SETTLE_TIMES
+        out["settle_times"] = [list(r) for r in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}")]
         out["crawls"] = [list(r) for r in conn.execute(
-            "SELECT id, requested, archived, failed FROM crawls ORDER BY id")]
+            "SELECT id, requested, archived, failed FROM crawls WHERE id IN (SELECT crawl_id FROM captures) "
+            "ORDER BY id")]
+        out["events"] = Counter(tuple(r) for r in conn.execute(
+            "SELECT source_id, state, outcome, capture_id FROM source_events"))
     finally:
         conn.close()
     return out
+
+
+def reindexed(home: Path, *args: str) -> Any:
+    """``citevault reindex`` on a data home, then ``citevault check``: the quote checks are derived data
+    (not in the WARC files), recomputed the way the crawl computes them when it ends."""
+    result = citevault(home, "reindex", *args)
+    if result.code == 0:
+        check = citevault(home, "check")
+        assert check.code == 0, check
+    return result
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
+        try:
+            return datetime.fromisoformat(value.rstrip("Z"))
+        except ValueError:
+            return None
+    return None
+
+
+def assert_same(before: Any, after: Any, where: str = "", delay: float = 0.0) -> None:
+    """Equal, except that a time may be up to ``delay`` seconds earlier after the rebuild (settle times)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        assert sorted(before) == sorted(after), where
+        for key in before:
+            assert_same(before[key], after[key], f"{where}.{key}", delay)
+    elif isinstance(before, list) and isinstance(after, list):
+        assert len(before) == len(after), where
+        for i, (b, a) in enumerate(zip(before, after)):
+            assert_same(b, a, f"{where}[{i}]", delay)
+    elif before != after:
+        b, a = _moment(before), _moment(after)
+        assert delay and b is not None and a is not None and 0 <= (b - a).total_seconds() <= delay, \
+            f"{where}: {before!r} != {after!r}"
+
+
+def assert_rebuilt(before: dict[str, Any], after: dict[str, Any], delay: float = 0.0) -> None:
+    for key in ("claims", "show", "lookup", "search", *TABLES, "crawls", "events"):
+        assert after[key] == before[key], key
+    assert_same(before["settle_times"], after["settle_times"], "settle_times", delay)
+    assert_same(before["status"], after["status"], "status", delay)
 
 
 def copy_without_index(home: Path, dest: Path) -> Path:
@@ -103,19 +161,57 @@ def test_fixture_covers_every_record_kind(archived: dict[str, Any]) -> None:
 
 def test_reindex_reproduces_every_id_and_every_json(archived: dict[str, Any], tmp_path: Path) -> None:
     home = copy_without_index(archived["home"], tmp_path / "copy")
-    result = citevault(home, "reindex", "--json")
+    result = reindexed(home, "--json")
     assert result.code == 0, result
     stats = result.json()
-    assert stats["problems"] == [] and stats["unfinished"] == []
+    assert stats["problems"] == [] and stats["unfinished"] == [] and stats["repaired"] == []
     assert stats["records"] == sum(len(read_records(f)) for f in warc_files(home))
     assert stats["records_per_second"] > 0
     after = dump(home, archived["base"])
-    before = archived["before"]
-    assert stats["counts"]["claims"] == len(before["claims"])
-    for key in ("claims", "show", "lookup", "search", *TABLES):
-        assert after[key] == before[key], key
-    assert after["crawls"] == before["crawls"]  # ids and per-crawl counts (times are best effort)
+    assert stats["counts"]["claims"] == len(archived["before"]["claims"])
+    assert_rebuilt(archived["before"], after, delay=SETTLE_DELAY)
     assert "Traceback" not in result.err
+
+
+def test_settle_times_are_exact(archived: dict[str, Any], tmp_path: Path) -> None:
+    home = copy_without_index(archived["home"], tmp_path / "copy")
+    assert reindexed(home).code == 0
+    assert_rebuilt(archived["before"], dump(home, archived["base"]))
+
+
+def test_rechecks_come_back_exactly(site_server: Any, tmp_path: Path) -> None:
+    """Days pass (CITEVAULT_NOW): a page changes, one 404s three times until it is gone, one turns into a
+    paywall, one is a paywall from the start, one stays the same. Every check after the first is a verdict
+    record, so every column of sources, the history and the status report come back exactly."""
+    from tests.test_recheck import STORY, Clock, _page
+
+    prefix = tmp_path.name
+    paywall = ("<html><body><h1>Subscribe to continue reading</h1><form><input type=password name=p></form>"
+               "</body></html>")
+    urls = {name: site_server.set_page(f"{prefix}-{name}", _page(f"Story {name}", STORY, "10:00"))
+            for name in ("text", "vanish", "wall", "same")}
+    urls["paid"] = site_server.set_page(f"{prefix}-paid", paywall)
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"The {name} source says the budget was approved.",
+                                          "sources": [url]}) + "\n" for name, url in urls.items()))
+    clock = Clock(tmp_path / "home")
+    clock.run("archive", "--every", "7d", str(claims))
+    site_server.set_page(f"{prefix}-text", _page("Story text", STORY.replace("eighteen months", "three years")))
+    site_server.set_page(f"{prefix}-vanish", b"<h1>Not here</h1>", status=404)
+    site_server.set_page(f"{prefix}-wall", paywall)
+    for days in (8, 2, 2):  # the 404s: at day 8, 10 and 12, four days apart: gone
+        clock.days(days)
+        clock.run("crawl", "--due")
+    before = dump(clock.home, site_server.base_url)
+    states = {url: state for _id, url, state, *_rest in before["sources"]}
+    assert [states[urls[n]] for n in ("text", "vanish", "wall", "same", "paid")] == \
+        ["changed", "gone", "archived", "archived", "failed"], states
+    home = copy_without_index(clock.home, tmp_path / "copy")
+    result = reindexed(home)
+    assert result.code == 0, result
+    after = dump(home, site_server.base_url)
+    assert_rebuilt(before, after)
+    assert sum(before["events"].values()) == 5 + 5 + 2 + 2  # all at first, all at day 8, then vanish and paid
 
 
 def test_human_output_and_refusal_without_force(archived: dict[str, Any], tmp_path: Path) -> None:
@@ -123,10 +219,11 @@ def test_human_output_and_refusal_without_force(archived: dict[str, Any], tmp_pa
     first = citevault(home, "reindex")
     assert first.code == 0, first
     assert "records/s" in first.out and "captures" in first.out, first
+    assert "citevault check" in first.err, first  # the quote checks are derived: how to get them back
     again = citevault(home, "reindex")
     assert again.code == 1, again
     assert again.err.strip().count("\n") == 0 and "--force" in again.err, again
-    forced = citevault(home, "reindex", "--force", "--json")
+    forced = reindexed(home, "--force", "--json")
     assert forced.code == 0, forced
     assert dump(home, archived["base"])["show"] == archived["before"]["show"]
     assert not list(home.glob("citevault.sqlite.reindex*"))
@@ -138,27 +235,98 @@ def test_force_replaces_a_stale_index(archived: dict[str, Any], tmp_path: Path) 
     conn = sqlite3.connect(home / "citevault.sqlite")
     conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL")
     conn.execute("DELETE FROM captures WHERE record_type = 'metadata'")
+    conn.execute("DELETE FROM source_events")
     conn.commit()
     conn.close()
     result = citevault(home, "reindex", "--force")
     assert result.code == 0, result
     after = dump(home, archived["base"])
-    assert after["sources"] == archived["before"]["sources"] and after["captures"] == archived["before"]["captures"]
+    for key in ("sources", "captures", "events"):
+        assert after[key] == archived["before"][key], key
 
 
-def test_unfinished_open_file_is_indexed_and_reported(archived: dict[str, Any], tmp_path: Path) -> None:
+def test_open_file_of_a_dead_crawl_is_repaired_first(archived: dict[str, Any], tmp_path: Path) -> None:
+    home = copy_without_index(archived["home"], tmp_path / "copy")
+    last = warc_files(home)[-1]  # its name says which process wrote it: the crawl, long gone
+    size = last.stat().st_size
+    with last.open("ab") as fh:  # a record cut short by the kill
+        fh.write(zlib.compress(b"WARC/1.1\r\nWARC-Type: response\r\n", wbits=31)[:-12])
+    last.rename(last.with_name(last.name + ".open"))
+    result = citevault(home, "reindex", "--json")
+    assert result.code == 0, result
+    stats = result.json()
+    assert stats["repaired"] and stats["repaired"][0]["file"] == last.name and stats["unfinished"] == []
+    assert last.is_file() and last.stat().st_size == size  # truncated after its last complete record
+    assert dump(home, archived["base"])["captures"] == archived["before"]["captures"]
+    human = citevault(copy_without_index(archived["home"], tmp_path / "again"), "reindex")
+    assert human.code == 0 and "repaired" not in human.err, human
+
+
+def test_open_file_of_a_running_crawl_is_read_as_it_is(archived: dict[str, Any], tmp_path: Path) -> None:
+    import os
+    import socket
+
     home = copy_without_index(archived["home"], tmp_path / "copy")
     last = warc_files(home)[-1]
-    last.rename(last.with_name(last.name + ".open"))
+    alive = f"citevault-29991231000000000000-00001-{socket.gethostname().replace('-', '_')}-{os.getpid()}.warc.gz"
+    last.rename(last.with_name(alive + ".open"))  # written by a live process (this one)
     result = citevault(home, "reindex")
     assert result.code == 0, result
-    assert f"{last.name}.open is unfinished" in result.err and "run a crawl to repair" in result.err, result
-    after = dump(home, archived["base"])
-    assert after["captures"] == archived["before"]["captures"]  # stored under the name it gets when closed
+    assert f"{alive}.open is being written by a running crawl" in result.err, result
+    assert (home / "warcs" / (alive + ".open")).is_file()
+    rows = sqlite3.connect(home / "citevault.sqlite").execute(
+        "SELECT COUNT(*) FROM captures WHERE warc_file = ?", (alive,)).fetchone()[0]
+    assert rows == sum(1 for c in archived["before"]["captures"] if c[16] == last.name)  # under its final name
+
+
+def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str, Any], tmp_path: Path) -> None:
+    """The rows of the second crawl's file never reached the index (killed before its commits): crash
+    recovery reads the file and makes the index what the crawl would have left, and a second pass adds
+    nothing."""
+    from archive.db import make_engine, sqlite_url
+    from archive.home import DataHome
+    from archive.recover import index_missing
+
+    home = tmp_path / "copy"
+    shutil.copytree(archived["home"], home)
+    conn = sqlite3.connect(home / "citevault.sqlite")
+    second = conn.execute("SELECT id FROM crawls ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+    files = [r[0] for r in conn.execute("SELECT DISTINCT warc_file FROM captures WHERE crawl_id = ?", (second,))]
+    sids = [r[0] for r in conn.execute("SELECT DISTINCT source_id FROM captures WHERE crawl_id = ? "
+                                       "AND source_id IS NOT NULL", (second,))]
+    marks = ", ".join("?" * len(files))
+    lost = conn.execute(f"DELETE FROM captures WHERE warc_file IN ({marks})", files).rowcount
+    conn.execute(f"DELETE FROM source_events WHERE source_id IN ({', '.join('?' * len(sids))})", sids)
+    conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL, next_due = NULL, failures = 0, "
+                 "first_failure = NULL, reason = NULL, evidence_capture = NULL, latest_good_capture = NULL "
+                 f"WHERE id IN ({', '.join('?' * len(sids))})", sids)
+    conn.commit()
+    conn.close()
+    assert lost and sids
+    engine = make_engine(sqlite_url(home / "citevault.sqlite"))
+    try:
+        stats = index_missing(DataHome.resolve(home), engine, files)
+        assert (stats.captures, stats.sources, stats.problems) == (lost, len(sids), [])
+        assert_rebuilt(archived["before"], dump(home, archived["base"]), delay=SETTLE_DELAY)
+        again = index_missing(DataHome.resolve(home), engine, files)
+        assert (again.captures, again.sources) == (0, 0)
+        # Killed between a commit of the captures and the commit of the states they decided.
+        conn = sqlite3.connect(home / "citevault.sqlite")
+        conn.execute(f"DELETE FROM source_events WHERE source_id IN ({', '.join('?' * len(sids))})", sids)
+        conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL, next_due = NULL, failures = 0, "
+                     "first_failure = NULL, reason = NULL, evidence_capture = NULL, latest_good_capture = NULL "
+                     f"WHERE id IN ({', '.join('?' * len(sids))})", sids)
+        conn.commit()
+        conn.close()
+        settled = index_missing(DataHome.resolve(home), engine, files)
+        assert (settled.captures, settled.sources) == (0, len(sids))
+        assert_rebuilt(archived["before"], dump(home, archived["base"]), delay=SETTLE_DELAY)
+    finally:
+        engine.dispose()
 
 
 def _member_ends(path: Path) -> list[int]:
-    """End offsets of the gzip members of ``path`` (stdlib zlib, independent of archive.reindex)."""
+    """End offsets of the gzip members of ``path`` (stdlib zlib, independent of archive.warcscan)."""
     data = path.read_bytes()
     ends, pos = [], 0
     while pos < len(data):
@@ -220,6 +388,26 @@ def test_garbled_member_is_skipped_and_reading_resumes(archived: dict[str, Any],
     assert rows[0] is not None and rows[0] > end  # records after the damage were indexed
 
 
+def test_schema_snapshot_matches_the_migrations(tmp_path: Path) -> None:
+    from archive import sqlschema
+
+    message = "the schema snapshot is stale: run `python -m archive.sqlschema`"
+    assert sqlschema.current(), message
+    assert sqlschema.STATEMENTS == sqlschema.migrated_statements(tmp_path), message
+
+
+def test_worker_side_loads_without_the_orm() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, archive.reindex, archive.recordrows, archive.index; "
+            "archive.index.capture_row(record_id='<urn:uuid:x>', record_type='response', url='http://a.example/', "
+            "fetched_at=__import__('datetime').datetime(2026, 1, 1), warc_file='f', warc_offset=0, warc_length=1); "
+            "print(sorted(m for m in ('archive.models', 'sqlalchemy.orm', 'alembic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
+
+
 # -- the reader and the parallel split, without a crawl ---------------------------------------------------
 def _write_warc(directory: Path, pairs: int) -> tuple[Path, list[Any]]:
     from datetime import datetime, timedelta, timezone
@@ -244,7 +432,7 @@ def _write_warc(directory: Path, pairs: int) -> tuple[Path, list[Any]]:
 
 
 def test_reader_offsets_and_lengths_are_the_writers(tmp_path: Path) -> None:
-    from archive.reindex import WarcReader
+    from archive.warcscan import WarcReader
 
     path, written = _write_warc(tmp_path, 20)
     seen = [(r.offset, r.length) for r in _finished(WarcReader(path))]
@@ -278,12 +466,14 @@ def test_parallel_units_give_the_same_index(tmp_path: Path) -> None:
 
 
 def test_a_cut_inside_a_member_is_caught_and_read_on(tmp_path: Path) -> None:
-    from archive.reindex import Unit, in_order, scan_for_index
+    from archive.recordrows import scan_for_index
+    from archive.units import Unit, in_order
 
     path, written = _write_warc(tmp_path, 30)
     middle = written[20].offset + 5  # not a member boundary
     units = [Unit(0, path, 0, middle), Unit(0, path, middle, None)]
     results = list(in_order(units, map(scan_for_index, units), scan_for_index))
     whole = scan_for_index(Unit(0, path, 0, None))
-    assert [c["id"] for r in results for c in r.captures] == [c["id"] for c in whole.captures]
+    assert [c[0] for r in results for c in r.captures] == [c[0] for c in whole.captures]  # ids
+    assert whole.capture_columns[0] == "id" and len(whole.captures) == 30
     assert not [p for r in results for p in r.problems]

@@ -84,6 +84,26 @@ def test_healthy_archive_exits_zero_with_one_line(archived: dict[str, Any]) -> N
     assert report == {"ok": True, "records": total, "problems": []}
 
 
+def test_verdict_records_are_checked_not_indexed(archived: dict[str, Any], tmp_path: Path) -> None:
+    """A source's verdict (robots.txt refused it: not derivable from a capture) is an ordinary record with
+    digests; a damaged one is named, with the claims of its source."""
+    home = _copy(archived, tmp_path)
+    verdicts = [(f, r) for f in warc_files(home) for r in read_records(f)
+                if r["headers"].get("Citevault-Record") == "source-state"]
+    assert verdicts, "the fixture has no verdict record"
+    path, record = verdicts[0]
+    sid = record["headers"]["Citevault-Source-ID"]
+    assert json.loads(record["body"])["source_id"] == sid
+    ends = _member_ends(path)
+    length = ends[[0, *ends].index(record["offset"])] - record["offset"]  # its gzip member
+    rewrite_member(path, record["offset"], length)
+    report = citevault(home, "verify", "--json").json()
+    assert [(p["file"], p["offset"]) for p in report["problems"]] == [(path.name, record["offset"])], report
+    assert "block digest mismatch" in report["problems"][0]["problem"]
+    citing = sorted(r[0] for r in _db(home).execute("SELECT claim_id FROM citations WHERE source_id = ?", (sid,)))
+    assert sorted(report["problems"][0]["claims"]) == citing and citing
+
+
 def test_flipped_payload_byte_names_file_offset_record_and_claims(archived: dict[str, Any], tmp_path: Path) -> None:
     home = _copy(archived, tmp_path)
     target = f"{archived['base']}/articles/target.html"

@@ -36,9 +36,10 @@ def _workers_option(func: Any) -> Any:
 def reindex(ctx: click.Context, force: bool, workers: int | None, as_json: bool) -> None:
     """Rebuild the whole index from the WARC files under HOME/warcs alone; every id stays the same.
 
-    Refuses an index that holds rows unless --force. The embedded SQLite file is built beside the old
-    one and moved over it when complete, so a failed rebuild leaves the old index as it was. A damaged
-    record is reported (file and offset) and skipped: exit 1 then, with the index rebuilt from the rest.
+    Refuses an index that holds rows unless --force. WARC files left open by a crawl that died are
+    repaired first (as the next crawl would). The embedded SQLite file is built beside the old one and
+    moved over it when complete, so a failed rebuild leaves the old index as it was. A damaged record is
+    reported (file and offset) and skipped: exit 1 then, with the index rebuilt from the rest.
 
     \b
     citevault reindex
@@ -57,9 +58,14 @@ def reindex(ctx: click.Context, force: bool, workers: int | None, as_json: bool)
             f"{c.get('documents', 0)} documents, {c.get('claims', 0)} claims, {c.get('sources', 0)} sources, "
             f"{c.get('captures', 0)} captures, {_n(c.get('crawls', 0), 'crawl')}"
         )
+        click.echo("citevault: quote checks are derived, not archived: run `citevault check` to recompute them",
+                   err=True)
+    for r in stats.repaired:
+        click.echo(f"citevault: repaired {r['file']} (a crawl that died left it open): kept {r['records']} "
+                   f"records, dropped {r['dropped_bytes']} bytes", err=True)
     for name in stats.unfinished:
-        click.echo(f"citevault: {name} is unfinished (a crawl did not close it): its complete records are "
-                   "indexed; run a crawl to repair it", err=True)
+        click.echo(f"citevault: {name} is being written by a running crawl: its complete records are indexed",
+                   err=True)
     for p in stats.problems:
         click.echo(f"citevault: {p.file}@{p.offset}: {p.problem}", err=True)
     damaged = [p for p in stats.problems if not p.file.endswith(".open")]

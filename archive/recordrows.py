@@ -1,0 +1,315 @@
+"""WARC records -> index rows: what one unit of a WARC file contributes to the index (README "Rebuilding and
+verifying the index").
+
+Runs in the worker processes of ``reindex`` (and in-process for crash repair). Four kinds of record matter:
+
+* captures: ``response``, ``revisit``, ``metadata`` with ``Citevault-Error`` (a failed fetch) and the article
+  ``resource`` records, turned into rows by :func:`archive.index.capture_row`, the crawl's own row builder;
+* claims records (``resource`` ``urn:citevault:document:ID``): the document, its claims, citations, sources;
+* verdict records (``metadata`` with ``Citevault-Record: source-state``): a source's state after a check that
+  the captures alone do not decide (a re-check, a wall, a soft-404). Not captures;
+* everything else (``request``, ``warcinfo``, other ``metadata``) is only counted.
+
+Rows travel to the parent as tuples in column order (the column names once per unit), datetimes as naive UTC
+``datetime`` objects.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator
+
+from archive.warcscan import (
+    ARTICLE_URN, DOCUMENT_URN, BadRecord, Record, RecordError, WarcReader, index_name, parse_warc_date,
+)
+from archive.units import Unit
+
+#: A claims record with more claims than this is parsed again by the parent, streaming, at the end.
+CLAIMS_IN_UNIT = 100_000
+STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.records)
+
+DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
+                 "check_every")
+
+
+@dataclass
+class ClaimsRecord:
+    """A document's claims record, parsed by a worker (``complete`` False: too big, left to the parent).
+
+    ``claims`` rows are (id, document_id, position, text, quote); ``citations`` rows are (claim_id,
+    source_id, position, anchor); ``document`` is a dict with :data:`DOCUMENT_KEYS`.
+    """
+
+    date: datetime
+    file_index: int
+    offset: int
+    doc_id: str
+    complete: bool = True
+    document: dict[str, Any] | None = None
+    claims: list[tuple[Any, ...]] = field(default_factory=list)
+    citations: list[tuple[Any, ...]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # id -> url
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        """Order of claims records: the last one of a document wins (WARC-Date, then file, then offset)."""
+        return (self.date, self.file_index, self.offset)
+
+
+@dataclass
+class Verdict:
+    """A verdict record: the source's state as the crawl decided it after one check (``archive.recorder``)."""
+
+    source_id: str
+    crawl_id: str | None
+    at: datetime  # when the crawl decided (its schedule clock, ``CITEVAULT_NOW`` in tests)
+    file_index: int
+    offset: int
+    url: str | None
+    state: str
+    outcome: str
+    detail: str | None
+    reason: str | None
+    failures: int
+    first_failure: datetime | None
+    next_due: datetime | None
+    last_fetched: datetime | None  # the checked fetch's time: the WARC-Date of its final capture
+    evidence: str | None
+    latest: str | None
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.at, self.file_index, self.offset)
+
+
+@dataclass
+class UnitRows:
+    """What one unit of a WARC file contributes to the index (built in a worker)."""
+
+    file_index: int
+    start: int
+    stop: int
+    records: int = 0
+    capture_columns: tuple[str, ...] = ()
+    captures: list[tuple[Any, ...]] = field(default_factory=list)
+    sources: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (url, first fetch)
+    claim_records: list[ClaimsRecord] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+_SOURCE_IDS: dict[str, str] = {}
+
+
+def source_id_of(url: str) -> str:
+    """:func:`archive.ids.source_id`, remembered: only for WARC files written before ``Citevault-Source-ID``
+    (normalizing a URL costs more than inflating its record)."""
+    sid = _SOURCE_IDS.get(url)
+    if sid is None:
+        from archive.ids import source_id
+
+        if len(_SOURCE_IDS) >= 1 << 16:
+            _SOURCE_IDS.clear()
+        sid = _SOURCE_IDS[url] = source_id(url)
+    return sid
+
+
+def _payload_sha256(record: Record) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    for data in record.chunks():
+        digest.update(data)
+        size += len(data)
+    return digest.hexdigest(), size
+
+
+def capture_of(record: Record, name: str) -> dict[str, Any] | None:
+    """The capture row of a record, or None for records that are not captures."""
+    from archive import ids
+    from archive.index import capture_row
+
+    kind = record.type
+    uri = record.get("warc-target-uri") or ""
+    if kind not in ("response", "revisit", "metadata", "resource") or uri.startswith(DOCUMENT_URN):
+        return None
+    if kind == "metadata" and record.get("citevault-error") is None:
+        return None  # only failed fetches are captures; verdicts are read by verdict_of, the rest is skipped
+    record_id = record.get("warc-record-id")
+    fetched_at = parse_warc_date(record.get("warc-date"))
+    if not record_id or fetched_at is None:
+        raise BadRecord("record without WARC-Record-ID or a valid WARC-Date")
+    source_url = record.get("citevault-source-url")
+    sid = record.get("citevault-source-id") or (source_id_of(source_url) if source_url else None)
+    values: dict[str, Any] = {
+        "record_id": record_id, "record_type": kind, "url": uri, "fetched_at": fetched_at, "source_id": sid,
+        "document_id": record.get("citevault-document-id"), "crawl_id": record.get("citevault-crawl-id"),
+    }
+    if kind == "metadata":
+        body = record.read_all(1 << 20)
+        try:
+            error = json.loads(body).get("error")
+        except (ValueError, AttributeError):
+            error = None
+        values["error"] = error or record.get("citevault-error")
+    elif kind == "resource":
+        values["content_type"] = record.get("content-type")
+        values["payload_digest"] = record.get("warc-payload-digest")
+        values["payload_sha256"], values["payload_length"] = _payload_sha256(record)
+        if uri.startswith(ARTICLE_URN):
+            values["document_id"] = uri[len(ARTICLE_URN):]
+    else:
+        if record.parse_http():
+            values["http_status"] = record.status
+            values["content_type"] = record.http_header("content-type")
+            location = record.http_header("location", last=True)
+            if location and record.status is not None and 300 <= record.status < 400:
+                from urllib.parse import urljoin
+
+                values["redirect_to"] = urljoin(uri, location)
+        values["payload_digest"] = record.get("warc-payload-digest")
+        if kind == "response":
+            values["payload_sha256"], values["payload_length"] = _payload_sha256(record)
+        else:
+            refers = record.get("warc-refers-to")
+            values["refers_to"] = ids.capture_id(refers) if refers else None
+    row = capture_row(warc_file=name, warc_offset=record.offset, warc_length=0, **values)
+    if source_url and sid:
+        row["_source_url"] = source_url
+    return row
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def verdict_of(record: Record, file_index: int) -> Verdict:
+    """Parse a verdict record (``Citevault-Record: source-state``)."""
+    body = record.read_all(1 << 20)
+    try:
+        v = json.loads(body)
+        at = _when(v["at"])
+        if at is None or not v.get("source_id") or not v.get("state"):
+            raise ValueError("no source_id, state or at")
+        return Verdict(
+            source_id=v["source_id"], crawl_id=record.get("citevault-crawl-id"), at=at, file_index=file_index,
+            offset=record.offset, url=v.get("url") or None, state=v["state"], outcome=v.get("outcome") or "",
+            detail=v.get("detail"), reason=v.get("reason"), failures=int(v.get("failures") or 0),
+            first_failure=_when(v.get("first_failure")), next_due=_when(v.get("next_due")),
+            last_fetched=_when(v.get("last_fetched")), evidence=v.get("evidence_capture"),
+            latest=v.get("latest_good_capture"),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRecord(f"unreadable source-state record: {exc!r}") from None
+
+
+def scan_for_sqlite(unit: Unit) -> UnitRows:
+    """:func:`scan_for_index` with the captures' times already in SQLite's text form (less work for the
+    parent, which writes every row)."""
+    return scan_for_index(unit, text_times=True)
+
+
+def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
+    """Worker: read one unit and turn its records into rows (see :class:`UnitRows`)."""
+    name = index_name(unit.path)
+    out = UnitRows(unit.file_index, unit.start, unit.start)
+    reader = WarcReader(unit.path, unit.start, unit.end)
+    for record in reader:
+        row = claims = verdict = None
+        try:
+            if record.type == "resource" and (record.get("warc-target-uri") or "").startswith(DOCUMENT_URN):
+                date = parse_warc_date(record.get("warc-date"))
+                if date is None:
+                    raise BadRecord("claims record without a valid WARC-Date")
+                uri = record.get("warc-target-uri") or ""
+                claims = ClaimsRecord(date, unit.file_index, record.offset, uri[len(DOCUMENT_URN):])
+                parse_claims(record, claims, CLAIMS_IN_UNIT)
+            elif record.type == "metadata" and record.get("citevault-record") == STATE_RECORD:
+                verdict = verdict_of(record, unit.file_index)
+            else:
+                row = capture_of(record, name)
+            record.finish()  # the member must end cleanly (CRC) before its row counts
+        except RecordError:
+            continue  # reported by the reader
+        except BadRecord as exc:
+            out.problems.append((record.offset, str(exc)))
+            continue
+        if row is not None:
+            row["warc_length"] = record.length
+            source_url = row.pop("_source_url", None)
+            if source_url:
+                known = out.sources.get(row["source_id"])
+                if known is None or row["fetched_at"] < known[1]:
+                    out.sources[row["source_id"]] = (source_url, row["fetched_at"])
+            if not out.capture_columns:
+                out.capture_columns = tuple(row)
+            if text_times:
+                row["fetched_at"] = row["fetched_at"].isoformat(" ", "microseconds")
+            out.captures.append(tuple(row.values()))
+        elif claims is not None:
+            out.claim_records.append(claims)
+        elif verdict is not None:
+            out.verdicts.append(verdict)
+    out.records = reader.records
+    out.stop = reader.stop
+    out.problems = sorted(out.problems + reader.problems)
+    return out
+
+
+# -- claims records: a document line, then one line per claim ----------------------------------------------
+def _iter_lines(record: Record) -> Iterator[bytes]:
+    rest = b""
+    for data in record.chunks():
+        lines = (rest + data).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
+
+
+def parse_claims(record: Record, into: ClaimsRecord, limit: int) -> None:
+    """Worker: all of a claims record into ``into``, or mark it incomplete past ``limit`` claims."""
+    for _ in iter_claims(record, into, limit + 1):
+        if len(into.claims) > limit:
+            into.complete = False
+            into.claims, into.citations, into.sources = [], [], {}
+        return
+
+
+def iter_claims(record: Record, into: ClaimsRecord, batch: int) -> Iterator[ClaimsRecord]:
+    """Parse a claims record into ``into``, yielding it each time ``batch`` claims are in it (the caller
+    empties the lists) and once at the end."""
+    lines = _iter_lines(record)
+    try:
+        header = json.loads(next(lines))["document"]
+        doc = {k: header.get(k) for k in DOCUMENT_KEYS}
+        doc["id"] = into.doc_id
+        doc["added_at"] = parse_warc_date(header.get("added_at")) or into.date
+        # A document added by URL keeps kind "url" until the crawl extracts it: it is still pending.
+        if doc["kind"] == "url":
+            doc["status"] = "pending"
+        doc["claim_count"] = int(doc["claim_count"] or 0)
+        doc["check_every"] = int(doc["check_every"]) if doc["check_every"] is not None else None
+        into.document = doc
+        for line in lines:
+            if not line.strip():
+                continue
+            claim = json.loads(line)
+            cid = claim["id"]
+            for position, ref in enumerate(claim.get("sources") or []):
+                url = ref["url"]
+                sid = ref.get("id") or source_id_of(url)  # "id": written since source ids went into WARCs
+                into.sources.setdefault(sid, url)
+                into.citations.append((cid, sid, position, ref.get("anchor")))
+            into.claims.append((cid, into.doc_id, claim["position"], claim["text"], claim.get("quote")))
+            if len(into.claims) >= batch:
+                yield into
+                into.claims, into.citations, into.sources = [], [], {}
+    except (ValueError, KeyError, TypeError, StopIteration) as exc:
+        raise BadRecord(f"unreadable claims record: {exc!r}") from None
+    yield into
+
+
+__all__ = ["ClaimsRecord", "Verdict", "UnitRows", "scan_for_index", "scan_for_sqlite", "capture_of", "verdict_of",
+           "iter_claims", "parse_claims", "CLAIMS_IN_UNIT"]

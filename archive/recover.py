@@ -1,0 +1,130 @@
+"""After a crawl was killed (``kill -9``, power loss): repair its ``.open`` WARC files and index what they hold
+that the index lacks (README "Rebuilding and verifying the index", "Crash safety").
+
+The crawl writes WARC bytes first and commits the index rows that point to them after, in batches, so a
+killed crawl leaves records on disk that the index does not know: in its ``.open`` file, and possibly in files
+it closed just before (rolled over, their rows not yet committed). :func:`recover` runs at the start of every
+crawl: :func:`archive.repair.repair_open_files` truncates each abandoned ``.open`` file after its last
+complete record and renames it; then :func:`index_missing` reads those files and every other file the same
+crawl process wrote, and inserts what is missing — with the rules of ``reindex`` (:mod:`archive.rowload`,
+:mod:`archive.sourcestates`), so the index ends as a rebuild would make it, and the crawl that follows
+fetches only what is still not captured.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archive.rowload import Loader, Problem, fix_revisits
+from archive.units import Unit, UnitRunner
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from archive.home import DataHome
+
+
+@dataclass
+class MissingStats:
+    files: list[str] = field(default_factory=list)
+    records: int = 0  # records read
+    captures: int = 0  # capture rows the index lacked
+    sources: int = 0  # sources whose state the new captures (or verdict records) decided
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, workers: int = 1) -> MissingStats:
+    """Index every record of ``filenames`` (under ``home.warcs``) that the index behind ``engine`` lacks.
+
+    INSERT OR IGNORE throughout: rows already there stay as they are, except the sources these records
+    decide — each source's checks newer than its ``last_fetched`` are replayed onto its row (state, schedule,
+    evidence, history) — and a document still ``pending`` whose extracted claims record is here. One
+    transaction. ``workers`` > 1 reads in worker processes (not from inside a running crawl).
+
+    A file is read from the last capture the index has of it: the crawl's single writer commits rows in the
+    order it wrote their records, so everything before that capture is indexed, its settled states included.
+    Sources whose capture is indexed but whose state is older are found in the index and settled too.
+    """
+    from archive.bulkwrite import EngineRows, SqliteRows, driver
+    from archive.policy import Policy
+    from archive.recordrows import scan_for_index, scan_for_sqlite
+    from archive.sourcestates import add_crawls, settle_some
+
+    started = time.perf_counter()
+    paths = [home.warcs / name for name in filenames if (home.warcs / name).is_file()]
+    stats = MissingStats(files=[p.name for p in paths])
+    if not paths:
+        return stats
+    with engine.begin() as conn:  # one transaction, committed through the DB-API connection the writer uses
+        if conn.dialect.name == "sqlite":
+            out = SqliteRows(driver(conn), replace_sources=False)
+        else:
+            out = EngineRows(conn, replace_sources=False)  # type: ignore[assignment]
+        names = {f"f{i}": p.name for i, p in enumerate(paths)}
+        within = f"warc_file IN ({', '.join(':' + k for k in names)})"
+        resume = dict(out.fetch(f"SELECT warc_file, MAX(warc_offset) FROM captures WHERE {within} "
+                                "GROUP BY warc_file", names))
+        unsettled = {sid for (sid,) in out.fetch(
+            "SELECT DISTINCT c.source_id FROM captures c JOIN sources s ON s.id = c.source_id "
+            f"WHERE c.{within} AND c.record_type IN ('response', 'revisit', 'metadata') "
+            "AND (s.last_fetched IS NULL OR c.fetched_at > s.last_fetched)", names)}
+        units = [Unit(i, p, int(resume.get(p.name) or 0), None) for i, p in enumerate(paths)]
+        before = next(out.fetch("SELECT COUNT(*) FROM captures"))[0]
+        loader = Loader(out, paths, rebuild=False)
+        scan = scan_for_sqlite if out.sqlite else scan_for_index
+        with UnitRunner(units, scan, workers) as runner:
+            for rows in runner:  # one unit a file, to its end: no cut to check
+                loader.take(rows)
+        loader.finish()
+        fix_revisits(out)
+        stats.sources = settle_some(out, loader.touched | unsettled, loader.verdicts, Policy.from_env())
+        add_crawls(out, {}, sorted(loader.crawl_ids))  # only crawls the index has no row for
+        stats.captures = next(out.fetch("SELECT COUNT(*) FROM captures"))[0] - before
+    stats.records, stats.problems = loader.records, loader.problems
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _writer(name: str) -> str | None:
+    """``citevault-{ts}-{serial}-{host}-{pid}.warc.gz[.open]`` -> ``{host}-{pid}``: the process that wrote it.
+
+    >>> _writer("citevault-20261128051322301441-00001-vm_1-21245.warc.gz.open")
+    'vm_1-21245'
+    """
+    stem = name.split(".warc.gz", 1)[0]
+    parts = stem.split("-")
+    return "-".join(parts[-2:]) if len(parts) == 5 and parts[0] == "citevault" else None
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def recover(home: DataHome, engine: Engine) -> list[str]:
+    """Repair abandoned ``.open`` files and index what they (and the other files of the same dead crawl)
+    hold that the index lacks. Returns one line per repaired file and a summary, for stderr; none when
+    there was nothing to repair."""
+    from archive.repair import repair_open_files
+
+    try:
+        repaired = repair_open_files(home.warcs)
+    except FileNotFoundError:  # another crawl starting at the same moment repaired it first
+        repaired = []
+    if not repaired:
+        return []
+    writers = {_writer(r.name) for r in repaired} - {None}
+    names = {r.name for r in repaired}
+    names.update(p.name for p in home.warcs.glob("*.warc.gz") if _writer(p.name) in writers)
+    stats = index_missing(home, engine, sorted(names))
+    lines = [f"citevault: repaired {r.name} (kept {r.records} records, dropped {r.dropped_bytes} bytes)"
+             for r in repaired]
+    lines.append(f"citevault: indexed what the killed crawl left out: {_n(stats.captures, 'capture')}, "
+                 f"{_n(stats.sources, 'source state')} (read {_n(stats.records, 'record')} in "
+                 f"{_n(len(stats.files), 'WARC file')})")
+    lines += [f"citevault: {p.file}@{p.offset}: {p.problem}" for p in stats.problems]
+    return lines
+
+
+__all__ = ["recover", "index_missing", "MissingStats"]
