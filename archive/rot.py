@@ -40,6 +40,11 @@ _PASSWORD_INPUT = re.compile(r"<input[^>]+type=[\"']?password", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
 SHORT_PAGE = 3000  # characters of visible text: error and wall pages are short
+#: Plain substrings (lower case) every pattern above needs one of: a fast first test, since
+#: case-insensitive alternations cost ~0.8 ms per 10 KB page each, substring tests ~20 µs in all.
+_SIGNS = ("404", "found", "no longer", "exist", "subscri", "continue", "free account", "captcha", "robot",
+          "unusual traffic", "human", "attention required", "checking your browser", "cf-chl", "password",
+          "encontrada", "introuvable", "nicht gefunden")
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,9 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
         return Outcome(LOGIN_WALL, f"redirected to a login page ({final_path})")
     if not body:
         return Outcome(OK)
+    low = body[:200_000].lower()
+    if not any(word in low for word in _SIGNS):
+        return Outcome(OK)  # none of the words of a wall or an error page anywhere: no need to read further
     # Walls and error pages are short: a prefix with enough visible text settles most pages cheaply.
     text = _visible_text(body[: 8 * SHORT_PAGE])
     if len(text) >= SHORT_PAGE:
