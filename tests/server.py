@@ -141,14 +141,23 @@ def make_pdf(text: str = "CiteVault test report") -> bytes:
     >>> pdf[:8], pdf.rstrip().endswith(b"%%EOF")
     (b'%PDF-1.4', True)
     """
-    content = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    return make_text_pdf([text])
+
+
+def make_text_pdf(lines: list[str], *, compress: bool = False) -> bytes:
+    """A one-page PDF with one text line per item (Helvetica, latin-1), correct xref table."""
+    content = ("BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("latin-1")
+    stream_dict = b"<< /Length %d >>" % len(content)
+    if compress:
+        content = zlib.compress(content)
+        stream_dict = b"<< /Length %d /Filter /FlateDecode >>" % len(content)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        stream_dict + b"\nstream\n" + content + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

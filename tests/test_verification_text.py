@@ -17,34 +17,10 @@ from archive.claims.maintext import main_text
 from archive.verification.normalize import normalize, normalize_with_map
 from archive.verification.texts import decode_with_charset, extract_text, kind_of, pdf_text
 
+from tests.server import make_text_pdf
+
 DATA = Path(__file__).parent / "data" / "evidence"
 SITE = DATA / "site"
-
-
-def make_text_pdf(lines: list[str], *, compress: bool = False) -> bytes:
-    """A one-page PDF with one text line per item (Helvetica, latin-1), correct xref table."""
-    content = ("BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("latin-1")
-    stream_dict = b"<< /Length %d >>" % len(content)
-    if compress:
-        content = zlib.compress(content)
-        stream_dict = b"<< /Length %d /Filter /FlateDecode >>" % len(content)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        stream_dict + b"\nstream\n" + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 ANNEX_LINES = [
