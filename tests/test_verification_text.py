@@ -6,7 +6,6 @@ banner, masthead, navigation, share tools, inline "read more" box, comments, mos
 from __future__ import annotations
 
 import codecs
-import zlib
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 from archive.claims.maintext import main_text
 from archive.verification.normalize import normalize, normalize_with_map
 from archive.verification.texts import decode_with_charset, extract_text, kind_of, pdf_text
-
 from tests.server import make_text_pdf
 
 DATA = Path(__file__).parent / "data" / "evidence"
