@@ -108,16 +108,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def states(conn: Connection, source_ids: Sequence[str]) -> dict[str, str]:
-    if not source_ids:
-        return {}
-    stmt = text("SELECT id, state FROM sources WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
-    return {row.id: row.state for row in conn.execute(stmt, {"ids": list(source_ids)})}
-
-
-FETCH_STATES = ("pending", "failed")
-
-
 def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: datetime) -> list[Target]:
     """Claim these sources (found in a document fetched mid-crawl) if they still need fetching."""
     if not source_ids:
