@@ -94,14 +94,16 @@ def _first_attr(root: HtmlElement, path: str, attr: str) -> str | None:
     return None
 
 
-def _trafilatura(root: HtmlElement, notes: list[tuple[SourceRef, ...]]) -> tuple[str | None, list[Block]]:
+def _trafilatura(root: HtmlElement, notes: list[tuple[SourceRef, ...]],
+                 metadata: bool = True) -> tuple[str | None, list[Block]]:
+    """Title and main-text blocks by trafilatura; ``metadata=False`` skips title/date/author (much faster)."""
     try:
         from trafilatura import bare_extraction
 
         document = bare_extraction(
             root,
             include_links=True,
-            with_metadata=True,
+            with_metadata=metadata,
             include_comments=False,
             include_tables=True,
             include_images=False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from archive.claims.blocks import Block
 from archive.claims.decode import decode_text
-from archive.claims.html import _TRAFILATURA_BLOCKS, _fallback_blocks, _parse, walk
+from archive.claims.html import _fallback_blocks, _parse, _trafilatura
 
 
 def main_text(data: bytes, url: str | None = None, charset: str | None = None) -> str:
@@ -53,21 +53,4 @@ def blocks_text(blocks: list[Block]) -> str:
 
 
 def _trafilatura_blocks(root: object) -> list[Block]:
-    try:
-        from trafilatura import bare_extraction
-
-        document = bare_extraction(
-            root,
-            include_links=True,
-            with_metadata=False,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            deduplicate=False,
-        )
-    except Exception:  # noqa: BLE001 - a page the extractor chokes on still has the fallback
-        return []
-    body = getattr(document, "body", None) if document is not None else None
-    if body is None:
-        return []
-    return walk(body, blocks=_TRAFILATURA_BLOCKS, skip=lambda _: False, link_attr="target", link_tag="ref", notes=[])
+    return _trafilatura(root, [], metadata=False)[1]  # type: ignore[arg-type]
