@@ -27,7 +27,6 @@ import shutil
 import sys
 import tempfile
 import time
-import zlib
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -70,23 +69,9 @@ def page(rng: random.Random, n: int) -> tuple[str, list[str]]:
 
 
 def pdf(lines: list[str]) -> bytes:
-    escaped = [line.replace("\\", "").replace("(", "").replace(")", "") for line in lines]
-    content = zlib.compress(("BT /F1 10 Tf 40 760 Td 13 TL " + " ".join(f"({line}) Tj T*" for line in escaped)
-                             + " ET").encode("latin-1"))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
-               b"/Contents 5 0 R >>", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    from tests.server import make_text_pdf
+
+    return make_text_pdf([line.replace("\\", "").replace("(", "").replace(")", "") for line in lines], compress=True)
 
 
 def wrap(paragraphs: list[str], width: int = 90) -> list[str]:

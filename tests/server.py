@@ -490,11 +490,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         if self.head:
             return
         self.server._remember(self.path, lambda: big_body(size))
-        remaining = size
-        while remaining > 0:
-            n = min(remaining, BLOCK)
-            self.wfile.write(_BIG_BLOCK[:n])
-            remaining -= n
+        self._write_blocks(size)
 
     def route_truncated(self) -> None:
         body = b"x" * 100
@@ -506,6 +502,14 @@ class SiteHandler(BaseHTTPRequestHandler):
         if not self.head:
             self.server._remember(self.path, body)
             self.wfile.write(body)
+
+    def _write_blocks(self, size: int) -> None:
+        """``size`` bytes of the fixed pattern, 64 KiB at a time (never built in memory)."""
+        remaining = size
+        while remaining > 0:
+            n = min(remaining, BLOCK)
+            self.wfile.write(_BIG_BLOCK[:n])
+            remaining -= n
 
     def route_gzip_bomb(self) -> None:
         """~50 KB on the wire that inflates to 50 MiB of zeros."""
@@ -539,12 +543,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         if self.head:
             return
-        remaining = size
         try:
-            while remaining > 0:
-                n = min(remaining, BLOCK)
-                self.wfile.write(_BIG_BLOCK[:n])
-                remaining -= n
+            self._write_blocks(size)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as it should past its size limit
 
