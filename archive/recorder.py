@@ -228,7 +228,8 @@ class Recorder:
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None, fresh: bool = False) -> None:
-        fields = citevault_fields(source_url, document_id, self.crawl_id, _sid(source_url))
+        sid = _sid(source_url)
+        fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
         key = index.urlkey(ex.url)
@@ -247,7 +248,7 @@ class Recorder:
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
             payload_sha256=response.payload_sha256, payload_length=response.payload_length,
-            redirect_to=redirect_to, source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id,
+            redirect_to=redirect_to, source_id=sid, document_id=document_id, crawl_id=self.crawl_id,
         )
         self._captures.append(row)
         if record_type == "response" and row["payload_digest"]:
@@ -274,7 +275,8 @@ class Recorder:
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
-        fields = citevault_fields(source_url, document_id, self.crawl_id, _sid(source_url))
+        sid = _sid(source_url)
+        fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)
         self.stats.records += 1
@@ -282,7 +284,7 @@ class Recorder:
         self._captures.append(index.capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
-            source_id=_sid(source_url), document_id=document_id, crawl_id=self.crawl_id, error=reason,
+            source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason,
         ))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
