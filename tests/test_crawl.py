@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from tests.helpers import citevault, db, read_records, warc_files, warcio_check
 
 SITE = Path(__file__).parent / "site"
+ONCE = f"test_crawl={uuid.uuid4().hex}"  # marks this module's URLs on the shared test server
 EXPECTED = json.loads((SITE / "articles" / "sample.expected.json").read_text())
 
 
@@ -29,7 +31,7 @@ def archived(site_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     jsonl = render_site_file("claims/sample.jsonl", site_url, tmp)
     twice = tmp / "twice.jsonl"  # two claims, one source: fetched once
     twice.write_text("".join(
-        json.dumps({"text": text, "sources": [f"{site_url}/pages/7.html"]}) + "\n"
+        json.dumps({"text": text, "sources": [f"{site_url}/pages/7.html?{ONCE}"]}) + "\n"
         for text in ("Page seven exists.", "Page seven is cited again.")
     ))
     result = citevault(home, "archive", f"{site_url}/articles/sample.html", str(jsonl), str(twice), "--json")
@@ -159,7 +161,7 @@ def test_document_claims_are_a_resource_record(archived: dict[str, Any]) -> None
 
 
 def test_each_source_fetched_once_per_crawl(archived: dict[str, Any], site_server: Any) -> None:
-    assert len(site_server.requests_for("/pages/7.html")) == 1
+    assert len(site_server.requests_for(f"/pages/7.html?{ONCE}")) == 1
 
 
 def test_lookup_and_show_json_shape(archived: dict[str, Any]) -> None:
@@ -211,17 +213,18 @@ def test_claims_listing_states(archived: dict[str, Any]) -> None:
 
 def test_robots_obeyed_then_overridden(site_url: str, site_server: Any, tmp_path: Path) -> None:
     claims = tmp_path / "robots.jsonl"
-    claims.write_text(json.dumps({"text": "A secret page says so.", "sources": [f"{site_url}/private/secret.html"]}) + "\n")
+    secret = f"/private/secret.html?{ONCE}"  # the session's server is shared: this URL is this test's own
+    claims.write_text(json.dumps({"text": "A secret page says so.", "sources": [f"{site_url}{secret}"]}) + "\n")
     home = tmp_path / "home"
     result = citevault(home, "archive", str(claims))
     assert result.code == 0, result
-    assert site_server.requests_for("/private/secret.html") == []
-    row = db(home).execute("SELECT error, http_status FROM captures WHERE url LIKE '%/private/secret.html'").fetchone()
+    assert site_server.requests_for(secret) == []
+    row = db(home).execute("SELECT error, http_status FROM captures WHERE url LIKE '%/private/secret.html%'").fetchone()
     assert row["error"] == "blocked by robots.txt" and row["http_status"] is None
     assert db(home).execute("SELECT state FROM sources").fetchone()["state"] == "failed"
     again = citevault(home, "crawl", "--ignore-robots")
     assert again.code == 0, again
-    assert len(site_server.requests_for("/private/secret.html")) == 1
+    assert len(site_server.requests_for(secret)) == 1
     assert db(home).execute("SELECT state FROM sources").fetchone()["state"] == "archived"
 
 
