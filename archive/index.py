@@ -10,97 +10,16 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, update, bindparam
 
-# The models are imported inside the functions that write rows: capture_row (shared with reindex's worker
-# processes) must load without the ORM.
+# The models are imported inside the functions that write rows. capture_row (shared with reindex's worker
+# processes) lives in archive.capturerow, which loads without SQLAlchemy; it is re-exported here.
+from archive.capturerow import capture_row, cdx_timestamp, mime_of  # noqa: F401
+from archive.urlkey import urlkey  # noqa: F401
 
 SourceStateUpdate = dict[str, Any]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def urlkey(url: str) -> str:
-    """SURT key, the same as cdxj-indexer computes, so our rows and CDXJ exports agree."""
-    import surt  # imported here: tldextract is slow to import and lookups never need it
-
-    try:
-        return surt.surt(url)
-    except Exception:
-        return url
-
-
-def cdx_timestamp(moment: datetime) -> str:
-    """14-digit CDX timestamp.
-
-    >>> cdx_timestamp(datetime(2026, 11, 28, 5, 1, 2))
-    '20261128050102'
-    """
-    return moment.strftime("%Y%m%d%H%M%S")
-
-
-def mime_of(content_type: str | None) -> str | None:
-    """``text/html; charset=utf-8`` → ``text/html``.
-
-    >>> mime_of("Text/HTML; charset=UTF-8")
-    'text/html'
-    """
-    if not content_type:
-        return None
-    return content_type.split(";", 1)[0].strip().lower() or None
-
-
-def capture_row(
-    *,
-    record_id: str,
-    record_type: str,
-    url: str,
-    fetched_at: datetime,
-    warc_file: str,
-    warc_offset: int,
-    warc_length: int,
-    http_status: int | None = None,
-    content_type: str | None = None,
-    payload_digest: str | None = None,
-    payload_sha256: str | None = None,
-    payload_length: int | None = None,
-    redirect_to: str | None = None,
-    source_id: str | None = None,
-    document_id: str | None = None,
-    crawl_id: str | None = None,
-    refers_to: str | None = None,
-    error: str | None = None,
-    key: str | None = None,
-) -> dict[str, Any]:
-    """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it.
-    ``key``: the SURT key when the caller computed it already."""
-    from archive.ids import capture_id
-
-    naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
-    return {
-        "id": capture_id(record_id),
-        "source_id": source_id,
-        "document_id": document_id,
-        "crawl_id": crawl_id,
-        "record_type": record_type,
-        "url": url,
-        "urlkey": key or urlkey(url),
-        "timestamp": cdx_timestamp(naive),
-        "fetched_at": naive,
-        "http_status": http_status,
-        "mime": mime_of(content_type),
-        "content_type": content_type,
-        "payload_digest": payload_digest,
-        "payload_sha256": payload_sha256,
-        "payload_length": payload_length,
-        "redirect_to": redirect_to,
-        "warc_file": warc_file,
-        "warc_offset": warc_offset,
-        "warc_length": warc_length,
-        "warc_record_id": record_id,
-        "refers_to": refers_to,
-        "error": error,
-    }
 
 
 def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]) -> None:

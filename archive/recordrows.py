@@ -4,7 +4,7 @@ verifying the index").
 Runs in the worker processes of ``reindex`` (and in-process for crash repair). Four kinds of record matter:
 
 * captures: ``response``, ``revisit``, ``metadata`` with ``Citevault-Error`` (a failed fetch) and the article
-  ``resource`` records, turned into rows by :func:`archive.index.capture_row`, the crawl's own row builder;
+  ``resource`` records, turned into rows by :func:`archive.capturerow.capture_row`, the crawl's own row builder;
 * claims records (``resource`` ``urn:citevault:document:ID``): the document, its claims, citations, sources;
 * verdict records (``metadata`` with ``Citevault-Record: source-state``): a source's state after a check that
   the captures alone do not decide (a re-check, a wall, a soft-404). Not captures;
@@ -128,7 +128,7 @@ def _payload_sha256(record: Record) -> tuple[str, int]:
 def capture_of(record: Record, name: str) -> dict[str, Any] | None:
     """The capture row of a record, or None for records that are not captures."""
     from archive import ids
-    from archive.index import capture_row
+    from archive.capturerow import capture_row
 
     kind = record.type
     uri = record.get("warc-target-uri") or ""

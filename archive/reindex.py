@@ -62,9 +62,7 @@ def _scan(home: DataHome, workers: int | None, unit_bytes: int | None) -> tuple[
     workers = workers or default_workers()
     units = plan_units(paths, workers, unit_bytes)
     if workers > 1 and len(units) > 1:
-        from archive import index
-
-        index.urlkey("http://example.org/")  # import capture_row's dependencies once, before the fork
+        import archive.capturerow  # noqa: F401  (capture_row's dependencies imported once, before the fork)
     return paths, units, workers
 
 
@@ -171,6 +169,8 @@ def rebuild(home: DataHome, *, force: bool = False, workers: int | None = None) 
 
 
 def _repair(home: DataHome) -> list[dict[str, Any]]:
+    if not any(home.warcs.glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        return []  # nothing to repair: archive.repair (and the WARC writer it imports) stays unloaded
     from archive.repair import repair_open_files
 
     return [{"file": r.name, "records": r.records, "dropped_bytes": r.dropped_bytes}

@@ -1,0 +1,87 @@
+"""The one function that turns a WARC record's values into a capture row, and its helpers.
+
+Crawl (``archive.recorder``), reindex (``archive.recordrows``, in worker processes) and the exports share
+:func:`capture_row`, so a row looks the same whichever path made it. This module imports neither SQLAlchemy
+nor ``surt`` (0.2 s each to import): a reindex worker needs neither. :mod:`archive.index` re-exports it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from archive.ids import capture_id
+from archive.urlkey import urlkey
+
+
+def cdx_timestamp(moment: datetime) -> str:
+    """14-digit CDX timestamp.
+
+    >>> cdx_timestamp(datetime(2026, 11, 28, 5, 1, 2))
+    '20261128050102'
+    """
+    return moment.strftime("%Y%m%d%H%M%S")
+
+
+def mime_of(content_type: str | None) -> str | None:
+    """``text/html; charset=utf-8`` → ``text/html``.
+
+    >>> mime_of("Text/HTML; charset=UTF-8")
+    'text/html'
+    """
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def capture_row(
+    *,
+    record_id: str,
+    record_type: str,
+    url: str,
+    fetched_at: datetime,
+    warc_file: str,
+    warc_offset: int,
+    warc_length: int,
+    http_status: int | None = None,
+    content_type: str | None = None,
+    payload_digest: str | None = None,
+    payload_sha256: str | None = None,
+    payload_length: int | None = None,
+    redirect_to: str | None = None,
+    source_id: str | None = None,
+    document_id: str | None = None,
+    crawl_id: str | None = None,
+    refers_to: str | None = None,
+    error: str | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it.
+    ``key``: the SURT key when the caller computed it already."""
+    naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+    return {
+        "id": capture_id(record_id),
+        "source_id": source_id,
+        "document_id": document_id,
+        "crawl_id": crawl_id,
+        "record_type": record_type,
+        "url": url,
+        "urlkey": key or urlkey(url),
+        "timestamp": cdx_timestamp(naive),
+        "fetched_at": naive,
+        "http_status": http_status,
+        "mime": mime_of(content_type),
+        "content_type": content_type,
+        "payload_digest": payload_digest,
+        "payload_sha256": payload_sha256,
+        "payload_length": payload_length,
+        "redirect_to": redirect_to,
+        "warc_file": warc_file,
+        "warc_offset": warc_offset,
+        "warc_length": warc_length,
+        "warc_record_id": record_id,
+        "refers_to": refers_to,
+        "error": error,
+    }
+
+
+__all__ = ["capture_row", "cdx_timestamp", "mime_of", "urlkey"]
