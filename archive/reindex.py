@@ -259,6 +259,9 @@ def _build_file(home: DataHome, tmp: Path, workers: int | None) -> ReindexStats:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
+            # The state pass reads captures and rewrites sources in source order, not insertion order: with
+            # the default 2 MiB page cache each of those rows is a page miss (a third of the pass's time).
+            db.execute("PRAGMA cache_size=-262144")
             db.execute("BEGIN")
             sqlschema.create(db)
             out = SqliteRows(db)

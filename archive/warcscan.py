@@ -30,6 +30,7 @@ OPEN_SUFFIX = ".open"
 DOCUMENT_URN = "urn:citevault:document:"  # same values as archive.documents (not imported: it pulls claims)
 ARTICLE_URN = "urn:citevault:article:"
 READ_BLOCK = 1 << 20  # file reads
+FIND_BLOCK = 1 << 16  # file reads while looking for the next gzip member (cutting units, resyncing)
 FEED = 1 << 16  # compressed bytes handed to the inflater per call
 PIECE = 1 << 18  # most decompressed bytes produced per call: bounds memory whatever the ratio
 MAX_HEADER = 1 << 20  # a WARC or HTTP header block larger than this is treated as corrupt
@@ -340,15 +341,15 @@ def find_member(path: Path, after: int, limit: int | None = None) -> int:
         pos = after
         while pos < limit:
             fh.seek(pos)
-            window = fh.read(READ_BLOCK + 4096)
+            window = fh.read(FIND_BLOCK + 8192)  # a member is usually found in the first few KiB: read little
             i = window.find(GZIP_MAGIC)
-            while 0 <= i < READ_BLOCK:
+            while 0 <= i < FIND_BLOCK:
                 if pos + i >= limit:
                     return limit
                 if _starts_record(window[i:i + 8192]):
                     return pos + i
                 i = window.find(GZIP_MAGIC, i + 1)
-            pos += READ_BLOCK
+            pos += FIND_BLOCK
     return limit
 
 
