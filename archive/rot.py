@@ -38,7 +38,7 @@ _CAPTCHA = re.compile(
 _LOGIN_PATH = re.compile(r"/(log-?in|sign-?in|auth|sso|account/login)(/|$|\?)", re.I)
 _PASSWORD_INPUT = re.compile(r"<input[^>]+type=[\"']?password", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
-_TAGS = re.compile(r"<[^>]+>")
+_HIDDEN = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>", re.I | re.S)
 SHORT_PAGE = 3000  # characters of visible text: error and wall pages are short
 #: Plain substrings (lower case) every pattern above needs one of: a fast first test, since
 #: case-insensitive alternations cost ~0.8 ms per 10 KB page each, substring tests ~20 µs in all.
@@ -80,8 +80,21 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def _visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.I | re.S)
-    return re.sub(r"\s+", " ", _TAGS.sub(" ", html)).strip()
+    """Text outside tags, scripts and styles, whitespace collapsed (split/join: ~5x faster than a regex)."""
+    return " ".join(_HIDDEN.sub(" ", html).split())
+
+
+def _prefix_text(html: str, size: int) -> str:
+    """Visible text of the first ``size`` characters, leaving out a script or style the cut leaves open
+    (its code is not text: a wall page with a long inline script must not pass for a long page)."""
+    chunk = html[:size]
+    if len(html) > size:
+        low = chunk.lower()
+        for tag in ("<script", "<style"):
+            start = low.rfind(tag)
+            if start >= 0 and low.find("</" + tag[1:], start) < 0:
+                chunk, low = chunk[:start], low[:start]
+    return _visible_text(chunk)
 
 
 def _is_home(path: str) -> bool:
@@ -125,10 +138,13 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
     low = body[:200_000].lower()
     if not any(word in low for word in _SIGNS):
         return Outcome(OK)  # none of the words of a wall or an error page anywhere: no need to read further
-    # Walls and error pages are short: a prefix with enough visible text settles most pages cheaply.
-    text = _visible_text(body[: 8 * SHORT_PAGE])
-    if len(text) >= SHORT_PAGE:
-        return Outcome(OK)
+    # Walls and error pages are short: a prefix with enough visible text settles most pages cheaply (a
+    # longer prefix holds at least as much text, so trying a short one first never changes the verdict).
+    for prefix in (2 * SHORT_PAGE, 8 * SHORT_PAGE):
+        if len(_prefix_text(body, prefix)) >= SHORT_PAGE:
+            return Outcome(OK)
+        if len(body) <= prefix:
+            break
     text = _visible_text(body[:200_000])
     short = len(text) < SHORT_PAGE
     if short and _CAPTCHA.search(text):
@@ -138,7 +154,7 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
     if short and _PAYWALL.search(text):
         return Outcome(PAYWALL, "a subscription wall instead of the page")
     headings = " ".join(a or b for a, b in _TITLE.findall(body[:50_000]))
-    if short and (_NOT_FOUND.search(_TAGS.sub(" ", headings)) or _NOT_FOUND.search(text[:300])):
+    if short and (_NOT_FOUND.search(_HIDDEN.sub(" ", headings)) or _NOT_FOUND.search(text[:300])):
         return Outcome(SOFT_404, "the page says it was not found")
     return Outcome(OK)
 

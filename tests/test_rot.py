@@ -10,6 +10,9 @@ from archive.rot import classify_failure, classify_response, retry_after_seconds
 from archive.states import Known, decide
 
 LONG = "<p>" + "The committee approved the budget after a long debate. " * 80 + "</p>"
+# A wall page whose head holds more inline script than the prefixes the classifier reads first.
+SCRIPTED_WALL = ("<html><head><script>" + "var tracking = {id: 1, name: 'analytics'};\n" * 600 + "</script></head>"
+                 "<body><h1>Subscribe to continue reading</h1><p>Already a subscriber? Sign in.</p></body></html>")
 
 
 @pytest.mark.parametrize("source, final, status, headers, body, kind", [
@@ -23,6 +26,7 @@ LONG = "<p>" + "The committee approved the budget after a long debate. " * 80 + 
     ("http://h/a", "http://h/a", 200, {}, "<h1>Oops</h1><p>This page does not exist.</p>", "soft-404"),
     ("http://h/a", "http://h/a", 200, {}, "<h1>Subscribe to continue reading</h1><p>Already a subscriber?</p>", "paywall"),
     ("http://h/a", "http://h/a", 200, {}, "<form><input type='password'></form><p>Sign in</p>", "login-wall"),
+    ("http://h/a", "http://h/a", 200, {}, SCRIPTED_WALL, "paywall"),
     ("http://h/a", "http://h/login?next=/a", 200, {}, LONG, "login-wall"),
     ("http://h/a", "http://h/a", 200, {}, "<p>Please complete the CAPTCHA to continue.</p>", "captcha"),
     ("http://h/a", "http://h/a", 403, {}, "<p>Attention Required! Verify you are human.</p>", "captcha"),
