@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
+from archive.pids import alive
+
 # Times bound with the column type, so SQLite compares them in the format the columns store.
 _TIMES = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))
 
@@ -89,23 +91,11 @@ def release_dead(conn: Connection) -> int:
     host = socket.gethostname()
     dead = []
     for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host = :h"), {"h": host}):
-        if row.pid is None or not _alive(row.pid):
+        if row.pid is None or (row.pid != os.getpid() and not alive(row.pid)):
             dead.append(row.id)
     for crawl_id in dead:
         release(conn, crawl_id)
     return len(dead)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: datetime) -> list[Target]:

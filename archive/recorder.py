@@ -114,6 +114,10 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
 
+    @property
+    def closed_files(self) -> list[str]:
+        return self.store.closed_files
+
     # -- called from the crawler (any thread) -------------------------------------------------------
     def new_record_id(self) -> str:
         return self.factory.new_id()
@@ -162,7 +166,6 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
-        frontier.release_dead(conn)
         index.start_crawl(conn, self.crawl_id, index.utcnow())
         conn.commit()
         self._doc_intervals = conn.execute(text(

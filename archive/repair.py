@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.pids import alive
 from archive.warcstore import OPEN_SUFFIX
 
 CHUNK = 1 << 16
@@ -36,13 +37,7 @@ def _writer_alive(name: str) -> bool:
         return False
     if host != socket.gethostname().replace("-", "_"):
         return False  # another machine's file on shared storage: it cannot be checked, treat as dead
-    try:
-        os.kill(pid_number, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid_number != os.getpid()
+    return pid_number != os.getpid() and alive(pid_number)
 
 
 def _record_complete(head: bytes, total: int) -> bool:

@@ -18,6 +18,7 @@ class CrawlConfig:
     compresslevel: int
     progress: bool
     robots: str
+    recorder_process: bool = True
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
@@ -38,4 +39,5 @@ class CrawlConfig:
             compresslevel=level,
             progress=settings.getbool("CITEVAULT_PROGRESS", True),
             robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            recorder_process=settings.getbool("CITEVAULT_RECORDER_PROCESS", True),
         )

@@ -61,7 +61,7 @@ class CrawlProgress:
         elapsed = time.monotonic() - p.started
         reasons = ", ".join(f"{k}: {v}" for k, v in p.reasons.most_common())
         stats = session.recorder.stats
-        files = ", ".join(session.recorder.store.closed_files) or "none"
+        files = ", ".join(session.recorder.closed_files) or "none"
         counts = ", ".join(f"{p.states[s]} {s}" for s in ("archived", "gone", "failed") if p.states[s]) or "nothing to fetch"
         summary = (
             f"citevault: done in {elapsed:.1f}s: {counts}"

@@ -15,11 +15,14 @@ from scrapy import signals
 from archive.api import Archive
 from archive.home import DataHome
 from archive.recorder import Recorder
+from archive.recorderproc import RecorderProcess
 from crawler.config import CrawlConfig
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from sqlalchemy.engine import Engine
+
+FLUSH_SECONDS = 0.2  # longest a fetched page's record waits in the crawler before it goes to the recorder
 
 
 @dataclass
@@ -40,28 +43,48 @@ class CrawlSession:
         engine = self.archive.engine(create=True)
         self._recover(engine)
         self.crawl_id = uuid.uuid4().hex
-        self.recorder = Recorder(
-            self.archive.home, engine, crawl_id=self.crawl_id, operator=self.config.operator,
-            robots=self.config.robots, compresslevel=self.config.compresslevel,
-            max_size=self.config.warc_max_size,
-        )
+        options = dict(crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
+                       compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
+        self.recorder: Recorder | RecorderProcess
+        if self.config.recorder_process:  # README "Settings": recording beside the crawler, on another core
+            self.recorder = RecorderProcess(self.archive.home, **options)
+        else:
+            self.recorder = Recorder(self.archive.home, engine, **options)
         self.progress = Progress()
         self.closed = False
+        self._flushing = None
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
+    def _opened(self) -> None:
+        flush = getattr(self.recorder, "flush", None)
+        if flush is not None:  # a recorder process gets calls in batches: send a partial one now and then
+            from twisted.internet import task
+
+            self._flushing = task.LoopingCall(flush)
+            self._flushing.start(FLUSH_SECONDS, now=False)
+
     def _recover(self, engine: Engine) -> None:
-        """Before the recorder opens a new WARC file: close the files a killed crawl left ``.open`` and index
-        what they hold that the index lacks, so this crawl fetches only what is still not captured."""
+        """Before the recorder opens a new WARC file: close the files a killed crawl left ``.open``, index
+        what they hold that the index lacks and release its leases, so this crawl fetches only what is
+        still not captured."""
         import sys
 
+        from archive import frontier
         from archive.recover import recover
 
         for line in recover(self.archive.home, engine):
             sys.stderr.write(line + "\n")
+        # Leases of a killed crawl go before the spider claims its first sources (the recorder, which
+        # registers this crawl, may still be starting in its own process by then).
+        with engine.begin() as conn:
+            frontier.release_dead(conn)
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            if self._flushing is not None and self._flushing.running:
+                self._flushing.stop()
             self.recorder.close()
             self._check_evidence()
             self.archive.close()
