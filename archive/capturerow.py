@@ -19,7 +19,10 @@ def cdx_timestamp(moment: datetime) -> str:
     >>> cdx_timestamp(datetime(2026, 11, 28, 5, 1, 2))
     '20261128050102'
     """
-    return moment.strftime("%Y%m%d%H%M%S")
+    if moment.year < 1000:  # strftime does not pad such a year: keep its answer
+        return moment.strftime("%Y%m%d%H%M%S")
+    return "%04d%02d%02d%02d%02d%02d" % (moment.year, moment.month, moment.day, moment.hour, moment.minute,
+                                         moment.second)  # a third of strftime's cost
 
 
 def mime_of(content_type: str | None) -> str | None:

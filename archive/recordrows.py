@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
 
+from archive import ids
+from archive.capturerow import capture_row
 from archive.warcscan import (
     ARTICLE_URN, DOCUMENT_URN, BadRecord, Record, RecordError, WarcReader, index_name, parse_warc_date,
 )
@@ -108,11 +110,9 @@ def source_id_of(url: str) -> str:
     (normalizing a URL costs more than inflating its record)."""
     sid = _SOURCE_IDS.get(url)
     if sid is None:
-        from archive.ids import source_id
-
         if len(_SOURCE_IDS) >= 1 << 16:
             _SOURCE_IDS.clear()
-        sid = _SOURCE_IDS[url] = source_id(url)
+        sid = _SOURCE_IDS[url] = ids.source_id(url)
     return sid
 
 
@@ -127,9 +127,6 @@ def _payload_sha256(record: Record) -> tuple[str, int]:
 
 def capture_of(record: Record, name: str) -> dict[str, Any] | None:
     """The capture row of a record, or None for records that are not captures."""
-    from archive import ids
-    from archive.capturerow import capture_row
-
     kind = record.type
     uri = record.get("warc-target-uri") or ""
     if kind not in ("response", "revisit", "metadata", "resource") or uri.startswith(DOCUMENT_URN):

@@ -23,15 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import StoreError
-from archive.rowload import Loader, Problem, fix_revisits
 from archive.units import UnitRunner, default_workers, in_order, plan_units
 from archive.warcscan import OPEN_SUFFIX, warc_files
 
+# What only the parent process runs (rowload, bulkwrite, sourcestates and the policy) is imported after the
+# worker processes are forked: they start reading sooner, and do not carry those modules.
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from archive.bulkwrite import Rows
     from archive.home import DataHome
+    from archive.rowload import Problem
     from archive.units import Unit
 
 
@@ -61,8 +63,6 @@ def _scan(home: DataHome, workers: int | None, unit_bytes: int | None) -> tuple[
     paths = warc_files(home)
     workers = workers or default_workers()
     units = plan_units(paths, workers, unit_bytes)
-    if workers > 1 and len(units) > 1:
-        import archive.capturerow  # noqa: F401  (capture_row's dependencies imported once, before the fork)
     return paths, units, workers
 
 
@@ -71,6 +71,7 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
     """Everything but the schema: rows from the units, then states, crawls and the search index.
     ``fresh``: a new file, whose secondary indexes are built after the load."""
     from archive.policy import Policy
+    from archive.rowload import Loader, fix_revisits
     from archive.sourcestates import add_crawls, create_verdict_table, settle_all
 
     policy = Policy.from_env()  # a bad CITEVAULT_RECHECK_EVERY is refused before any work
@@ -296,6 +297,14 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], **kwargs
     from archive.recover import index_missing as run
 
     return run(home, engine, filenames, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Problem":  # re-exported, imported on first use (see the note on imports above)
+        from archive.rowload import Problem
+
+        return Problem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["ReindexStats", "Problem", "reindex", "rebuild", "index_missing"]

@@ -37,6 +37,9 @@ MAX_HEADER = 1 << 20  # a WARC or HTTP header block larger than this is treated 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
+_NAMES: dict[str, str] = {}  # header name as written -> its key in Record.headers (stripped, lower case)
+
+
 class RecordError(Exception):
     """A record that cannot be read; ``offset`` is where its gzip member starts."""
 
@@ -314,9 +317,16 @@ class WarcReader:
         if not head.startswith(b"WARC/"):
             raise RecordError(offset, "gzip member does not start with a WARC record")
         headers: dict[str, str] = {}
+        names = _NAMES
         for line in head[:end].decode("utf-8", "replace").split("\r\n")[1:]:
             name, _, value = line.partition(":")
-            headers.setdefault(name.strip().lower(), value.strip())
+            key = names.get(name)
+            if key is None:
+                key = name.strip().lower()
+                if len(names) < 1024:  # the few header names a crawl writes, not whatever a file holds
+                    names[name] = key
+            if key not in headers:  # the first of repeated fields
+                headers[key] = value.strip()
         try:
             size = int(headers["content-length"])
         except (KeyError, ValueError):
