@@ -34,6 +34,8 @@ SETTLE_KEYS = ("sid", "state", "fetched", "failures", "first_failure", "reason",
 TABLES = ("documents", "claims", "citations", "sources", "captures", "crawls")
 FTS_TRIGGERS = ("claims_fts_insert", "claims_fts_delete", "claims_fts_update")
 VERDICTS = "reindex_verdicts"  # a TEMP table: verdict records, read back in source order
+STAGED = "reindex_sources"  # TEMP tables of a SQLite rebuild: sources as met (id, url, first_seen)...
+SETTLED = "reindex_settled"  # ...and the states the checks decided, joined into ``sources`` once at the end
 
 
 def sqlite_datetime(value: datetime) -> str:
@@ -64,15 +66,16 @@ class SqliteRows:
     def __init__(self, db: sqlite3.Connection, *, replace_sources: bool = True) -> None:
         self.db = db
         self.replace_sources = replace_sources
+        self.staged = False  # between stage_sources() and write_sources()
         self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
 
     def _plan(self, table: str, columns: tuple[str, ...]) -> tuple[str, list[int]]:
         plan = self._sql.get((table, columns))
         if plan is None:
             verb, tail = "INSERT OR IGNORE", ""
-            if table == "sources" and self.replace_sources:
+            if table in ("sources", STAGED) and self.replace_sources:
                 verb, tail = "INSERT", (" ON CONFLICT(id) DO UPDATE SET url = excluded.url, "
-                                        "first_seen = min(sources.first_seen, excluded.first_seen)")
+                                        f"first_seen = min({table}.first_seen, excluded.first_seen)")
             sql = (f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){tail}")
             plan = self._sql[(table, columns)] = (sql, [i for i, c in enumerate(columns) if c in DATETIMES])
         return plan
@@ -81,6 +84,8 @@ class SqliteRows:
         """INSERT OR IGNORE ``rows`` (tuples in ``columns`` order, by default the table's :data:`COLUMNS`)."""
         if not rows:
             return
+        if table == "sources" and self.staged and columns is None:  # only what a source is met with
+            table, columns, rows = STAGED, ("id", "url", "first_seen"), [(r[0], r[1], r[3]) for r in rows]
         sql, times = self._plan(table, columns or COLUMNS[table])
         times = [i for i in times if not isinstance(rows[0][i], str)]  # a worker may have formatted them
         if times:
@@ -104,15 +109,51 @@ class SqliteRows:
     def bind(self, value: Any) -> Any:
         return sqlite_datetime(value) if isinstance(value, datetime) else value
 
+    def has_source(self, source_id: str) -> bool:
+        table = STAGED if self.staged else "sources"
+        return self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (source_id,)).fetchone() is not None
+
     def settle(self, updates: list[dict[str, Any]]) -> None:
         """Source states (``archive.sourcestates``); leases are released."""
-        if updates:
+        if updates and self.staged:
+            self.db.executemany(
+                f"INSERT INTO {SETTLED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(u["sid"], u["state"], self.bind(u["fetched"]), u["failures"], self.bind(u["first_failure"]),
+                  u["reason"], self.bind(u["next_due"]), u["evidence"], u["latest"]) for u in updates])
+        elif updates:
             self.db.executemany(
                 "UPDATE sources SET state = ?, last_fetched = ?, failures = ?, first_failure = ?, reason = ?, "
                 "next_due = ?, evidence_capture = ?, latest_good_capture = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id = ?",
                 [(u["state"], self.bind(u["fetched"]), u["failures"], self.bind(u["first_failure"]), u["reason"],
                   self.bind(u["next_due"]), u["evidence"], u["latest"], u["sid"]) for u in updates])
+
+    # -- a rebuild: each source written once, with its state, instead of upserted as met and then updated --
+    def stage_sources(self) -> None:
+        """From now on sources go to a TEMP table and states to another, until :meth:`write_sources` (the
+        rows, and the order of their columns and ids, are those of the upsert-then-UPDATE it replaces).
+        Rows that point to a source come first, so foreign keys (if on) are checked at commit."""
+        if not self.db.in_transaction:  # the stdlib driver begins one only at the first INSERT; the pragma
+            self.db.execute("BEGIN")  # below lasts until the end of the transaction it is set in
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.execute(f"CREATE TEMP TABLE {STAGED} (id TEXT PRIMARY KEY, url TEXT NOT NULL, "
+                        "first_seen TIMESTAMP NOT NULL) WITHOUT ROWID")
+        self.db.execute(f"CREATE TEMP TABLE {SETTLED} (id TEXT PRIMARY KEY, state TEXT, last_fetched TIMESTAMP, "
+                        "failures INTEGER, first_failure TIMESTAMP, reason TEXT, next_due TIMESTAMP, "
+                        "evidence_capture TEXT, latest_good_capture TEXT) WITHOUT ROWID")
+        self.staged = True
+
+    def write_sources(self) -> None:
+        if not self.staged:
+            return
+        self.staged = False
+        self.db.execute(
+            f"INSERT INTO sources ({', '.join(COLUMNS['sources'])}) "
+            "SELECT s.id, s.url, coalesce(t.state, 'pending'), s.first_seen, t.last_fetched, t.next_due, "
+            "coalesce(t.failures, 0), t.first_failure, t.reason, t.evidence_capture, t.latest_good_capture, "
+            f"NULL, NULL FROM {STAGED} s LEFT JOIN {SETTLED} t ON t.id = s.id ORDER BY s.id")
+        self.db.execute(f"DROP TABLE {STAGED}")
+        self.db.execute(f"DROP TABLE {SETTLED}")
 
     # -- a fresh file: secondary indexes built once after the load (one sort) instead of row by row ---------
     def drop_indexes(self) -> list[str]:
@@ -191,6 +232,15 @@ class EngineRows:
         from archive import index
 
         index.settle_sources(self.conn, updates)
+
+    def has_source(self, source_id: str) -> bool:
+        return next(self.fetch("SELECT 1 FROM sources WHERE id = :s", {"s": source_id}), None) is not None
+
+    def stage_sources(self) -> None:
+        pass  # sources are upserted as met, then updated
+
+    def write_sources(self) -> None:
+        pass
 
     def drop_fts_triggers(self) -> list[str]:
         return []

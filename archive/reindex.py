@@ -78,17 +78,19 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
     triggers = out.drop_fts_triggers()
     indexes = out.drop_indexes() if fresh else []
     create_verdict_table(out)
+    out.stage_sources()
     loader = Loader(out, paths)
     for rows in in_order(units, iter(runner), runner.scan):
         loader.take(rows)
     loader.finish()
     stats.records, stats.problems = loader.records, loader.problems
     fix_revisits(out)
-    # The state pass reads captures in source order (their indexes first) and rewrites every fetched source
-    # (the indexes of sources, and of their history, after).
+    # The state pass reads captures in source order (their indexes first); then each source is written once,
+    # with its state (the indexes of sources, and of their history, after).
     late = [sql for sql in indexes if " ON sources " in sql or " ON source_events " in sql]
     out.create_indexes([sql for sql in indexes if sql not in late])
     add_crawls(out, settle_all(out, policy))
+    out.write_sources()
     out.create_indexes(late)
     out.restore_fts(triggers)
 

@@ -220,7 +220,7 @@ def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
             rows, cap = cap[1], next(captures, None)
         if ver is not None and ver[0] == sid:
             found, ver = ver[1], next(verdicts, None)
-            if not rows and next(out.fetch("SELECT 1 FROM sources WHERE id = :s", {"s": sid}), None) is None:
+            if not rows and not out.has_source(sid):
                 continue  # a verdict about a source nothing else names (no URL to give it a row)
         done = replay(sid, SourceState(), fetches_of(rows), found, every.get(sid), policy)
         updates.append(done.state.update(sid))
