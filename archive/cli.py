@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import click
 
-from archive.errors import CitevaultError
+from archive.errors import CitevaultError, StoreError
 
 
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
@@ -166,9 +166,13 @@ def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: 
 
     archive = open_archive(ctx)
     archive.engine(create=True)
-    return run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
-                     ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings),
-                     due=due)
+    session = run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
+                        ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings),
+                        due=due)
+    if session is not None and session.failure:
+        raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
+                         "`citevault crawl` fetches the rest")
+    return session
 
 
 @cli.command()

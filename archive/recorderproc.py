@@ -20,7 +20,7 @@ import multiprocessing
 import pickle
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from archive.records import RecordFactory
 from archive.recorder import RecorderStats
@@ -33,6 +33,27 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH = 32  # calls pickled and written together: fewer, larger writes (~0.8 MB at most for 20 KB pages)
+
+
+_started: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
+
+
+def prestart() -> None:
+    """Start the recorder process now, before the crawler imports Scrapy: its own imports (~0.5 s) then
+    overlap the crawler's start-up. The next :class:`RecorderProcess` takes it over."""
+    global _started
+    if _started is None:
+        _started = _spawn()
+
+
+def _spawn() -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    # spawn, not fork: the crawler's process has threads (and a reactor) that a fork would copy mid-step.
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe(duplex=True)
+    process = context.Process(target=serve, args=(child,), name="citevault-recorder", daemon=True)
+    process.start()
+    child.close()
+    return process, conn
 
 
 @dataclass(frozen=True)
@@ -52,17 +73,18 @@ class RecorderProcess:
     """:class:`archive.recorder.Recorder`'s calls, carried out by a child process."""
 
     def __init__(self, home: DataHome, *, crawl_id: str, operator: str | None = None, robots: str = "obey",
-                 compresslevel: int = 3, max_size: int = 1_000_000_000) -> None:
+                 compresslevel: int = 3, max_size: int = 1_000_000_000,
+                 on_death: Callable[[str], None] | None = None) -> None:
+        """``on_death(message)`` is called once if the child dies early: nothing more can be recorded."""
         spec = RecorderSpec(str(home.root), home.db_url, crawl_id, operator, robots, compresslevel, max_size)
-        # spawn, not fork: the crawler's process has threads (and a reactor) that a fork would copy mid-step.
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe(duplex=True)
-        self._process = context.Process(target=serve, args=(child, spec), name="citevault-recorder", daemon=True)
-        self._process.start()
-        child.close()
+        global _started
+        (self._process, self._conn), _started = _started or _spawn(), None
+        self._conn.send(spec)
         self.factory = RecordFactory()
         self.stats = RecorderStats()
         self.closed_files: list[str] = []
+        self._on_death = on_death
+        self.failure: str | None = None  # why recording stopped before close(), if it did
         self._dead = False
         self._pending: list[tuple[str, tuple, dict[str, Any]]] = []
 
@@ -99,8 +121,9 @@ class RecorderProcess:
                     self.stats, self.closed_files = result
             self._process.join()
             self._conn.close()
-        if self._process.exitcode not in (0, None) and not self.stats.errors:
-            self.stats.errors.append(f"the recorder process ended with exit code {self._process.exitcode}")
+        if self._process.exitcode not in (0, None) and self.failure is None:
+            self.failure = f"the recorder process ended with exit code {self._process.exitcode}"
+            self.stats.errors.append(self.failure)
         return self.stats
 
     # -- the socket pair -------------------------------------------------------------------------------
@@ -135,17 +158,25 @@ class RecorderProcess:
     def _died(self, message: str) -> None:
         if not self._dead:
             self._dead = True
+            self.failure = message
             logger.error("citevault: %s; what it had not written is not archived", message)
             self.stats.errors.append(message)
+            if self._on_death is not None:
+                self._on_death(message)
 
 
-def serve(conn: Connection, spec: RecorderSpec) -> None:
-    """The child: run a Recorder on the calls that arrive until ``close`` or end-of-file."""
+def serve(conn: Connection) -> None:
+    """The child: wait for a :class:`RecorderSpec`, then run a Recorder on the calls that arrive until
+    ``close`` or end-of-file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from archive.api import Archive
     from archive.home import DataHome
     from archive.recorder import Recorder
 
+    try:
+        spec = conn.recv()
+    except (EOFError, OSError):  # started ahead of a crawl that never came
+        return
     archive = Archive(DataHome.resolve(spec.root, spec.db_url))
     recorder = Recorder(archive.home, archive.engine(), crawl_id=spec.crawl_id, operator=spec.operator,
                         robots=spec.robots, compresslevel=spec.compresslevel, max_size=spec.max_size)

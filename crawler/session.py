@@ -47,7 +47,7 @@ class CrawlSession:
                        compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
         self.recorder: Recorder | RecorderProcess
         if self.config.recorder_process:  # README "Settings": recording beside the crawler, on another core
-            self.recorder = RecorderProcess(self.archive.home, **options)
+            self.recorder = RecorderProcess(self.archive.home, on_death=self._recorder_died, **options)
         else:
             self.recorder = Recorder(self.archive.home, engine, **options)
         self.progress = Progress()
@@ -55,6 +55,18 @@ class CrawlSession:
         self._flushing = None
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    def _recorder_died(self, message: str) -> None:
+        """Nothing fetched from now on could be archived: stop the crawl (its leases are released)."""
+        from scrapy.utils.defer import deferred_from_coro
+
+        if self.crawler.engine is not None and not self.closed:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="recorder died"))
+
+    @property
+    def failure(self) -> str | None:
+        """Why recording stopped before the crawl ended (the CLI exits 1 with it), or None."""
+        return getattr(self.recorder, "failure", None)
 
     def _opened(self) -> None:
         flush = getattr(self.recorder, "flush", None)

@@ -264,3 +264,31 @@ def test_refetch_of_identical_payload_is_a_revisit(archived: dict[str, Any]) -> 
                            (target,)).fetchone()
     assert row["refers_to"] == full[0]["headers"]["WARC-Record-ID"][10:-1]
     assert citevault(home, "cat", row["id"], binary=True).out == (SITE / "articles" / "target.html").read_bytes()
+
+
+def test_thread_recorder_records_the_same(archived: dict[str, Any], tmp_path: Path) -> None:
+    """CITEVAULT_RECORDER_PROCESS=False (the recorder as a thread of the crawler) archives what the
+    default recorder process does: same captures, same source states, valid WARCs."""
+    from tests.server import render_site_file
+
+    base = archived["base"]
+    jsonl = render_site_file("claims/sample.jsonl", base, tmp_path)
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text("".join(json.dumps({"text": t, "sources": [f"{base}/pages/7.html?{ONCE}"]}) + "\n"
+                             for t in ("Page seven exists.", "Page seven is cited again.")))
+    home = tmp_path / "home"
+    result = citevault(home, "archive", f"{base}/articles/sample.html", str(jsonl), str(twice),
+                       "-s", "CITEVAULT_RECORDER_PROCESS=False")
+    assert result.code == 0, result
+
+    def shape(h: Path) -> tuple[list[tuple], list[tuple]]:
+        conn = db(h)
+        captures = sorted(tuple(r) for r in conn.execute("SELECT url, COALESCE(http_status, 0), record_type, "
+                                                         "COALESCE(error, '') FROM captures"))
+        states = sorted(tuple(r) for r in conn.execute("SELECT url, state FROM sources"))
+        conn.close()
+        return captures, states
+
+    assert shape(home) == shape(archived["home"])
+    for f in warc_files(home):
+        assert not f.name.endswith(".open") and warcio_check(f).returncode == 0, f
