@@ -227,7 +227,10 @@ def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
         events.extend(done.events)
         for crawl_id, state in done.crawls:
             if crawl_id is not None:
-                per_crawl.setdefault(crawl_id, Counter())[state] += 1
+                counter = per_crawl.get(crawl_id)
+                if counter is None:  # (setdefault would build a Counter for every source)
+                    counter = per_crawl[crawl_id] = Counter()
+                counter[state] += 1
         if len(updates) >= BATCH or len(events) >= BATCH:
             out.settle(updates)
             out.add("source_events", events)
