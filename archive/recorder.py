@@ -8,6 +8,7 @@ That order is the crash-safety invariant: the index never points to bytes that a
 from __future__ import annotations
 
 import logging
+import pickle
 import queue
 import threading
 import time
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+Job = tuple[Callable[..., None], tuple]  # a writer-thread method (called with the connection first) and its args
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -122,28 +124,54 @@ class Recorder:
     def new_record_id(self) -> str:
         return self.factory.new_id()
 
-    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
-                        document_id: str | None, redirect_to: str | None = None, fresh: bool = False) -> None:
+    # Each call becomes a job, (method, args), for the writer thread. The *_job builders are separate so
+    # that run_calls() can run calls pickled by archive.recorderproc in the writer thread itself.
+    def record_exchange(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs.put(self._exchange_job(*args, **kwargs))
+
+    def record_failure(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs.put(self._failure_job(*args, **kwargs))
+
+    def source_done(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs.put(self._settle_job(*args, **kwargs))
+
+    def document_fetched(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs.put(self._ingest_job(*args, **kwargs))
+
+    def submit_calls(self, pickled: bytes) -> None:
+        """A batch of ``(name, args, kwargs)`` calls, still pickled: the writer thread unpickles and runs
+        them, so the thread that received them (archive.recorderproc's child) hardly needs the GIL."""
+        self._jobs.put((self._run_calls, (pickled,)))
+
+    def _exchange_job(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
+                      document_id: str | None, redirect_to: str | None = None, fresh: bool = False) -> Job:
         """``source_url``: the source this fetch is for (every hop of a redirect chain shares it).
         ``fresh``: this URL was never captured before, so only this crawl's batch can hold a duplicate."""
-        self._jobs.put((self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh)))
+        return self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh)
 
-    def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
-                       document_id: str | None, detail: dict[str, Any] | None = None,
-                       moment: datetime | None = None) -> None:
+    def _failure_job(self, url: str, reason: str, *, record_id: str, source_url: str | None,
+                     document_id: str | None, detail: dict[str, Any] | None = None,
+                     moment: datetime | None = None) -> Job:
         moment = moment or datetime.now(timezone.utc)
-        self._jobs.put((self._write_failure,
-                        (url, reason, record_id, source_url, document_id, detail or {}, moment)))
+        return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment)
 
-    def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime,
-                    capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> None:
+    def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
+                    capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> Job:
         """A source's fetch is over (after redirects and retries): decide its state (``archive.states``).
         ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
         the frontier claimed it (state, failures, first_failure, evidence, latest), saving a read."""
-        self._jobs.put((self._settle, (source_id, outcome, fetched_at, capture_id, known, url)))
+        return self._settle, (source_id, outcome, fetched_at, capture_id, known, url)
 
-    def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
-        self._jobs.put((self._ingest, (document_id, extracted)))
+    def _ingest_job(self, document_id: str, extracted: ExtractedDocument) -> Job:
+        return self._ingest, (document_id, extracted)
+
+    _BUILDERS = {"record_exchange": "_exchange_job", "record_failure": "_failure_job",
+                 "source_done": "_settle_job", "document_fetched": "_ingest_job"}
+
+    def _run_calls(self, conn: Any, pickled: bytes) -> None:
+        for name, args, kwargs in pickle.loads(pickled):
+            func, fargs = getattr(self, self._BUILDERS[name])(*args, **kwargs)
+            self._execute(conn, func, fargs)
 
     def flush_wait(self, timeout: float = 120) -> None:
         """Block until every job queued so far is written and committed (used rarely: after a document's
@@ -180,11 +208,7 @@ class Recorder:
                 if job is _STOP:
                     break
                 if job is not None:
-                    func, args = job
-                    try:
-                        func(conn, *args)
-                    except Exception as exc:  # one bad record must not stop the crawl
-                        self._failed(conn, func.__name__, exc)
+                    self._execute(conn, *job)
                 pending = len(self._captures) + len(self._states)
                 if pending >= self.batch or (pending and time.monotonic() - last_commit >= self.flush_seconds):
                     self._safe_commit(conn)
@@ -198,6 +222,12 @@ class Recorder:
                 self.store.close()
             finally:
                 conn.close()
+
+    def _execute(self, conn: Any, func: Callable[..., None], args: tuple) -> None:
+        try:
+            func(conn, *args)
+        except Exception as exc:  # one bad record must not stop the crawl
+            self._failed(conn, func.__name__, exc)
 
     def _failed(self, conn: Any, what: str, exc: Exception) -> None:
         # Rows queued by earlier jobs stay queued: they describe records already on disk.

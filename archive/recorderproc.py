@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import pickle
 import signal
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BATCH = 32  # calls pickled and written together: fewer, larger writes (~0.8 MB at most for 20 KB pages)
+FLUSH, CLOSE = b"flush", b"close"  # control messages (a batch is a pickle: it starts with b"\x80")
+BATCH = 32  # calls pickled and written together: fewer, larger writes
+BATCH_BYTES = 1 << 20  # ... or fewer, once their bodies reach 1 MiB (a 60 MB page goes alone)
+QUEUED_BATCHES = 32  # batches the child holds before it stops reading (the crawler then waits)
 
 
 _started: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
@@ -87,13 +91,15 @@ class RecorderProcess:
         self.failure: str | None = None  # why recording stopped before close(), if it did
         self._dead = False
         self._pending: list[tuple[str, tuple, dict[str, Any]]] = []
+        self._pending_bytes = 0
 
     # -- the Recorder's calls -----------------------------------------------------------------------------
     def new_record_id(self) -> str:
         return self.factory.new_id()
 
-    def record_exchange(self, *args: Any, **kwargs: Any) -> None:
-        self._send("record_exchange", args, kwargs)
+    def record_exchange(self, exchange: Any, **kwargs: Any) -> None:
+        self._pending_bytes += len(exchange.body) + len(exchange.request_body or b"")
+        self._send("record_exchange", (exchange,), kwargs)
 
     def record_failure(self, *args: Any, **kwargs: Any) -> None:
         self._send("record_failure", args, kwargs)
@@ -109,13 +115,13 @@ class RecorderProcess:
 
     def flush_wait(self, timeout: float = 120) -> None:
         """Return once everything sent so far is written and committed."""
-        if self._send("flush_wait", (), {}) and self.flush():
+        if self.flush() and self._control(FLUSH):
             self._reply("flush", timeout)
 
     def close(self) -> RecorderStats:
         """Let the child drain, commit and close its WARC file; its statistics become ours. Safe twice."""
         if self._process.is_alive() or self._process.exitcode is None:
-            if self._send("close", (), {}) and self.flush():
+            if self.flush() and self._control(CLOSE):
                 result = self._reply("close", timeout=None)
                 if result is not None:
                     self.stats, self.closed_files = result
@@ -131,13 +137,21 @@ class RecorderProcess:
         if self._dead:
             return False
         self._pending.append((name, args, kwargs))
-        return self.flush() if len(self._pending) >= BATCH else True
+        return self.flush() if len(self._pending) >= BATCH or self._pending_bytes >= BATCH_BYTES else True
+
+    def _control(self, message: bytes) -> bool:
+        try:
+            self._conn.send_bytes(message)
+            return True
+        except OSError as exc:
+            self._died(f"cannot reach the recorder process ({exc})")
+            return False
 
     def flush(self) -> bool:
         """Write the calls not sent yet (the crawl session calls this every 0.2 s); False: the child is gone."""
         if self._dead or not self._pending:
             return not self._dead
-        batch, self._pending = self._pending, []
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
         try:
             self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             return True
@@ -179,22 +193,27 @@ def serve(conn: Connection) -> None:
         return
     archive = Archive(DataHome.resolve(spec.root, spec.db_url))
     recorder = Recorder(archive.home, archive.engine(), crawl_id=spec.crawl_id, operator=spec.operator,
-                        robots=spec.robots, compresslevel=spec.compresslevel, max_size=spec.max_size)
+                        robots=spec.robots, compresslevel=spec.compresslevel, max_size=spec.max_size,
+                        queue_size=QUEUED_BATCHES)
+    # This thread only receives: the Recorder's writer thread unpickles and runs the calls, so the
+    # crawler's writes into the socket are taken at once. A short switch interval lets this thread have the
+    # GIL back quickly after each receive while the writer thread works.
+    sys.setswitchinterval(0.001)
     closing = False
     try:
-        while not closing:
+        while True:
             try:
-                batch = pickle.loads(conn.recv_bytes())
+                message = conn.recv_bytes()
             except (EOFError, OSError):  # the crawler is gone: finish what it sent
                 break
-            for name, args, kwargs in batch:
-                if name == "close":
-                    closing = True
-                elif name == "flush_wait":
-                    recorder.flush_wait()
-                    conn.send(None)
-                else:
-                    getattr(recorder, name)(*args, **kwargs)
+            if message == CLOSE:
+                closing = True
+                break
+            if message == FLUSH:
+                recorder.flush_wait()
+                conn.send(None)
+            else:
+                recorder.submit_calls(message)
     finally:
         stats = recorder.close()
         archive.close()
