@@ -47,6 +47,10 @@ def sqlite_datetime(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+def _text_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(" ", "microseconds")
+
+
 def as_datetime(value: Any) -> datetime | None:
     """A datetime column as read back (a string on SQLite, a datetime elsewhere)."""
     if value is None or isinstance(value, datetime):
@@ -116,10 +120,11 @@ class SqliteRows:
     def settle(self, updates: list[dict[str, Any]]) -> None:
         """Source states (``archive.sourcestates``); leases are released."""
         if updates and self.staged:
+            text = _text_or_none
             self.db.executemany(
                 f"INSERT INTO {SETTLED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(u["sid"], u["state"], self.bind(u["fetched"]), u["failures"], self.bind(u["first_failure"]),
-                  u["reason"], self.bind(u["next_due"]), u["evidence"], u["latest"]) for u in updates])
+                [(u["sid"], u["state"], text(u["fetched"]), u["failures"], text(u["first_failure"]), u["reason"],
+                  text(u["next_due"]), u["evidence"], u["latest"]) for u in updates])
         elif updates:
             self.db.executemany(
                 "UPDATE sources SET state = ?, last_fetched = ?, failures = ?, first_failure = ?, reason = ?, "

@@ -82,6 +82,7 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
     loader = Loader(out, paths)
     for rows in in_order(units, iter(runner), runner.scan):
         loader.take(rows)
+    runner.close()
     loader.finish()
     stats.records, stats.problems = loader.records, loader.problems
     fix_revisits(out)

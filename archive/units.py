@@ -86,10 +86,15 @@ class UnitRunner:
             self._submit()
             yield result
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        """Stop the workers (once every result is in: the caller's own work then runs alone)."""
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
+            self.pool = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def in_order(units: list[Unit], results: Iterator[Any], scan: Callable[[Unit], Any]) -> Iterator[Any]:
