@@ -82,8 +82,8 @@ class EvidenceSpider(scrapy.Spider):
 
     def parse_source(self, response: Response) -> None:
         source_id = response.meta["citevault_source_id"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
+        retry_after = response.headers.get(b"Retry-After")  # the one header the rot checks read
+        headers = {"retry-after": retry_after.decode("latin-1")} if retry_after else {}
         body = response.text[:_TEXT_LIMIT] if isinstance(response, scrapy.http.TextResponse) else ""
         outcome = classify_response(response.meta["citevault_source_url"], response.url, response.status, headers, body)
         fetched_at = response.meta.get(FETCHED_META) or datetime.now(timezone.utc)
