@@ -120,14 +120,15 @@ class RecorderProcess:
 
     def close(self) -> RecorderStats:
         """Let the child drain, commit and close its WARC file; its statistics become ours. Safe twice."""
-        if self._process.is_alive() or self._process.exitcode is None:
-            if self.flush() and self._control(CLOSE):
-                result = self._reply("close", timeout=None)
-                if result is not None:
-                    self.stats, self.closed_files = result
-            self._process.join()
-            self._conn.close()
-        if self._process.exitcode not in (0, None) and self.failure is None:
+        if self._conn.closed:
+            return self.stats
+        if self._process.is_alive() and self.flush() and self._control(CLOSE):
+            result = self._reply("close", timeout=None)
+            if result is not None:
+                self.stats, self.closed_files = result
+        self._process.join()
+        self._conn.close()
+        if self._process.exitcode != 0 and self.failure is None:
             self.failure = f"the recorder process ended with exit code {self._process.exitcode}"
             self.stats.errors.append(self.failure)
         return self.stats
