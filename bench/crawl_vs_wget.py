@@ -443,9 +443,10 @@ def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int],
             cmd += ["-s", pair]
         shown = " ".join(["citevault", *cmd[1:]])
         if py_spy is not None:
-            cmd = [args.py_spy_exe, "record", "--threads", "--format", "raw", "--rate", "200", "-o", str(py_spy),
-                   "--", *cmd]
-            shown = f"py-spy record --threads --format raw --rate 200 -o {py_spy} -- {shown}"
+            # --subprocesses: the recorder is a child process (archive/recorderproc.py)
+            cmd = [args.py_spy_exe, "record", "--threads", "--subprocesses", "--format", "raw", "--rate", "200",
+                   "-o", str(py_spy), "--", *cmd]
+            shown = f"py-spy record --threads --subprocesses --format raw --rate 200 -o {py_spy} -- {shown}"
     timed = run_timed(cmd, tmp / f"log-{label}-{tool}-r{run}.txt", args.timeout)
     summary = last_line(timed.log, "citevault: done")
     new = sorted(p for p in warcs.glob("*.warc.gz") if p.name not in before)
@@ -554,9 +555,14 @@ def print_profile(raw: Path, top: int = 15) -> None:
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit():
             continue
+        process = ""
+        prefix = re.match(r'(process \d+:"[^"]*";)+', stack)  # --subprocesses: parent;child;thread...
+        if prefix:  # (a command line may hold ";" itself)
+            process = "recorder " if "multiprocessing.spawn" in prefix.group(0) else "crawler "
+            stack = stack[prefix.end():]
         frames = stack.split(";")
         m = re.match(r"thread \((?:0x)?[0-9a-f]+\)(?::\s*(.*))?$", frames[0])
-        thread = (m.group(1) or "unnamed") if m else "?"
+        thread = process + ((m.group(1) or "unnamed") if m else "?")
         if m and len(frames) == 1:
             thread, frames = thread, [*frames, "(no Python frame)"]
         leaf = re.sub(r":\d+\)$", ")", frames[-1])  # one entry per function, not per line
