@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "DOWNLOAD_TIMEOUT": 30,
         "USER_AGENT": "citevault-bench-bare-scrapy",
         "METAREFRESH_ENABLED": False,  # as citevault: no <meta refresh> scan of every body
+        "CONCURRENT_ITEMS": 1,  # as citevault: Scrapy's 100 start 100 asyncio tasks per response
     })
     started = time.monotonic()
     process.crawl(BareSpider)
