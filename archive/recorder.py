@@ -138,10 +138,12 @@ class Recorder:
     def document_fetched(self, *args: Any, **kwargs: Any) -> None:
         self._jobs.put(self._ingest_job(*args, **kwargs))
 
-    def submit_calls(self, pickled: bytes) -> None:
+    def submit_calls(self, pickled: bytes, bodies: list[bytes] | None = None) -> None:
         """A batch of ``(name, args, kwargs)`` calls, still pickled: the writer thread unpickles and runs
-        them, so the thread that received them (archive.recorderproc's child) hardly needs the GIL."""
-        self._jobs.put((self._run_calls, (pickled,)))
+        them, so the thread that received them (archive.recorderproc's child) hardly needs the GIL.
+        ``bodies``: large response bodies sent beside the pickle, in order, for the exchanges whose call
+        says ``body_follows`` (pickling them would copy them once more on each side)."""
+        self._jobs.put((self._run_calls, (pickled, bodies or [])))
 
     def _exchange_job(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                       document_id: str | None, redirect_to: str | None = None, fresh: bool = False) -> Job:
@@ -168,8 +170,12 @@ class Recorder:
     _BUILDERS = {"record_exchange": "_exchange_job", "record_failure": "_failure_job",
                  "source_done": "_settle_job", "document_fetched": "_ingest_job"}
 
-    def _run_calls(self, conn: Any, pickled: bytes) -> None:
-        for name, args, kwargs in pickle.loads(pickled):
+    def _run_calls(self, conn: Any, pickled: bytes, bodies: list[bytes]) -> None:
+        calls = pickle.loads(pickled)
+        del pickled
+        for name, args, kwargs in calls:
+            if kwargs.pop("body_follows", False):
+                args[0].body = bodies.pop(0)
             func, fargs = getattr(self, self._BUILDERS[name])(*args, **kwargs)
             self._execute(conn, func, fargs)
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FLUSH, CLOSE = b"flush", b"close"  # control messages (a batch is a pickle: it starts with b"\x80")
+FLUSH, CLOSE, BODY = b"flush", b"close", b"body"  # control messages (a batch is a pickle: starts b"\x80")
 BATCH = 32  # calls pickled and written together: fewer, larger writes
 BATCH_BYTES = 1 << 20  # ... or fewer, once their bodies reach 1 MiB (a 60 MB page goes alone)
 QUEUED_BATCHES = 32  # batches the child holds before it stops reading (the crawler then waits)
@@ -98,6 +98,16 @@ class RecorderProcess:
         return self.factory.new_id()
 
     def record_exchange(self, exchange: Any, **kwargs: Any) -> None:
+        if len(exchange.body) >= BATCH_BYTES and not self._dead:
+            # A large body goes as a message of its own, written from the response's own bytes: pickled, it
+            # would be copied once more here and once more in the child.
+            from dataclasses import replace
+
+            self.flush()
+            if self._control(BODY) and self._control(exchange.body):
+                self._send("record_exchange", (replace(exchange, body=b""),), {**kwargs, "body_follows": True})
+                self.flush()
+            return
         self._pending_bytes += len(exchange.body) + len(exchange.request_body or b"")
         self._send("record_exchange", (exchange,), kwargs)
 
@@ -140,7 +150,7 @@ class RecorderProcess:
         self._pending.append((name, args, kwargs))
         return self.flush() if len(self._pending) >= BATCH or self._pending_bytes >= BATCH_BYTES else True
 
-    def _control(self, message: bytes) -> bool:
+    def _control(self, message: bytes | memoryview) -> bool:
         try:
             self._conn.send_bytes(message)
             return True
@@ -201,10 +211,14 @@ def serve(conn: Connection) -> None:
     # GIL back quickly after each receive while the writer thread works.
     sys.setswitchinterval(0.001)
     closing = False
+    bodies: list[bytes] = []  # large bodies received ahead of the batch that names them
     try:
         while True:
             try:
                 message = conn.recv_bytes()
+                if message == BODY:
+                    bodies.append(conn.recv_bytes())
+                    continue
             except (EOFError, OSError):  # the crawler is gone: finish what it sent
                 break
             if message == CLOSE:
@@ -214,7 +228,8 @@ def serve(conn: Connection) -> None:
                 recorder.flush_wait()
                 conn.send(None)
             else:
-                recorder.submit_calls(message)
+                recorder.submit_calls(message, bodies)
+                bodies = []
     finally:
         stats = recorder.close()
         archive.close()

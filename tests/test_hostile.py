@@ -31,6 +31,7 @@ CASES = {
     "/status/410": ("gone", None),
     "/private/secret.html": ("failed", "blocked by robots.txt"),
     "/pdf": ("archived", None),
+    "/big?mb=1.5": ("archived", None),  # under the limit; over 1 MiB, so it reaches the recorder on its own
     "/image.png": ("archived", None),
     # TLS to a plain-HTTP port. "localhost", not the site's own host:port: Scrapy keys robots.txt by
     # host:port, so a failed https robots.txt on the same host:port would stand in for the http one.
@@ -100,7 +101,8 @@ def test_every_redirect_hop_recorded_until_the_limit(hostile: dict[str, Any]) ->
 
 def test_binary_types_archived_as_is(hostile: dict[str, Any], site_server: Any) -> None:
     records = {r["uri"]: r for f in warc_files(hostile["home"]) for r in read_records(f) if r["type"] == "response"}
-    for path, mime in (("/pdf", "application/pdf"), ("/image.png", "image/png")):
+    for path, mime in (("/pdf", "application/pdf"), ("/image.png", "image/png"),
+                       ("/big?mb=1.5", "application/octet-stream")):
         record = records[hostile["base"] + path]
         assert record["body"] == site_server.served_body(path)
         assert record["http"].get_header("Content-Type") == mime
