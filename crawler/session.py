@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
@@ -43,8 +43,9 @@ class CrawlSession:
         engine = self.archive.engine(create=True)
         self._recover(engine)
         self.crawl_id = uuid.uuid4().hex
-        options = dict(crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
-                       compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
+        options: dict[str, Any] = dict(
+            crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
+            compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
         self.recorder: Recorder | RecorderProcess
         if self.config.recorder_process:  # README "Settings": recording beside the crawler, on another core
             self.recorder = RecorderProcess(self.archive.home, on_death=self._recorder_died, **options)
@@ -52,7 +53,7 @@ class CrawlSession:
             self.recorder = Recorder(self.archive.home, engine, **options)
         self.progress = Progress()
         self.closed = False
-        self._flushing = None
+        self._flushing: Any = None  # a LoopingCall once the spider opens (recorder process only)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
