@@ -52,7 +52,6 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # sources are fetched, never followed
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,  # a cited URL is archived however long
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,  # no Referer is ever sent (REFERER_ENABLED below)
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,  # a development aid
 }
 # Scrapy imports every class named in EXTENSIONS, even those set to None, so the two never wanted are left
@@ -78,4 +77,5 @@ LOG_LEVEL = "WARNING"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-executing control endpoint: never on an archiver
 COOKIES_ENABLED = True
-REFERER_ENABLED = False  # sources do not learn which other source led to them: no Referer header
+REFERER_ENABLED = True  # on, so RedirectMiddleware leaves Referer handling to it (else it warns), and:
+REFERRER_POLICY = "no-referrer"  # sources do not learn which other source led to them

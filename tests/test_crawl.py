@@ -132,6 +132,14 @@ def test_each_redirect_hop_is_its_own_response(archived: dict[str, Any]) -> None
     assert row["redirect_to"] == f"{base}/redirect/b"
 
 
+def test_no_referer_sent(archived: dict[str, Any]) -> None:
+    """Sources never learn which page cited them, redirect hops included (the request records are what
+    went over the wire)."""
+    requests = [r for r in _records(archived["home"]) if r["type"] == "request"]
+    assert any(r["uri"].endswith("/redirect/b") for r in requests)
+    assert not [r["uri"] for r in requests if r["http"].get_header("Referer")]
+
+
 def test_request_records_pair_with_responses(archived: dict[str, Any]) -> None:
     records = _records(archived["home"])
     responses = {r["headers"]["WARC-Record-ID"]: r for r in records if r["type"] in ("response", "revisit")}
