@@ -172,6 +172,9 @@ def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: 
     if session is not None and session.failure:
         raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
                          "`citevault crawl` fetches the rest")
+    if session is not None and session.interrupted:
+        raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
+                         "the rest")
     return session
 
 

@@ -56,4 +56,10 @@ def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, conc
         kwargs["due"] = "1"
     process.crawl(crawler, **kwargs)
     process.start()
-    return getattr(crawler, "_citevault_session", None)
+    session = getattr(crawler, "_citevault_session", None)
+    if session is not None and not session.closed:
+        # A forced stop (Ctrl-C twice) ends the reactor before the spider closes: what was fetched is
+        # still recorded and the leases released; the quote checks are left to `citevault check`.
+        session.interrupted = True
+        session.close(check=False)
+    return session

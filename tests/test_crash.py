@@ -141,3 +141,26 @@ def test_recorder_killed_crawl_stops(site_url: str, tmp_path: Path) -> None:
     assert "Traceback" not in err, err
     assert 0 < _archived(home) < SOURCES
     _resume_and_check(home, urls, repaired=True)
+
+
+def test_ctrl_c_twice_keeps_what_was_fetched(site_url: str, tmp_path: Path) -> None:
+    """A forced stop (SIGINT twice, as a terminal sends it to the group): what was fetched is recorded,
+    the file closed, the leases released; exit 1 with one line; the next crawl fetches the rest."""
+    home, urls, proc = _start_slow_crawl(site_url, tmp_path)
+
+    def twice() -> None:
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+
+    err = _kill(proc, twice)
+    assert proc.returncode == 1, err
+    assert err.strip().splitlines()[-1].startswith("Error: crawl interrupted: "), err
+    assert "Traceback" not in err, err
+    assert not any(f.name.endswith(".open") for f in warc_files(home))
+    conn = db(home)
+    leased = conn.execute("SELECT COUNT(*) FROM sources WHERE lease_owner IS NOT NULL").fetchone()[0]
+    conn.close()
+    assert leased == 0
+    assert 0 < _archived(home) < SOURCES
+    _resume_and_check(home, urls, repaired=False)
