@@ -31,21 +31,20 @@ def _capture_row(conn: Connection, capture_id: str) -> Any:
 
 def capture_text(conn: Connection, home: DataHome, capture_id: str) -> CaptureText | None:
     """The text of a capture's payload, extracted once per payload digest and cached."""
-    from archive.verification.store import load_texts, save_texts
-    from archive.verification.texts import CaptureText, extract_text, read_payload, text_key
+    return _row_text(conn, home, _capture_row(conn, capture_id))
 
-    row = _capture_row(conn, capture_id)
+
+def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
+    from archive.verification.store import load_texts, save_texts
+    from archive.verification.texts import payload_text, text_key
+
     if row is None or row["http_status"] is None:
         return None
     key = text_key(row["payload_sha256"], row["id"])
     cached = load_texts(conn, [key]).get(key)
     if cached is not None:
         return cached
-    try:
-        data = read_payload(home.warc_path(row["warc_file"]), row["warc_offset"])
-    except Exception as exc:  # a missing or damaged WARC: say so, do not stop the crawl
-        return CaptureText.unreadable("other", f"cannot read the record: {exc}")
-    found = extract_text(data, row["content_type"], row["url"])
+    found = payload_text(home.warc_path(row["warc_file"]), row["warc_offset"], row["content_type"], row["url"])
     save_texts(conn, {key: found}, clock.now())
     return found
 
@@ -66,7 +65,7 @@ def main_text_changed(conn: Connection, home: DataHome, old_id: str, new_id: str
         return None
     if old["payload_sha256"] and old["payload_sha256"] == new["payload_sha256"]:
         return False
-    a, b = capture_text(conn, home, old_id), capture_text(conn, home, new_id)
+    a, b = _row_text(conn, home, old), _row_text(conn, home, new)
     if a is None or b is None or a.status != "ok" or b.status != "ok":
         return old["payload_sha256"] != new["payload_sha256"]
     return normalized(a.text) != normalized(b.text)

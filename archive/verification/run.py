@@ -24,7 +24,7 @@ from archive.verification import store
 from archive.verification.anchor import Anchor, anchor_at, reanchor, text_fragment_url
 from archive.verification.match import Match, TermIndex, key_terms_support, match_quote
 from archive.verification.normalize import Normalized, normalize_with_map
-from archive.verification.texts import CaptureText, extract_text, read_payload
+from archive.verification.texts import CaptureText, payload_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -214,14 +214,5 @@ def extract_job(job: tuple[str, int, str | None, str]) -> CaptureText:
     """Read one payload from its WARC record and extract its text (runs in worker processes too)."""
     from pathlib import Path
 
-    from archive.errors import CitevaultError
-
     path, offset, content_type, url = job
-    try:
-        data = read_payload(Path(path), offset)
-    except CitevaultError as exc:
-        return CaptureText.unreadable("other", str(exc))
-    except Exception as exc:  # noqa: BLE001 - a damaged record is a verdict, not a crash
-        return CaptureText.unreadable("other", f"cannot read the WARC record: {type(exc).__name__}: {exc}"[:300])
-    return extract_text(data, content_type, url)
-
+    return payload_text(Path(path), offset, content_type, url)

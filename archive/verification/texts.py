@@ -158,6 +158,17 @@ def pdf_text(data: bytes) -> str:
     return _PDF_HYPHEN.sub(r"\1", text)
 
 
+def payload_text(path: Path, offset: int, content_type: str | None, url: str | None) -> CaptureText:
+    """Read one payload from its WARC record and extract its text; a damaged record is a verdict, not a crash."""
+    try:
+        data = read_payload(path, offset)
+    except CitevaultError as exc:
+        return CaptureText.unreadable("other", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a missing or damaged record must not stop a check or a crawl
+        return CaptureText.unreadable("other", f"cannot read the WARC record: {type(exc).__name__}: {exc}"[:300])
+    return extract_text(data, content_type, url)
+
+
 def read_payload(path: Path, offset: int) -> bytes:
     """The content-decoded payload of the record at ``offset`` (bounded by :data:`MAX_BYTES`)."""
     from archive.warcread import copy_payload
