@@ -30,7 +30,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DATETIMES = {"added_at", "first_seen", "last_fetched", "next_due", "first_failure", "lease_until", "started_at",
              "finished_at", "fetched_at", "at"}
-SETTLE_KEYS = ("sid", "state", "fetched", "failures", "first_failure", "reason", "next_due", "evidence", "latest")
 TABLES = ("documents", "claims", "citations", "sources", "captures", "crawls")
 FTS_TRIGGERS = ("claims_fts_insert", "claims_fts_delete", "claims_fts_update")
 VERDICTS = "reindex_verdicts"  # a TEMP table: verdict records, read back in source order
@@ -45,10 +44,6 @@ def sqlite_datetime(value: datetime) -> str:
     '2026-11-28 05:00:01.000000'
     """
     return value.isoformat(" ", "microseconds")
-
-
-def _text_or_none(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ", "microseconds")
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -119,8 +114,8 @@ class SqliteRows:
 
     def settle(self, updates: list[dict[str, Any]]) -> None:
         """Source states (``archive.sourcestates``); leases are released."""
+        text = self.bind
         if updates and self.staged:
-            text = _text_or_none
             self.db.executemany(
                 f"INSERT INTO {SETTLED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(u["sid"], u["state"], text(u["fetched"]), u["failures"], text(u["first_failure"]), u["reason"],
@@ -130,8 +125,8 @@ class SqliteRows:
                 "UPDATE sources SET state = ?, last_fetched = ?, failures = ?, first_failure = ?, reason = ?, "
                 "next_due = ?, evidence_capture = ?, latest_good_capture = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id = ?",
-                [(u["state"], self.bind(u["fetched"]), u["failures"], self.bind(u["first_failure"]), u["reason"],
-                  self.bind(u["next_due"]), u["evidence"], u["latest"], u["sid"]) for u in updates])
+                [(u["state"], text(u["fetched"]), u["failures"], text(u["first_failure"]), u["reason"],
+                  text(u["next_due"]), u["evidence"], u["latest"], u["sid"]) for u in updates])
 
     # -- a rebuild: each source written once, with its state, instead of upserted as met and then updated --
     def stage_sources(self) -> None:
@@ -161,12 +156,15 @@ class SqliteRows:
         self.db.execute(f"DROP TABLE {SETTLED}")
 
     # -- a fresh file: secondary indexes built once after the load (one sort) instead of row by row ---------
-    def drop_indexes(self) -> list[str]:
-        found = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                                "AND sql NOT LIKE 'CREATE UNIQUE%'").fetchall()
+    def _drop(self, kind: str, which: str) -> list[str]:
+        """Drop the ``kind`` objects (index, trigger) matching ``which``; their SQL, to create them again."""
+        found = self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = '{kind}' AND {which}").fetchall()
         for name, _sql in found:
-            self.db.execute(f"DROP INDEX {name}")
+            self.db.execute(f"DROP {kind.upper()} {name}")
         return [sql for _name, sql in found]
+
+    def drop_indexes(self) -> list[str]:
+        return self._drop("index", "sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'")
 
     def create_indexes(self, statements: list[str]) -> None:
         for sql in statements:
@@ -174,11 +172,7 @@ class SqliteRows:
 
     # -- full-text search: filled once at the end of a rebuild instead of by a trigger per claim ------------
     def drop_fts_triggers(self) -> list[str]:
-        found = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-                                f"{FTS_TRIGGERS!r}").fetchall()
-        for name, _sql in found:
-            self.db.execute(f"DROP TRIGGER {name}")
-        return [sql for _name, sql in found]
+        return self._drop("trigger", f"name IN {FTS_TRIGGERS!r}")
 
     def restore_fts(self, triggers: list[str]) -> None:
         """Recreate the triggers exactly as the migration wrote them (their SQL as stored), then rebuild."""
