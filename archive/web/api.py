@@ -73,17 +73,7 @@ def claim(request: Request, claim_id: str) -> JSONResponse:
             summary="Claims by their words (full-text search), or the claims citing a URL")
 def lookup(request: Request, q: str = Query(..., description="words of a claim, or a URL"),
            limit: int = Query(20, ge=1, le=1000)) -> JSONResponse:
-    return _json(search(request.app.state.archive, q, limit))
-
-
-def search(archive: Any, q: str, limit: int) -> list[dict[str, Any]]:
-    """``Archive.lookup``, except that a query that only looks like a URL (``http://[x``) is searched as words
-    instead of failing (``urlsplit`` refuses it)."""
-    try:
-        return archive.lookup(q, limit)  # type: ignore[no-any-return]
-    except ValueError:
-        with archive.reading() as conn:
-            return reads.claims_json(conn, reads.search_claim_ids(conn, q, limit))
+    return _json(request.app.state.archive.lookup(q, limit))
 
 
 @router.get("/captures/{capture_id}", response_model=CaptureRecord, summary="A capture's index row")

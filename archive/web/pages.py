@@ -183,7 +183,5 @@ def capture_warc(request: Request, capture_id: str) -> Response:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", limit: int = Query(50, ge=1, le=1000)) -> HTMLResponse:
-    from archive.web.api import search
-
-    results = search(request.app.state.archive, q, limit) if q.strip() else []
+    results = request.app.state.archive.lookup(q, limit) if q.strip() else []
     return render(request, "search.html", q=q, results=results, limit=limit)
