@@ -104,7 +104,7 @@ class RecorderProcess:
             from dataclasses import replace
 
             self.flush()
-            if self._control(BODY) and self._control(exchange.body):
+            if self._write(BODY) and self._write(exchange.body):
                 self._send("record_exchange", (replace(exchange, body=b""),), {**kwargs, "body_follows": True})
                 self.flush()
             return
@@ -125,14 +125,14 @@ class RecorderProcess:
 
     def flush_wait(self, timeout: float = 120) -> None:
         """Return once everything sent so far is written and committed."""
-        if self.flush() and self._control(FLUSH):
+        if self.flush() and self._write(FLUSH):
             self._reply("flush", timeout)
 
     def close(self) -> RecorderStats:
         """Let the child drain, commit and close its WARC file; its statistics become ours. Safe twice."""
         if self._conn.closed:
             return self.stats
-        if self._process.is_alive() and self.flush() and self._control(CLOSE):
+        if self._process.is_alive() and self.flush() and self._write(CLOSE):
             result = self._reply("close", timeout=None)
             if result is not None:
                 self.stats, self.closed_files = result
@@ -150,11 +150,12 @@ class RecorderProcess:
         self._pending.append((name, args, kwargs))
         return self.flush() if len(self._pending) >= BATCH or self._pending_bytes >= BATCH_BYTES else True
 
-    def _control(self, message: bytes | memoryview) -> bool:
+    def _write(self, message: bytes) -> bool:
+        """Write one message (a control word, a batch, a large body); False: the child is gone."""
         try:
             self._conn.send_bytes(message)
             return True
-        except OSError as exc:
+        except OSError as exc:  # say it once, the crawl summary will show it too
             self._died(f"cannot reach the recorder process ({exc})")
             return False
 
@@ -163,12 +164,7 @@ class RecorderProcess:
         if self._dead or not self._pending:
             return not self._dead
         batch, self._pending, self._pending_bytes = self._pending, [], 0
-        try:
-            self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-            return True
-        except OSError as exc:  # the child is gone: say it once, the crawl summary will show it too
-            self._died(f"cannot reach the recorder process ({exc})")
-            return False
+        return self._write(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _reply(self, what: str, timeout: float | None = 120) -> Any:
         try:
