@@ -36,8 +36,7 @@ def _json(value: Any) -> JSONResponse:
 def _documents(request: Request, only: str | None = None) -> list[dict[str, Any]]:
     archive = request.app.state.archive
     with archive.reading() as conn:
-        docs = [queries.document(conn, only)] if only is not None else [
-            {**d, "added_at": queries.iso(d["added_at"])} for d in reads.documents(conn)]
+        docs = [queries.document(conn, only)] if only is not None else queries.documents(conn)
         cover = queries.coverage(conn, [d["id"] for d in docs])
     return [{k: d[k] for k in ("id", "url", "title", "kind", "status", "claim_count", "added_at")}
             | {"coverage": cover[d["id"]]} for d in docs]
