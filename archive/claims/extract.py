@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 
 import posixpath
-from typing import Iterator
 from urllib.parse import urlsplit
 
-from archive.claims.blocks import Block, claims_from_blocks
-from archive.claims.model import ExtractedClaim, ExtractedDocument
+from archive.claims.blocks import claims_from_blocks
+from archive.claims.model import ExtractedDocument
 from archive.errors import InputError, UnsupportedSource
 
 KINDS = ("html", "markdown", "text", "json", "jsonl", "csv")
@@ -116,15 +115,11 @@ def extract(data: bytes, *, kind: str, url: str | None = None, charset: str | No
 
         article = read_text(text, url)
     return ExtractedDocument(
-        kind=kind, url=url, title=article.title, claims=_lazy(article.blocks, article.document_urls)
+        kind=kind, url=url, title=article.title, claims=claims_from_blocks(article.blocks, article.document_urls)
     )
 
 
 _BLANK = re.compile(rb"\s*\Z")
-
-
-def _lazy(blocks: list[Block], document_urls: frozenset[str]) -> Iterator[ExtractedClaim]:
-    yield from claims_from_blocks(blocks, document_urls)
 
 
 def _claim_list(data: bytes, kind: str, url: str | None, charset: str | None) -> ExtractedDocument:
