@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, text
 
 from archive.errors import NotFoundError
 from archive.urls import is_archivable, normalize_url
+from archive.verification.shape import iso_time
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -14,12 +15,6 @@ if TYPE_CHECKING:
     from archive.home import DataHome
 
 PROBLEM_STATES = ("changed", "gone", "failed")
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return (value.isoformat() if hasattr(value, "isoformat") else str(value).replace(" ", "T")) + "Z"
 
 
 def _since(conn: Connection, source_id: str, state: str) -> Any:
@@ -42,15 +37,13 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
     out = []
     for doc in docs:
+        # The claim-id list is the one part SQLite and PostgreSQL spell differently.
+        claim_ids = "GROUP_CONCAT(c.id)" if conn.dialect.name == "sqlite" else "STRING_AGG(c.id, ',')"
         rows = conn.execute(text(
             "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
-            "GROUP_CONCAT(c.id) AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
+            f"{claim_ids} AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
             "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id, s.url, s.state, "
             "s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure ORDER BY s.url"
-        ) if conn.dialect.name == "sqlite" else text(
-            "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
-            "STRING_AGG(c.id, ',') AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
-            "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id ORDER BY s.url"
         ), {"d": doc["id"]}).mappings().all()
         counts: dict[str, int] = {}
         problems = []
@@ -61,8 +54,8 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
                 claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
                 problems.append({
                     "url": r["url"], "state": r["state"], "reason": r["reason"],
-                    "since": _iso(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
-                    "last_checked": _iso(r["last_fetched"]), "next_check": _iso(r["next_due"]),
+                    "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
+                    "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
                     "failed_checks": r["failures"] or 0, "claims": claims,
                 })
         out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"]},
@@ -104,8 +97,8 @@ def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
             else:
                 times = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)), {"ids": [old_id, new_id]}).all())
-                entry["diff"] = unified_diff(old.text, new.text, f"{source['url']} @ {_iso(times.get(old_id))}",
-                                             f"{source['url']} @ {_iso(times.get(new_id))}")
+                entry["diff"] = unified_diff(old.text, new.text, f"{source['url']} @ {iso_time(times.get(old_id))}",
+                                             f"{source['url']} @ {iso_time(times.get(new_id))}")
                 if not entry["diff"]:
                     entry["note"] = "main text unchanged"
         out.append(entry)
