@@ -158,16 +158,6 @@ def word_diff(old: str, new: str) -> list[list[str]]:
     return out
 
 
-def diff_text(diff: list[list[str]] | None) -> str:
-    """A diff as one line, wdiff style.
-
-    >>> diff_text([['=', 'held for'], ['-', 'ninety'], ['+', 'eighty'], ['=', 'years']])
-    'held for [-ninety-] {+eighty+} years'
-    """
-    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-    return " ".join(marks[op].format(words) for op, words in diff or [])
-
-
 # -- text fragments ------------------------------------------------------------------------------------
 def _encode(term: str) -> str:
     """Percent-encode a text directive term; ``-``, ``,`` and ``&`` are syntax there and must be escaped.

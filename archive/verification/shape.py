@@ -91,15 +91,6 @@ def verification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def passage(verification: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """``(prefix, exact, suffix)`` of a verification's passage, if it has one."""
-    selector = verification.get("selector")
-    if not selector:
-        return None
-    quote = selector[0]
-    return quote["prefix"], quote["exact"], quote["suffix"]
-
-
 def verification_line(verification: Mapping[str, Any] | None) -> str:
     """One line for the human ``show`` output.
 
