@@ -11,7 +11,6 @@ import re
 import posixpath
 from urllib.parse import urlsplit
 
-from archive.claims.blocks import claims_from_blocks
 from archive.claims.model import ExtractedDocument
 from archive.errors import InputError, UnsupportedSource
 
@@ -97,6 +96,9 @@ def extract(data: bytes, *, kind: str, url: str | None = None, charset: str | No
     if kind in ("json", "jsonl", "csv"):
         return _claim_list(data, kind, url, charset)
     data = bytes(data)  # articles are small: parsers want bytes
+    # Imported here, not at the top: every ``archive.claims.*`` import runs this package first, and the
+    # sentence splitter (pysbd) is wanted only when an article is read.
+    from archive.claims.blocks import claims_from_blocks
     from archive.claims.decode import decode_text
 
     text = decode_text(data, charset=charset, html=kind == "html")
