@@ -20,6 +20,7 @@ from archive.claims.sentences import split_sentences
 from archive.claims.urls import find_bare_urls, same_document
 
 _WORD = re.compile(r"\w+")
+_ANCHOR_LIMIT = 200
 _LINE_BREAKS_TO_SPACE = str.maketrans({c: " " for c in "\n\r\t\f\v\x85\u2028\u2029"})
 
 
@@ -109,6 +110,17 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
+def shorten_anchor(text: str) -> str:
+    """Cut a footnote's text to about 200 characters, at a word boundary, to serve as a source's anchor.
+
+    >>> len(shorten_anchor("word " * 100)), shorten_anchor("word " * 100)[-6:], shorten_anchor("Report, p. 2.")
+    (195, ' word…', 'Report, p. 2.')
+    """
+    if len(text) > _ANCHOR_LIMIT:
+        return text[: _ANCHOR_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
 def is_short_fragment(text: str) -> bool:
     """True for a fragment too short to be a claim on its own (see the module docstring).
 
@@ -140,7 +152,7 @@ def _block_claims(block: Block, document_urls: frozenset[str]) -> Iterator[Extra
             continue
         cited.extend((start + url_start, SourceRef(url)) for url_start, _, url in find_bare_urls(raw))
         cited.sort(key=lambda item: item[0])  # stable: a link's anchor wins over the same URL written out
-        sources = _dedupe([ref for _, ref in cited], document_urls)
+        sources = dedupe_sources([ref for _, ref in cited], document_urls)
         if not sources and is_short_fragment(text):
             continue
         yield ExtractedClaim(text=text, quote=longest_quote(text), sources=sources)
@@ -168,7 +180,7 @@ def _owner(spans: list[tuple[int, int]], link: Link, text: str) -> int:
     return len(spans) - 1
 
 
-def _dedupe(sources: list[SourceRef], document_urls: frozenset[str]) -> tuple[SourceRef, ...]:
+def dedupe_sources(sources: Iterable[SourceRef], document_urls: frozenset[str]) -> tuple[SourceRef, ...]:
     """Keep the first mention of each URL, dropping links to the document itself."""
     seen: set[str] = set()
     out: list[SourceRef] = []

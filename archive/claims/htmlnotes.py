@@ -18,11 +18,11 @@ from urllib.parse import unquote
 
 from lxml.html import HtmlElement
 
+from archive.claims.blocks import dedupe_sources, shorten_anchor
 from archive.claims.model import SourceRef
 from archive.claims.urls import find_bare_urls, resolve, same_document
 
 NOTE_PREFIX = "http://note.citevault.invalid/"
-_ANCHOR_LIMIT = 200
 _NOTE_LIMIT = 3000  # a "note" longer than this is a section the link jumps to, not a footnote
 _MARKER_TEXT = re.compile(r"^\[?\s*(\d{1,4}|[a-z]|[ivx]{1,5}|[*\u2020\u2021\u00a7\u00b6]+)\s*\]?$", re.IGNORECASE)
 _NOTE_ID = re.compile(r"(fn|foot|note|cite|ref|endnote)", re.IGNORECASE)
@@ -132,11 +132,7 @@ def _note_sources(note: HtmlElement, context: LinkContext) -> tuple[SourceRef, .
             if url:
                 urls.append(url)
     urls.extend(url for _, _, url in find_bare_urls(note.text_content() or ""))
-    out: list[SourceRef] = []
-    for url in dict.fromkeys(urls):
-        if not same_document(url, context.document_urls):
-            out.append(SourceRef(url, anchor))
-    return tuple(out)
+    return dedupe_sources((SourceRef(url, anchor) for url in urls), context.document_urls)
 
 
 def _note_anchor(note: HtmlElement) -> str | None:
@@ -145,8 +141,4 @@ def _note_anchor(note: HtmlElement) -> str | None:
     if text[:1] in ("^", "↑"):
         text = re.sub(r"^[\^↑]\s*(?:[a-z]{1,2}\s+)*", "", text)  # Wikipedia's "^ a b" back-links
     text = text.strip(_BACKLINK_MARKS)
-    if not text:
-        return None
-    if len(text) > _ANCHOR_LIMIT:
-        text = text[: _ANCHOR_LIMIT - 1].rsplit(" ", 1)[0] + "…"
-    return text
+    return shorten_anchor(text) if text else None

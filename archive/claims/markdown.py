@@ -14,15 +14,14 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from archive.claims.blocks import Article, BlockBuilder
+from archive.claims.blocks import Article, BlockBuilder, dedupe_sources, shorten_anchor
 from archive.claims.model import SourceRef
-from archive.claims.urls import document_urls, find_bare_urls, resolve, same_document
+from archive.claims.urls import document_urls, find_bare_urls, resolve
 
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:[ \t]*(.*)$")
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
-_ANCHOR_LIMIT = 200
 _SKIPPED_BLOCKS = frozenset({"fence", "code_block", "html_block"})
 
 
@@ -108,16 +107,10 @@ def _cut_footnotes(text: str) -> tuple[str, dict[str, str]]:
 def _note_sources(md: MarkdownIt, note: str, url: str | None, doc_urls: frozenset[str]) -> tuple[SourceRef, ...]:
     tokens = md.parseInline(note)
     children = (tokens[0].children or []) if tokens else []
-    anchor = _plain(children)
-    if len(anchor) > _ANCHOR_LIMIT:
-        anchor = anchor[: _ANCHOR_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+    anchor = shorten_anchor(_plain(children)) or None
     urls = [resolve(str(child.attrGet("href") or ""), url) for child in children if child.type == "link_open"]
     urls += [found for _, _, found in find_bare_urls(note)]
-    out = []
-    for found in dict.fromkeys(u for u in urls if u):
-        if not same_document(found, doc_urls):
-            out.append(SourceRef(found, anchor or None))
-    return tuple(out)
+    return dedupe_sources((SourceRef(found, anchor) for found in urls if found), doc_urls)
 
 
 def _walk_inline(builder: BlockBuilder, children: list[Token], url: str | None, notes: dict[str, tuple[SourceRef, ...]]) -> None:
