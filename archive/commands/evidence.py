@@ -6,7 +6,6 @@ Thin click layers over :mod:`archive.verification` (checking claims against capt
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -177,15 +176,8 @@ def export(ctx: click.Context, document_id: str | None, robust: bool, claimrevie
 
 
 def _export_wacz(archive: Any, path: Path, document_id: str | None) -> None:
-    try:
-        from archive.exports.wacz import write_wacz
-    except ImportError as exc:
-        if exc.name not in ("archive.exports", "archive.exports.wacz") and "write_wacz" not in str(exc):
-            raise
-        click.echo("Error: WACZ export is not available", err=True)
-        sys.exit(1)
+    from archive.exports.wacz import write_wacz
+
     summary = write_wacz(archive, path, document_id)
-    size = getattr(summary, "bytes", None) or (path.stat().st_size if path.exists() else 0)
-    details = [f"{size} bytes"] + [f"{getattr(summary, name)} {name.replace('_', ' ')}"
-                                   for name in ("pages", "claims") if isinstance(getattr(summary, name, None), int)]
-    click.echo(f"citevault: wrote {path} ({', '.join(details)})", err=True)
+    click.echo(f"citevault: wrote {path} ({summary.bytes} bytes, {summary.pages} pages, {summary.claims} claims)",
+               err=True)
