@@ -28,15 +28,31 @@ class Result:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+def _cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the CLI runs in: the data home and database only ever come from the arguments."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(extra or {})}
+    env.pop("CITEVAULT_HOME", None)
+    env.pop("CITEVAULT_DB", None)
+    return env
+
+
 def citevault(home: Path, *args: str, timeout: float = 180, binary: bool = False,
               env: dict[str, str] | None = None) -> Result:
     """Run the CLI; ``env`` adds variables (e.g. ``CITEVAULT_NOW`` to make days pass)."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
-    env.pop("CITEVAULT_HOME", None)
-    env.pop("CITEVAULT_DB", None)
-    proc = subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, timeout=timeout, env=env)
+    proc = subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, timeout=timeout,
+                          env=_cli_env(env))
     out = proc.stdout if binary else proc.stdout.decode("utf-8", "replace")
     return Result(proc.returncode, out, proc.stderr.decode("utf-8", "replace"))  # type: ignore[arg-type]
+
+
+def crawls_at_once(home: Path, count: int, *args: str, timeout: float = 180) -> None:
+    """Start ``count`` ``citevault [ARGS] crawl --due`` processes together on one data home (``args``, e.g.
+    ``--db URL``, go before the command) and wait for all; each must exit 0."""
+    procs = [subprocess.Popen([*CLI, "--home", str(home), *args, "crawl", "--due"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=_cli_env()) for _ in range(count)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err
 
 
 def warc_files(home: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.helpers import CLI, citevault
+from tests.helpers import citevault, crawls_at_once
 
 pytest.importorskip("psycopg")
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -65,11 +65,7 @@ def test_two_crawls_on_postgres(postgres: str, site_url: str, site_server: Any, 
     db = ["--db", postgres]
     added = citevault(home, *db, "add", str(claims), "--json")
     assert added.code == 0, added
-    procs = [subprocess.Popen([*CLI, "--home", str(home), *db, "crawl", "--due"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) for _ in range(2)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
+    crawls_at_once(home, 2, *db)
     fetched = Counter(r.path for r in site_server.requests if f"{tag}=" in r.path)
     assert len(fetched) == 40 and set(fetched.values()) == {1}, fetched
     found = citevault(home, *db, "lookup", "harbor budget", "--json", "--limit", "100")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CLI, citevault, db, read_records, warc_files, warcio_check
+from tests.helpers import citevault, crawls_at_once, db, read_records, warc_files, warcio_check
 
 T0 = datetime(2027, 3, 1, 9, 0, 0)
 
@@ -164,11 +163,7 @@ def test_two_crawls_at_once_fetch_each_source_once(site_url: str, site_server: A
     claims.write_text("".join(json.dumps({"text": f"C{n}.", "sources": [u]}) + "\n" for n, u in enumerate(urls)))
     home = tmp_path / "home"
     assert citevault(home, "add", str(claims)).code == 0
-    procs = [subprocess.Popen([*CLI, "--home", str(home), "crawl", "--due"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) for _ in range(2)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    crawls_at_once(home, 2, timeout=120)
     counts = Counter(r.path for r in site_server.requests if f"twice={tmp_path.name}-" in r.path)
     assert len(counts) == 30 and set(counts.values()) == {1}, counts
     assert set(_states(home).values()) == {"archived"}
