@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.claims.maintext import main_text
 from archive.verification.normalize import normalize, normalize_with_map
 from archive.verification.texts import decode_with_charset, extract_text, kind_of, pdf_text
 from tests.server import make_text_pdf
@@ -45,7 +44,7 @@ def test_main_text_is_the_same_extraction_as_claims() -> None:
     from archive.claims import extract
 
     data = (SITE / "news" / "harbor-wall.html").read_bytes()
-    text = normalize(main_text(data))
+    text = normalize(extract_text(data, "text/html").text)
     sentences = [c.text for c in extract(data, kind="html").claims]
     assert len(sentences) >= 8
     for sentence in sentences:
