@@ -56,7 +56,7 @@ SELECT c.document_id AS document_id,
     ELSE 'archived'
   END AS state
 FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id
-{where}
+WHERE c.document_id IN :ids
 GROUP BY c.id, c.document_id
 """
 
@@ -74,26 +74,19 @@ def _coverage(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def coverage(conn: Connection, document_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Evidence coverage of each document: ``{document_id: {"claims", "sourced", "states", "archived_share"}}``.
 
-    One aggregate query for all documents (or those in ``document_ids``); documents without claims get
-    zero counts.
+    One aggregate query for the documents in ``document_ids``; documents without claims get zero counts.
     """
-    where = "WHERE c.document_id IN :ids" if document_ids is not None else ""
-    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATE_SQL.format(where=where)}) per_claim "
-                "GROUP BY document_id, state")
-    params: dict[str, Any] = {}
-    if document_ids is not None:
-        if not document_ids:
-            return {}
-        stmt = stmt.bindparams(bindparam("ids", expanding=True))
-        params["ids"] = list(document_ids)
+    if not document_ids:
+        return {}
+    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATE_SQL}) per_claim "
+                "GROUP BY document_id, state").bindparams(bindparam("ids", expanding=True))
     counts: dict[str, dict[str, int]] = {}
-    for document_id, state, n in conn.execute(stmt, params):
+    for document_id, state, n in conn.execute(stmt, {"ids": list(document_ids)}):
         counts.setdefault(document_id, {})[state] = n
-    ids = document_ids if document_ids is not None else list(counts)
-    return {d: _coverage(counts.get(d, {})) for d in ids}
+    return {d: _coverage(counts.get(d, {})) for d in document_ids}
 
 
 def documents(conn: Connection) -> list[dict[str, Any]]:
