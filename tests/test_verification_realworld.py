@@ -14,6 +14,7 @@ import pytest
 from archive.verification.match import match_quote
 from archive.verification.normalize import normalize_with_map
 from archive.verification.texts import extract_text
+from tests.test_verification_match import precision_recall
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"  # shared/ sits beside the repo
 PAGES = sorted(REALWORLD.glob("*.html")) if REALWORLD.is_dir() else []
@@ -54,12 +55,7 @@ def test_quotes_on_real_pages(capsys: pytest.CaptureFixture[str]) -> None:
             pairs.append(("close", match_quote(garble(quote), text).verdict))
         for quote in other:
             pairs.append(("not_found", match_quote(quote, text).verdict))
-    rows = {}
-    for verdict in ("found", "close", "not_found"):
-        tp = sum(1 for e, g in pairs if e == g == verdict)
-        fp = sum(1 for e, g in pairs if e != verdict and g == verdict)
-        fn = sum(1 for e, g in pairs if e == verdict and g != verdict)
-        rows[verdict] = (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
+    rows = {verdict: precision_recall(pairs, {verdict}) for verdict in ("found", "close", "not_found")}
     with capsys.disabled():
         print(f"\nquote verdicts on {len(PAGES)} real pages ({len(pairs)} quotes):")
         for verdict, (p, r) in rows.items():
