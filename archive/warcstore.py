@@ -77,10 +77,6 @@ class WarcStore:
         self._serial = 0
         self.closed_files: list[str] = []
 
-    @property
-    def current_file(self) -> str | None:
-        return self._name
-
     def _new_name(self) -> str:
         self._serial += 1
         stamp = self.clock().strftime("%Y%m%d%H%M%S%f")
