@@ -14,21 +14,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from archive.errors import NotFoundError
 from archive.urls import normalize_url
-
-
-def iso(value: Any) -> str | None:
-    """A stored time as the claim JSON prints it (ISO-8601, UTC, ``Z``); SQLite hands raw SQL times back
-    as text.
-
-    >>> iso("2026-11-28 05:32:26.810676"), iso(datetime(2024, 1, 2, 3, 4, 5)), iso(None)
-    ('2026-11-28T05:32:26.810676Z', '2024-01-02T03:04:05Z', None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.replace(" ", "T")
-        return value if value.endswith("Z") else value + "Z"
-    return str(value.isoformat()) + "Z"
+from archive.verification.shape import iso_time
 
 
 #: Claim states in the order the UI shows them; the precedence is :func:`archive.lookup.document_claims`'.
@@ -94,7 +80,7 @@ def documents(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(text(
         "SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents ORDER BY added_at, id"
     )).mappings().all()
-    return [{**r, "added_at": iso(r["added_at"])} for r in rows]
+    return [{**r, "added_at": iso_time(r["added_at"])} for r in rows]
 
 
 def document(conn: Connection, document_id: str) -> dict[str, Any]:
@@ -105,7 +91,7 @@ def document(conn: Connection, document_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
     out = dict(row)
-    out["added_at"] = iso(out["added_at"])
+    out["added_at"] = iso_time(out["added_at"])
     return out
 
 
@@ -121,7 +107,7 @@ def document_captures(conn: Connection, document_id: str) -> list[dict[str, Any]
 
 def _capture(row: Any) -> dict[str, Any]:
     out = dict(row)
-    out["fetched_at"] = iso(out["fetched_at"])
+    out["fetched_at"] = iso_time(out["fetched_at"])
     return out
 
 
@@ -137,8 +123,8 @@ def source(conn: Connection, url: str) -> dict[str, Any] | None:
     if row is None:
         return None
     out = dict(row)
-    out["first_seen"] = iso(out["first_seen"])
-    out["last_fetched"] = iso(out["last_fetched"])
+    out["first_seen"] = iso_time(out["first_seen"])
+    out["last_fetched"] = iso_time(out["last_fetched"])
     return out
 
 
