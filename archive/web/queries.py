@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
+from archive import lookup as reads
 from archive.errors import NotFoundError
 from archive.urls import normalize_url
 from archive.verification.shape import iso_time
@@ -206,10 +207,8 @@ def capture_kinds(conn: Connection, capture_ids: Sequence[str]) -> dict[str, dic
 
 
 def capture_by_id(conn: Connection, capture_id: str) -> dict[str, Any]:
-    row = conn.execute(text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
-    if row is None:
-        raise NotFoundError(f"no capture {capture_id!r} in the index (captures are listed by `citevault show`)")
-    return _capture(row)
+    """:func:`archive.lookup.capture` with ``fetched_at`` as the claim JSON prints it."""
+    return _capture(reads.capture(conn, capture_id))
 
 
 def payload_capture(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
