@@ -13,14 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from archive.recordrows import DOCUMENT_KEYS
+
 if TYPE_CHECKING:
     import sqlite3
 
     from sqlalchemy import Connection
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "documents": ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
-                  "check_every"),
+    "documents": DOCUMENT_KEYS,  # the dict a claims record is parsed into
     "claims": ("id", "document_id", "position", "text", "quote"),
     "citations": ("claim_id", "source_id", "position", "anchor"),
     "sources": ("id", "url", "state", "first_seen", "last_fetched", "next_due", "failures", "first_failure",
