@@ -32,6 +32,7 @@ from archive.units import Unit
 CLAIMS_IN_UNIT = 100_000
 STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.records)
 
+#: A document row, in column order (``archive.bulkwrite.COLUMNS`` takes it from here).
 DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
                  "check_every")
 
@@ -125,14 +126,23 @@ def _payload_sha256(record: Record) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def is_capture(record: Record) -> bool:
+    """Does the record get a capture row? (``verify`` checks the index by the same rule.)"""
+    kind = record.type
+    if kind not in ("response", "revisit", "metadata", "resource"):
+        return False
+    if (record.get("warc-target-uri") or "").startswith(DOCUMENT_URN):
+        return False  # a claims record
+    # Only failed fetches are captures; verdicts are read by verdict_of, the rest is skipped.
+    return kind != "metadata" or record.get("citevault-error") is not None
+
+
 def capture_of(record: Record, name: str) -> dict[str, Any] | None:
     """The capture row of a record, or None for records that are not captures."""
+    if not is_capture(record):
+        return None
     kind = record.type
     uri = record.get("warc-target-uri") or ""
-    if kind not in ("response", "revisit", "metadata", "resource") or uri.startswith(DOCUMENT_URN):
-        return None
-    if kind == "metadata" and record.get("citevault-error") is None:
-        return None  # only failed fetches are captures; verdicts are read by verdict_of, the rest is skipped
     record_id = record.get("warc-record-id")
     fetched_at = parse_warc_date(record.get("warc-date"))
     if not record_id or fetched_at is None:
@@ -308,5 +318,5 @@ def iter_claims(record: Record, into: ClaimsRecord, batch: int) -> Iterator[Clai
     yield into
 
 
-__all__ = ["ClaimsRecord", "Verdict", "UnitRows", "scan_for_index", "scan_for_sqlite", "capture_of", "verdict_of",
-           "iter_claims", "parse_claims", "CLAIMS_IN_UNIT"]
+__all__ = ["ClaimsRecord", "Verdict", "UnitRows", "scan_for_index", "scan_for_sqlite", "capture_of", "is_capture",
+           "verdict_of", "iter_claims", "parse_claims", "CLAIMS_IN_UNIT"]

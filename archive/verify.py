@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from archive.recordrows import is_capture
 from archive.units import Unit, UnitRunner, default_workers, in_order, plan_units
 from archive.warcscan import (
     ARTICLE_URN, DOCUMENT_URN, Record, RecordError, WarcReader, index_name, warc_files,
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from archive.home import DataHome
-
-#: Records the index holds a capture row for (metadata only when it is a failed fetch).
-INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
 
 
 # -- worker side ------------------------------------------------------------------------------------------
@@ -45,7 +43,7 @@ class Entry:
     length: int
     record_id: str | None
     type: str
-    indexed: bool  # should have a capture row
+    indexed: bool  # should have a capture row (:func:`archive.recordrows.is_capture`)
     sha256: str | None  # of the payload, for records whose capture row stores one
 
 
@@ -155,13 +153,6 @@ def _check(record: Record) -> tuple[str | None, list[str]]:
     return (sha256.hexdigest() if sha256 is not None else None), problems
 
 
-def _indexed(record: Record) -> bool:
-    uri = record.get("warc-target-uri") or ""
-    if record.type not in INDEXED_TYPES or uri.startswith(DOCUMENT_URN):
-        return False
-    return record.type != "metadata" or record.get("citevault-error") is not None
-
-
 def scan_for_verify(unit: Unit) -> UnitCheck:
     """Worker: hash every record of one unit."""
     out = UnitCheck(unit.file_index, unit.start)
@@ -173,7 +164,7 @@ def scan_for_verify(unit: Unit) -> UnitCheck:
             record.finish()
         except RecordError:
             continue  # reported by the reader
-        out.entries.append(Entry(record.offset, record.length, record_id, record.type, _indexed(record), sha256))
+        out.entries.append(Entry(record.offset, record.length, record_id, record.type, is_capture(record), sha256))
         for problem in problems:
             out.bad.append(_bad(record, record_id, problem))
     out.records = reader.records
