@@ -107,9 +107,8 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     claims = store.claims_of(conn, claim_ids)
     captures = store.captures_of(conn, source_ids)
     done = {} if force else store.existing(conn, claim_ids)
-    todo = {(claim, cap.id) for claim, source in chunk for cap in captures.get(source, [])
-            if (claim, cap.id) not in done}
-    needed = {cap.key: cap for claim, source in chunk for cap in captures.get(source, []) if (claim, cap.id) in todo}
+    needed = {cap.key: cap for claim, source in chunk for cap in captures.get(source, [])
+              if (claim, cap.id) not in done}
     texts = store.load_texts(conn, needed)
     stats.texts_reused += len(texts)
     missing = [needed[key] for key in needed if key not in texts]
