@@ -16,6 +16,7 @@ path                                   template                   what
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,15 +111,14 @@ def documents_page(request: Request) -> HTMLResponse:
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, page: int = Query(1, ge=1)) -> HTMLResponse:
-    archive = request.app.state.archive
-    rows = archive.claims(document_id)  # the CLI's `claims DOCUMENT_ID`; NotFoundError for an unknown id
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    with archive.reading() as conn:
-        doc = queries.document(conn, document_id)
-        cover = queries.coverage(conn, [document_id])[document_id]
+    with request.app.state.archive.reading() as conn:
+        doc = queries.document(conn, document_id)  # NotFoundError for an unknown id
+        rows = reads.document_claims(conn, document_id)  # the CLI's `claims DOCUMENT_ID`
+        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         own = [c for c in queries.document_captures(conn, document_id) if _replay(c)]
         details = {c["id"]: c for c in reads.claims_json(conn, [r["id"] for r in shown])}
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    cover = queries.claim_coverage(Counter(r["state"] for r in rows))
     return render(request, "document.html", document=doc, claims=shown, details=details, coverage=cover,
                   article=own[-1] if own else None, page=page, pages=pages, first=(page - 1) * PAGE_SIZE)
 

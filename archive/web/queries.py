@@ -8,7 +8,7 @@ way Wayback machines match them: ``http://www.example.org/a`` and ``https://exam
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -48,7 +48,7 @@ GROUP BY c.id, c.document_id
 """
 
 
-def _coverage(counts: dict[str, int]) -> dict[str, Any]:
+def claim_coverage(counts: Mapping[str, int]) -> dict[str, Any]:
     """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
     total = sum(counts.values())
     sourced = total - counts.get("unsourced", 0)
@@ -73,7 +73,7 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
     counts: dict[str, dict[str, int]] = {}
     for document_id, state, n in conn.execute(stmt, {"ids": list(document_ids)}):
         counts.setdefault(document_id, {})[state] = n
-    return {d: _coverage(counts.get(d, {})) for d in document_ids}
+    return {d: claim_coverage(counts.get(d, {})) for d in document_ids}
 
 
 def documents(conn: Connection) -> list[dict[str, Any]]:
