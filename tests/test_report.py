@@ -194,6 +194,12 @@ def test_export_usage_errors(evidence: Evidence, args: list[str], message: str) 
     assert result.code == 2 and message in result.err, result
 
 
+@pytest.mark.parametrize("flag", ["--robust-links", "--claimreview"])
+def test_export_of_an_unknown_document(evidence: Evidence, flag: str) -> None:
+    result = citevault(evidence.home, "export", flag, "0000000000000000")
+    assert result.code == 1 and "no document" in result.err and result.err.count("\n") == 1, result
+
+
 def _run_export(evidence: Evidence, *args: str) -> Any:
     from click.testing import CliRunner
 

@@ -151,7 +151,7 @@ def export(ctx: click.Context, document_id: str | None, robust: bool, claimrevie
         return
     if document_id is None:
         raise click.UsageError(f"{chosen[0]} needs a DOCUMENT_ID (see `citevault claims`)")
-    _known_document(archive, document_id)
+    # robust_links and build_report look the document up first: an unknown id fails there, before any output.
     if robust:
         from archive.report.robustlinks import robust_links
 
