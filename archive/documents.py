@@ -9,6 +9,7 @@ and the index never points to bytes that are not on disk.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import mmap
 from contextlib import contextmanager
@@ -230,7 +231,7 @@ def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now
         """Header line followed by the spooled claim lines, read as one stream."""
 
         def __init__(self) -> None:
-            self.parts: Iterator[Any] = iter([_Bytes(header), spool])
+            self.parts: Iterator[Any] = iter([io.BytesIO(header), spool])
             self.current = next(self.parts)
 
         def read(self, n: int = -1) -> bytes:
@@ -251,18 +252,6 @@ def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now
     built = store.factory.resource(DOCUMENT_URN + doc["id"], _Joined(), len(header) + size,  # type: ignore[arg-type]
                                    CLAIMS_CONTENT_TYPE, now, sha1=sha1)
     store.write(built.record)
-
-
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self.data) if n < 0 else self.pos + n
-        out = self.data[self.pos:end]
-        self.pos += len(out)
-        return out
 
 
 __all__ = ["Input", "Ingested", "classify", "ingest", "document_row", "file_sha256"]
