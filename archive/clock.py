@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from typing import Any
 
 
 def now() -> datetime:
@@ -23,3 +24,14 @@ def now() -> datetime:
 def fixed() -> bool:
     """Is the schedule clock fixed by ``CITEVAULT_NOW`` (not the real time the WARC records carry)?"""
     return bool(os.environ.get("CITEVAULT_NOW"))
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A datetime column as read back: a string on SQLite, a datetime elsewhere (PostgreSQL), or None.
+
+    >>> as_datetime("2026-11-28 05:00:01.000000")
+    datetime.datetime(2026, 11, 28, 5, 0, 1)
+    """
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

@@ -10,6 +10,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, update, bindparam
 
+from archive import clock
+
 # The models are imported inside the functions that write rows. capture_row (shared with reindex's worker
 # processes) lives in archive.capturerow, which loads without SQLAlchemy; it is re-exported here.
 from archive.capturerow import capture_row, cdx_timestamp, mime_of  # noqa: F401
@@ -145,8 +147,7 @@ def set_interval(conn: Connection, document_id: str, every: Any) -> None:
     ), {"d": document_id}).all()
     updates = []
     for sid, fetched, due in rows:
-        fetched = fetched if isinstance(fetched, datetime) else datetime.fromisoformat(str(fetched))
-        due = due if due is None or isinstance(due, datetime) else datetime.fromisoformat(str(due))
+        fetched, due = clock.as_datetime(fetched), clock.as_datetime(due)
         sooner = fetched + every
         if due is None or sooner < due:
             updates.append({"sid": sid, "due": sooner})

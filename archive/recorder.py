@@ -42,12 +42,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
 def _sid(source_url: str | None) -> str | None:
     return source_id(source_url) if source_url else None
 
@@ -309,8 +303,7 @@ class Recorder:
         ), {"k": key, "u": url, "d": payload_digest}).first()
         if found is None:
             return None
-        fetched = found[1] if isinstance(found[1], datetime) else datetime.fromisoformat(str(found[1]))
-        return {"record_id": found[0], "url": url, "date": warc_date(fetched)}
+        return {"record_id": found[0], "url": url, "date": warc_date(clock.as_datetime(found[1]))}
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
@@ -335,7 +328,7 @@ class Recorder:
             self._urls[source_id] = url
         if pending is None and claimed is not None:
             state, failures, first_failure, evidence, latest = claimed
-            known = Known(state, evidence is not None, failures or 0, _as_datetime(first_failure))
+            known = Known(state, evidence is not None, failures or 0, clock.as_datetime(first_failure))
         elif pending is not None:
             known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
             evidence, latest = pending["evidence"], pending["latest"]
@@ -345,7 +338,7 @@ class Recorder:
                 "WHERE id = :s"), {"s": source_id}).first()
             if row is None:
                 return
-            known = Known(row[0], row[3] is not None, row[1] or 0, _as_datetime(row[2]))
+            known = Known(row[0], row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
             evidence, latest = row[3], row[4]
             self._urls[source_id] = row[5]
         changed = None
