@@ -349,9 +349,10 @@ def _merge(conn: Connection, names: list[str], checks: Iterator[UnitCheck], repo
                     if entry.record_id:
                         f.capture_ids.add(_cid(entry.record_id))
                     found.append(f)
+        damaged_in_file = {offset for check in checks_of_file for offset, _ in check.damaged}
         while row is not None and row.warc_file == name:
             report.captures += 1
-            if any(row.warc_offset in {o for o, _ in c.damaged} for c in checks_of_file):
+            if row.warc_offset in damaged_in_file:
                 here[row.warc_offset] = row
             else:
                 orphan(row, "the index points past the last record of the file")
