@@ -50,7 +50,7 @@ def read_html(text: str, url: str | None) -> Article:
     root = _parse(text)
     base = _base_url(root, url)
     canonical = _first_attr(root, ".//link[@rel='canonical']", "href")
-    doc_urls = document_urls(url, resolve(canonical, base) if base else canonical)
+    doc_urls = document_urls(url, resolve(canonical, base))
     notes = rewrite_links(root, LinkContext(base, doc_urls))
     title, blocks = _trafilatura(root, notes)
     if not blocks:
