@@ -256,6 +256,18 @@ def test_pdf_and_images_are_served_with_their_archived_type(client: Any, evidenc
     assert reply.headers["x-content-type-options"] == "nosniff"
 
 
+def test_page_too_large_to_rewrite_is_streamed_whole(client: Any, evidence: Evidence,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_REWRITE the page goes out unrewritten, byte for byte: the part read to find out included."""
+    from archive.web import replay
+
+    monkeypatch.setattr(replay, "MAX_REWRITE", 100)
+    cap = evidence.capture("/evidence/report.html")
+    reply = client.get(replay_path(cap["timestamp"], cap["url"]))
+    assert reply.status_code == 200 and reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert reply.content == evidence.pages["/evidence/report.html"][1]
+
+
 def test_revisit_replays_the_original_payload(client: Any, evidence: Evidence) -> None:
     revisit = db(evidence.home).execute(
         "SELECT * FROM captures WHERE record_type = 'revisit' AND timestamp = '20210301120000'").fetchone()

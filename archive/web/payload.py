@@ -60,19 +60,23 @@ class ArchivedResponse:
     _stream: Any = field(repr=False)
     _file: IO[bytes] = field(repr=False)
     _records: Any = field(default=None, repr=False)  # the iterator the record came from: kept alive with it
+    _head: bytes = field(default=b"", repr=False)  # what :meth:`read` took from the stream, for :meth:`chunks`
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
         return next((v for k, v in self.headers if k.lower() == lower), None)
 
     def read(self, limit: int) -> bytes | None:
-        """The content-decoded payload if it is at most ``limit`` bytes, else None (the stream is then
-        spent: reopen to stream it)."""
-        data = self._stream.read(limit + 1)
-        return None if len(data) > limit else data
+        """The content-decoded payload if it is at most ``limit`` bytes, else None. Call once, before
+        :meth:`chunks`, which still streams the whole payload."""
+        self._head = self._stream.read(limit + 1)
+        return None if len(self._head) > limit else self._head
 
     def chunks(self) -> Iterator[bytes]:
         try:
+            if self._head:
+                head, self._head = self._head, b""
+                yield head
             for chunk in iter(lambda: self._stream.read(CHUNK), b""):
                 yield chunk
         finally:

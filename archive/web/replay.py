@@ -122,20 +122,23 @@ def serve(request: Request, home: Any, chosen: dict[str, Any], source: dict[str,
     content_type = archived.content_type or "application/octet-stream"
     mime = mime_of(content_type)
     if modifier != "id_" and mime in _HTML_TYPES | {"text/css"}:
-        rewritten = _rewritten(archived, content_type, chosen)
+        try:
+            rewritten = _rewritten(archived.read(MAX_REWRITE), content_type, chosen)
+        except BaseException:
+            archived.close()
+            raise
         if rewritten is not None:
+            archived.close()
             body, media_type = rewritten
             return Response(body, status_code=status, headers=headers, media_type=media_type)
-        archived = payload.open_response(home, source)  # too large or not text: streamed as it is
+    # not rewritten (another type, too large, not text): streamed as it is, what was read above included
     return StreamingResponse(archived.chunks(), status_code=status, headers=headers, media_type=content_type)
 
 
-def _rewritten(archived: payload.ArchivedResponse, content_type: str, chosen: dict[str, Any]) -> tuple[bytes, str] | None:
+def _rewritten(data: bytes | None, content_type: str, chosen: dict[str, Any]) -> tuple[bytes, str] | None:
     from archive.claims.decode import decode_text
     from archive.errors import InputError
 
-    with archived:
-        data = archived.read(MAX_REWRITE)
     if data is None:
         return None
     mime = mime_of(content_type)
