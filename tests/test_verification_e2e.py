@@ -115,10 +115,8 @@ def recrawl_changed(evidence: Evidence) -> None:
     """The harbor page changes (site-v2) and is fetched again, with the (unchanged) PDF annex."""
     shutil.copy(DATA / "site-v2" / "news" / "harbor-wall.html", evidence.root / "news" / "harbor-wall.html")
     conn = sqlite3.connect(evidence.home / "citevault.sqlite")
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
-    reset = ", next_due = NULL, lease_owner = NULL" if "next_due" in columns else ""
-    conn.execute(f"UPDATE sources SET state = 'failed'{reset} WHERE url LIKE '%/news/harbor-wall.html' "
-                 "OR url LIKE '%/docs/annex.pdf'")
+    conn.execute("UPDATE sources SET state = 'failed', next_due = NULL, lease_owner = NULL "
+                 "WHERE url LIKE '%/news/harbor-wall.html' OR url LIKE '%/docs/annex.pdf'")
     conn.commit()
     conn.close()
     result = citevault(evidence.home, "crawl", "-s", "CITEVAULT_CHECK_AFTER_CRAWL=False")
