@@ -97,8 +97,13 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def uri_m(base: str, capture: dict[str, Any], modifier: str = "") -> str:
-    return f"{base}/replay/{capture['timestamp']}{modifier}/{header_url(capture['url'])}"
+def replay_url(capture: dict[str, Any], modifier: str = "") -> str:
+    """Path of a capture's replay (its URI-M, host-relative); used by the UI's iframes and links."""
+    return f"/replay/{capture['timestamp']}{modifier}/{header_url(capture['url'])}"
+
+
+def uri_m(base: str, capture: dict[str, Any]) -> str:
+    return base + replay_url(capture)
 
 
 def _link(url: str, rel: str, **params: str) -> str:

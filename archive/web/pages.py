@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from archive import lookup as reads
 from archive.index import mime_of
 from archive.web import payload, queries
-from archive.web.replay import replay_url
+from archive.web.memento import replay_url
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))

@@ -77,11 +77,6 @@ def _base_headers(request: Request) -> dict[str, str]:
     }
 
 
-def replay_url(capture: dict[str, Any], modifier: str = "") -> str:
-    """Path of a capture's replay (its URI-M, host-relative); used by the UI's iframes and links."""
-    return f"{PREFIX}{capture['timestamp']}{modifier}/{memento.header_url(capture['url'])}"
-
-
 @router.api_route(PREFIX + "{rest:path}", methods=["GET", "HEAD"])
 def replay(request: Request, rest: str) -> Response:
     target = memento.target_url(request, PREFIX)
@@ -101,7 +96,7 @@ def replay(request: Request, rest: str) -> Response:
             return placeholder(request, url, modifier, why)
         if modifier in ("", "if_") and ts != chosen["timestamp"]:
             # a navigation lands on the exact URI-M, so the address bar names the memento shown
-            return RedirectResponse(replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
+            return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
         source = queries.payload_capture(conn, chosen)
     return serve(request, archive.home, chosen, source, modifier)
 
