@@ -36,24 +36,38 @@ def decode_text(data: bytes, *, charset: str | None = None, html: bool = False) 
     >>> decode_text(b"\\xef\\xbb\\xbfplain")
     'plain'
     """
-    text = _decode(data, charset, html)
-    if text is None:
+    return decode_with_encoding(data, charset=charset, html=html)[0]
+
+
+def decode_with_encoding(data: bytes, *, charset: str | None = None, html: bool = False) -> tuple[str, str | None]:
+    """:func:`decode_text`, and the encoding that read the bytes: the clue as it was given (``charset``, the
+    BOM's, the ``<meta>``'s, or ``utf-8``), or None when statistical detection chose it.
+
+    >>> decode_with_encoding(b'<meta charset="euc-kr"><p>\\xc7\\xd7\\xb1\\xb8</p>', html=True)
+    ('<meta charset="euc-kr"><p>항구</p>', 'euc-kr')
+    >>> decode_with_encoding(b"\\xef\\xbb\\xbfplain", charset="no-such-charset")
+    ('plain', 'utf-8')
+    """
+    decoded = _decode(data, charset, html)
+    if decoded is None:
         raise InputError("not text: the bytes match no text encoding (is it a binary file?)")
+    text, encoding = decoded
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text or len(_CONTROL.findall(text)) > max(1, len(text) * _CONTROL_RATIO):
         raise InputError("not text: it holds binary data (control characters or NUL bytes)")
-    return text
+    return text, encoding
 
 
-def _decode(data: bytes, charset: str | None, html: bool) -> str | None:
+def _decode(data: bytes, charset: str | None, html: bool) -> tuple[str, str | None] | None:
     for encoding in (charset, _bom_encoding(data), _meta_encoding(data) if html else None, "utf-8"):
         text = _try(data, encoding)
-        if text is not None:
-            return text
+        if text is not None and encoding:
+            return text, encoding.removesuffix("-sig")
     if b"\x00" in data:
         return None  # UTF-16/32 without a BOM is too rare to guess at; NULs mean binary
-    return _detect(data)
+    text = _detect(data)
+    return None if text is None else (text, None)
 
 
 def _try(data: bytes, encoding: str | None) -> str | None:
