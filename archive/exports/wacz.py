@@ -36,8 +36,8 @@ from archive import __version__
 from archive import lookup as reads
 from archive.errors import StoreError
 from archive.exports.cdxj import write_cdxj
+from archive.verification.shape import iso_time
 from archive.web.queries import document as find_document
-from archive.web.queries import iso
 
 if TYPE_CHECKING:
     from archive.api import Archive
@@ -170,7 +170,7 @@ def _pages(conn: Connection, document_id: str | None, files: set[str]) -> Iterat
         if row["warc_file"] in files:
             latest[row["did"]] = row
     for row in latest.values():
-        yield {"id": row["id"], "url": row["url"], "ts": iso(row["fetched_at"]), "title": row["title"]}
+        yield {"id": row["id"], "url": row["url"], "ts": iso_time(row["fetched_at"]), "title": row["title"]}
     cited = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
              "WHERE c.document_id = :d)") if document_id is not None else ""
     rows = conn.execute(text(
@@ -191,7 +191,7 @@ def _pages(conn: Connection, document_id: str | None, files: set[str]) -> Iterat
 
 
 def _page(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "url": row["url"], "ts": iso(row["fetched_at"])}
+    return {"id": row["id"], "url": row["url"], "ts": iso_time(row["fetched_at"])}
 
 
 def _write_pages(conn: Connection, document_id: str | None, files: set[str]) -> Callable[[_HashingWriter], int]:
@@ -225,7 +225,7 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
                 "ORDER BY fetched_at DESC LIMIT 1"), {"d": document_id}).first()
             if main is not None:
                 meta["mainPageURL"] = main[0]
-                meta["mainPageDate"] = (iso(main[1]) or "")[:19] + "Z"
+                meta["mainPageDate"] = (iso_time(main[1]) or "")[:19] + "Z"
         else:
             files = _closed_files(archive)
             meta["title"] = "citevault archive"
