@@ -102,9 +102,9 @@ def resource_name(path: str, taken: set[str]) -> str:
 
 def _entry(zf: zipfile.ZipFile, arcname: str, stored: bool, fill: Callable[[_HashingWriter], Any],
            large: bool = False) -> tuple[dict[str, Any], Any]:
-    info = zipfile.ZipInfo(arcname, date_time=datetime.now(timezone.utc).timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
+    info = _info(arcname)
+    if stored:
+        info.compress_type = zipfile.ZIP_STORED
     with zf.open(info, "w", force_zip64=large) as raw:
         writer = _HashingWriter(raw)
         result = fill(writer)
@@ -273,6 +273,7 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
 
 
 def _info(name: str) -> zipfile.ZipInfo:
+    """A ZIP entry stamped now, deflated, readable by all."""
     info = zipfile.ZipInfo(name, date_time=datetime.now(timezone.utc).timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
