@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import sqlite3
 import struct
 import zlib
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import ids
-from tests.helpers import citevault, read_records, warc_files, warcio_check
+from tests.helpers import citevault, db, read_records, warc_files, warcio_check
 from tests.test_reindex import _member_ends, build_archive
 
 DATA = Path(__file__).parent / "data" / "warcs"
@@ -63,14 +62,8 @@ def rewrite_member(path: Path, offset: int, length: int) -> None:
     raise AssertionError("no recompression of the changed record fits the original member length")
 
 
-def _db(home: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(home / "citevault.sqlite")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 def _citing(home: Path, url: str) -> list[str]:
-    rows = _db(home).execute("SELECT claim_id FROM citations WHERE source_id = ?", (ids.source_id(url),))
+    rows = db(home).execute("SELECT claim_id FROM citations WHERE source_id = ?", (ids.source_id(url),))
     return sorted((r[0] for r in rows), key=lambda c: (c.rsplit(".", 1)[0], int(c.rsplit(".", 1)[1])))
 
 
@@ -100,14 +93,14 @@ def test_verdict_records_are_checked_not_indexed(archived: dict[str, Any], tmp_p
     report = citevault(home, "verify", "--json").json()
     assert [(p["file"], p["offset"]) for p in report["problems"]] == [(path.name, record["offset"])], report
     assert "block digest mismatch" in report["problems"][0]["problem"]
-    citing = sorted(r[0] for r in _db(home).execute("SELECT claim_id FROM citations WHERE source_id = ?", (sid,)))
+    citing = sorted(r[0] for r in db(home).execute("SELECT claim_id FROM citations WHERE source_id = ?", (sid,)))
     assert sorted(report["problems"][0]["claims"]) == citing and citing
 
 
 def test_flipped_payload_byte_names_file_offset_record_and_claims(archived: dict[str, Any], tmp_path: Path) -> None:
     home = _copy(archived, tmp_path)
     target = f"{archived['base']}/articles/target.html"
-    row = _db(home).execute(
+    row = db(home).execute(
         "SELECT warc_file, warc_offset, warc_length, warc_record_id FROM captures "
         "WHERE source_id = ? AND record_type = 'response'", (ids.source_id(target),)).fetchone()
     path = home / "warcs" / row["warc_file"]
@@ -149,7 +142,7 @@ def test_truncated_last_record_is_a_problem_not_a_crash(archived: dict[str, Any]
 
 def test_index_checked_against_the_files(archived: dict[str, Any], tmp_path: Path) -> None:
     home = _copy(archived, tmp_path)
-    conn = _db(home)
+    conn = db(home)
     changed, dropped = conn.execute(
         "SELECT id, warc_file, warc_offset, warc_record_id FROM captures WHERE record_type = 'response' "
         "AND source_id IS NOT NULL ORDER BY warc_file, warc_offset LIMIT 2").fetchall()
