@@ -133,13 +133,15 @@ def _claim_lines(
         index.add_sources(conn, sources.values())
         index.add_claims(conn, claims)
         index.add_citations(conn, citations)
-        claims.clear(), sources.clear(), citations.clear()
+        claims.clear()
+        sources.clear()
+        citations.clear()
 
     self_url = normalize_url(doc_url) if doc_url else None
     for claim in extracted.claims:
         count += 1
         cid = ids.claim_id(doc_id, count)
-        refs = []
+        refs: list[dict[str, Any]] = []
         seen: set[str] = set()
         for ref in claim.sources:
             if not is_archivable(ref.url):
