@@ -279,6 +279,16 @@ def test_open_file_of_a_running_crawl_is_read_as_it_is(archived: dict[str, Any],
     assert rows == sum(1 for c in archived["before"]["captures"] if c[16] == last.name)  # under its final name
 
 
+def _forget_states(conn: sqlite3.Connection, sids: list[str]) -> None:
+    """The sources back to pending with no history, as if their checks were never committed."""
+    marks = ", ".join("?" * len(sids))
+    conn.execute(f"DELETE FROM source_events WHERE source_id IN ({marks})", sids)
+    conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL, next_due = NULL, failures = 0, "
+                 "first_failure = NULL, reason = NULL, evidence_capture = NULL, latest_good_capture = NULL "
+                 f"WHERE id IN ({marks})", sids)
+    conn.commit()
+
+
 def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str, Any], tmp_path: Path) -> None:
     """The rows of the second crawl's file never reached the index (killed before its commits): crash
     recovery reads the file and makes the index what the crawl would have left, and a second pass adds
@@ -296,11 +306,7 @@ def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str
                                        "AND source_id IS NOT NULL", (second,))]
     marks = ", ".join("?" * len(files))
     lost = conn.execute(f"DELETE FROM captures WHERE warc_file IN ({marks})", files).rowcount
-    conn.execute(f"DELETE FROM source_events WHERE source_id IN ({', '.join('?' * len(sids))})", sids)
-    conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL, next_due = NULL, failures = 0, "
-                 "first_failure = NULL, reason = NULL, evidence_capture = NULL, latest_good_capture = NULL "
-                 f"WHERE id IN ({', '.join('?' * len(sids))})", sids)
-    conn.commit()
+    _forget_states(conn, sids)
     conn.close()
     assert lost and sids
     engine = make_engine(sqlite_url(home / "citevault.sqlite"))
@@ -312,11 +318,7 @@ def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str
         assert (again.captures, again.sources) == (0, 0)
         # Killed between a commit of the captures and the commit of the states they decided.
         conn = sqlite3.connect(home / "citevault.sqlite")
-        conn.execute(f"DELETE FROM source_events WHERE source_id IN ({', '.join('?' * len(sids))})", sids)
-        conn.execute("UPDATE sources SET state = 'pending', last_fetched = NULL, next_due = NULL, failures = 0, "
-                     "first_failure = NULL, reason = NULL, evidence_capture = NULL, latest_good_capture = NULL "
-                     f"WHERE id IN ({', '.join('?' * len(sids))})", sids)
-        conn.commit()
+        _forget_states(conn, sids)
         conn.close()
         settled = index_missing(DataHome.resolve(home), engine, files)
         assert (settled.captures, settled.sources) == (0, len(sids))
