@@ -28,7 +28,7 @@ def main_text(data: bytes, url: str | None = None, charset: str | None = None) -
 def main_blocks(text: str, url: str | None = None) -> list[Block]:
     """The main-text blocks of an already decoded page."""
     root = _parse(text)
-    blocks = _trafilatura_blocks(root)
+    _, blocks = _trafilatura(root, [], metadata=False)
     return blocks or _fallback_blocks(root, [])
 
 
@@ -50,7 +50,3 @@ def blocks_text(blocks: list[Block]) -> str:
         if text:
             out.append(text)
     return "\n\n".join(out)
-
-
-def _trafilatura_blocks(root: object) -> list[Block]:
-    return _trafilatura(root, [], metadata=False)[1]  # type: ignore[arg-type]
