@@ -12,21 +12,12 @@ from sqlalchemy import Connection, bindparam, text
 
 from archive.errors import NotFoundError
 from archive.urls import is_archivable, normalize_url
-from archive.verification.shape import verifications_for_claims
+from archive.verification.shape import iso_time, verifications_for_claims
 
 _CAPTURE_FIELDS = (
     "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
     "warc_record_id", "payload_sha256", "error",
 )
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite hands back text for raw SQL
-        value = value.replace(" ", "T")
-        return value if value.endswith("Z") else value + "Z"
-    return value.isoformat() + "Z"
 
 
 def _in(name: str) -> Any:
@@ -64,7 +55,7 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
         ).all()
         for row in rows:
             cap = dict(zip(_CAPTURE_FIELDS, row[1:]))
-            cap["fetched_at"] = _iso(cap["fetched_at"])
+            cap["fetched_at"] = iso_time(cap["fetched_at"])
             captures.setdefault(row[0], []).append(cap)
     checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
     by_claim: dict[str, list[dict[str, Any]]] = {}
