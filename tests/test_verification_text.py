@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.verification.normalize import normalize, normalize_with_map
-from archive.verification.texts import decode_with_charset, extract_text, kind_of, pdf_text
+from archive.verification.texts import extract_text, kind_of, pdf_text
 from tests.server import make_text_pdf
 
 DATA = Path(__file__).parent / "data" / "evidence"
@@ -147,6 +147,8 @@ def test_normalized_spans_map_back_inside_the_original(text: str, data: st.DataO
         assert normalize(text[a:b]) == n.text[start:end].strip()
 
 
-def test_decode_with_charset_reports_the_encoding_used() -> None:
+def test_decode_with_encoding_reports_the_encoding_used() -> None:
+    from archive.claims.decode import decode_with_encoding
+
     page = '<meta charset="euc-kr"><p>항구일보</p>'.encode("euc-kr")
-    assert decode_with_charset(page, None, html=True) == ('<meta charset="euc-kr"><p>항구일보</p>', "euc-kr")
+    assert decode_with_encoding(page, html=True) == ('<meta charset="euc-kr"><p>항구일보</p>', "euc-kr")

@@ -66,7 +66,8 @@ def cited_versions(conn: Connection, document_id: str, replay_base: str | None) 
 def robust_links(conn: Connection, home: Any, document_id: str, *,
                  replay_base: str | None = DEFAULT_REPLAY_BASE) -> tuple[bytes, int]:
     """The decorated article as bytes (in its own encoding), and how many links were decorated."""
-    from archive.verification.texts import decode_with_charset, kind_of, read_payload
+    from archive.claims.decode import decode_with_encoding
+    from archive.verification.texts import charset_of, kind_of, read_payload
 
     doc = document_row(conn, document_id)
     cap = article_capture(conn, document_id)
@@ -74,9 +75,7 @@ def robust_links(conn: Connection, home: Any, document_id: str, *,
     if kind_of(data, cap["content_type"]) != "html":
         raise InputError(f"document {document_id} is not an HTML article ({doc['kind']}): Robust Links "
                          "decorate the links of HTML pages (use `citevault export --claimreview` instead)")
-    from archive.verification.texts import charset_of
-
-    page, charset = decode_with_charset(data, charset_of(cap["content_type"]), html=True)
+    page, charset = decode_with_encoding(data, charset=charset_of(cap["content_type"]), html=True)
     decorated, count = decorate(page, doc["url"], cited_versions(conn, document_id, replay_base))
     encoding = charset or "utf-8"
     try:

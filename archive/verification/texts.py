@@ -101,14 +101,17 @@ def extract_text(data: bytes, content_type: str | None, url: str | None = None) 
         return CaptureText.unreadable(kind, "empty payload")
     try:
         if kind == "html":
+            from archive.claims.decode import decode_with_encoding
             from archive.claims.maintext import blocks_text, main_blocks
 
-            decoded, used = decode_with_charset(data, charset_of(content_type), html=True)
+            decoded, used = decode_with_encoding(data, charset=charset_of(content_type), html=True)
             text = blocks_text(main_blocks(decoded, url))
         elif kind == "pdf":
             text, used = pdf_text(data), None
         elif kind == "text":
-            decoded, used = decode_with_charset(data, charset_of(content_type), html=False)
+            from archive.claims.decode import decode_with_encoding
+
+            decoded, used = decode_with_encoding(data, charset=charset_of(content_type), html=False)
             text = _plain(decoded)
         else:
             return CaptureText.unreadable(kind, f"no text in {mime}")
@@ -120,22 +123,6 @@ def extract_text(data: bytes, content_type: str | None, url: str | None = None) 
         reason = "no text layer (scanned PDF?)" if kind == "pdf" else "no main text found"
         return CaptureText.unreadable(kind, reason)
     return CaptureText("ok", kind, text, used, None)
-
-
-def decode_with_charset(data: bytes, declared: str | None, *, html: bool) -> tuple[str, str | None]:
-    """Decode like :func:`archive.claims.decode.decode_text`, and say which encoding it used (None when
-    it came from statistical detection).
-
-    >>> decode_with_charset(b'<meta charset="euc-kr"><p>\\xc7\\xd7\\xb1\\xb8</p>', None, html=True)
-    ('<meta charset="euc-kr"><p>항구</p>', 'euc-kr')
-    """
-    from archive.claims import decode
-
-    text = decode.decode_text(data, charset=declared, html=html)
-    for candidate in (declared, decode._bom_encoding(data), decode._meta_encoding(data) if html else None, "utf-8"):
-        if candidate and decode._try(data, candidate) is not None:
-            return text, candidate.removesuffix("-sig")
-    return text, None
 
 
 def _plain(text: str) -> str:
