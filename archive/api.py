@@ -101,7 +101,7 @@ class Archive:
             return documents.ingest(conn, store, row, empty, now=now, status="pending")
         path = item.path
         kind = detect_kind(path.name)
-        sha = documents.file_sha256(path)
+        sha, sha1 = documents.file_digests(path)
         doc_id = ids.document_id_for_bytes_digest(sha)
         existing = self._existing(conn, doc_id)
         if existing is not None:
@@ -115,8 +115,8 @@ class Archive:
                 import mimetypes
 
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return documents.ingest(conn, store, row, extracted, article=path, article_type=content_type,
-                                        now=now)
+                article = documents.AddedFile(path, content_type, sha1)
+                return documents.ingest(conn, store, row, extracted, article=article, now=now)
         except CitevaultError as exc:
             raise InputError(f"cannot add {item.raw!r}: {exc}") from None
 

@@ -86,12 +86,24 @@ def mapped(path: Path) -> Iterator[Any]:
                 pass
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_digests(path: Path) -> tuple[str, str]:
+    """``(sha256 hex, WARC sha1:BASE32)`` of a file in one read: the document id comes from the first, the
+    article record's payload digest from the second."""
+    sha256, sha1 = hashlib.sha256(), hashlib.sha1()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            sha256.update(chunk)
+            sha1.update(chunk)
+    return sha256.hexdigest(), b32_digest(sha1)
+
+
+@dataclass(frozen=True)
+class AddedFile:
+    """An added file, archived as it is: where it is, its media type, its WARC payload digest."""
+
+    path: Path
+    content_type: str
+    sha1: str
 
 
 @dataclass
@@ -173,8 +185,7 @@ def ingest(
     doc: dict[str, Any],
     extracted: ExtractedDocument,
     *,
-    article: Path | None = None,
-    article_type: str | None = None,
+    article: AddedFile | None = None,
     now: datetime,
     status: str = "extracted",
 ) -> Ingested:
@@ -190,30 +201,25 @@ def ingest(
         doc["claim_count"] = count
         index.update_document(conn, doc["id"], title=doc["title"], status=status, claim_count=count)
         if article is not None:
-            _archive_article(conn, store, doc, article, article_type, now)
+            _archive_article(conn, store, doc, article, now)
         write_document_record(store, doc, spool, now)
     store.flush()
     return Ingested(doc, count, sourced, len(source_ids))
 
 
-def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], path: Path,
-                     content_type: str | None, now: datetime) -> None:
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        digest = hashlib.sha1()
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-        sha1 = b32_digest(digest)
-        fh.seek(0)
+def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], article: AddedFile,
+                     now: datetime) -> None:
+    size = article.path.stat().st_size
+    with article.path.open("rb") as fh:
         built = store.factory.resource(
-            ARTICLE_URN + doc["id"], fh, size, content_type or "application/octet-stream", now,
-            extra={"WARC-Citevault-Filename": path.name}, sha1=sha1,
+            ARTICLE_URN + doc["id"], fh, size, article.content_type, now,
+            extra={"WARC-Citevault-Filename": article.path.name}, sha1=article.sha1,
         )
         where = store.write(built.record)
     index.add_captures(conn, [index.capture_row(
         record_id=built.record_id, record_type="resource", url=ARTICLE_URN + doc["id"], fetched_at=now,
         warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
-        content_type=content_type, payload_digest=sha1, payload_sha256=doc.get("sha256"),
+        content_type=article.content_type, payload_digest=article.sha1, payload_sha256=doc.get("sha256"),
         payload_length=size, document_id=doc["id"],
     )])
 
@@ -256,4 +262,4 @@ def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now
     store.write(built.record)
 
 
-__all__ = ["Input", "Ingested", "classify", "ingest", "document_row", "file_sha256"]
+__all__ = ["Input", "Ingested", "classify", "ingest", "document_row", "file_digests", "AddedFile"]
