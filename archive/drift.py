@@ -44,7 +44,7 @@ def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
     cached = load_texts(conn, [key]).get(key)
     if cached is not None:
         return cached
-    found = payload_text(home.warc_path(row["warc_file"]), row["warc_offset"], row["content_type"], row["url"])
+    found = payload_text(home.warc_path(row["warc_file"]), row["warc_offset"], row["content_type"])
     save_texts(conn, {key: found}, clock.now())
     return found
 

@@ -11,21 +11,10 @@ is a newline; other whitespace runs are one space.
 from __future__ import annotations
 
 from archive.claims.blocks import Block
-from archive.claims.decode import decode_text
 from archive.claims.html import _fallback_blocks, _parse, _trafilatura
 
 
-def main_text(data: bytes, url: str | None = None, charset: str | None = None) -> str:
-    """Decode an HTML page (charset from ``charset``, BOM, ``<meta>``, detection) and return its main text.
-
-    Raises :class:`archive.errors.InputError` when the bytes are not text or not HTML. (Tiny pages are
-    read whole by trafilatura's baseline; ``tests/test_verification_text.py`` shows boilerplate removal
-    on news-like pages.)
-    """
-    return blocks_text(main_blocks(decode_text(data, charset=charset, html=True), url))
-
-
-def main_blocks(text: str, url: str | None = None) -> list[Block]:
+def main_blocks(text: str) -> list[Block]:
     """The main-text blocks of an already decoded page."""
     root = _parse(text)
     _, blocks = _trafilatura(root, [], metadata=False)

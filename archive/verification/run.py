@@ -201,7 +201,7 @@ def _verify(claim_id: str, claim_text: str, quote: str | None, cap: store.Captur
 
 
 def _extract(home: DataHome, captures: list[store.CaptureRef], pool: Any) -> dict[str, CaptureText]:
-    jobs = [(str(home.warc_path(c.warc_file)), c.warc_offset, c.content_type, c.url) for c in captures]
+    jobs = [(str(home.warc_path(c.warc_file)), c.warc_offset, c.content_type) for c in captures]
     if pool is not None and len(jobs) > 8:
         results = list(pool.map(extract_job, jobs, chunksize=8))
     else:
@@ -209,9 +209,9 @@ def _extract(home: DataHome, captures: list[store.CaptureRef], pool: Any) -> dic
     return {c.key: result for c, result in zip(captures, results)}
 
 
-def extract_job(job: tuple[str, int, str | None, str]) -> CaptureText:
+def extract_job(job: tuple[str, int, str | None]) -> CaptureText:
     """Read one payload from its WARC record and extract its text (runs in worker processes too)."""
     from pathlib import Path
 
-    path, offset, content_type, url = job
-    return payload_text(Path(path), offset, content_type, url)
+    path, offset, content_type = job
+    return payload_text(Path(path), offset, content_type)

@@ -91,7 +91,7 @@ def kind_of(data: bytes, content_type: str | None) -> str:
     return "other"
 
 
-def extract_text(data: bytes, content_type: str | None, url: str | None = None) -> CaptureText:
+def extract_text(data: bytes, content_type: str | None) -> CaptureText:
     """The text of a payload (content-decoded bytes); never raises for bad content."""
     kind = kind_of(data, content_type)
     mime = (content_type or "").split(";", 1)[0].strip().lower() or "unknown type"
@@ -105,7 +105,7 @@ def extract_text(data: bytes, content_type: str | None, url: str | None = None) 
             from archive.claims.maintext import blocks_text, main_blocks
 
             decoded, used = decode_with_encoding(data, charset=charset_of(content_type), html=True)
-            text = blocks_text(main_blocks(decoded, url))
+            text = blocks_text(main_blocks(decoded))
         elif kind == "pdf":
             text, used = pdf_text(data), None
         elif kind == "text":
@@ -145,7 +145,7 @@ def pdf_text(data: bytes) -> str:
     return _PDF_HYPHEN.sub(r"\1", text)
 
 
-def payload_text(path: Path, offset: int, content_type: str | None, url: str | None) -> CaptureText:
+def payload_text(path: Path, offset: int, content_type: str | None) -> CaptureText:
     """Read one payload from its WARC record and extract its text; a damaged record is a verdict, not a crash."""
     try:
         data = read_payload(path, offset)
@@ -153,7 +153,7 @@ def payload_text(path: Path, offset: int, content_type: str | None, url: str | N
         return CaptureText.unreadable("other", str(exc))
     except Exception as exc:  # noqa: BLE001 - a missing or damaged record must not stop a check or a crawl
         return CaptureText.unreadable("other", f"cannot read the WARC record: {type(exc).__name__}: {exc}"[:300])
-    return extract_text(data, content_type, url)
+    return extract_text(data, content_type)
 
 
 def read_payload(path: Path, offset: int) -> bytes:
