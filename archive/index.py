@@ -75,20 +75,6 @@ def add_captures(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     _insert_ignore(conn, Capture, rows)
 
 
-def set_source_states(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
-    """``updates``: ``{"sid": source id, "state": str, "fetched": datetime}`` each (reindex)."""
-    from archive.models import Source
-
-    if not updates:
-        return
-    stmt = (
-        update(Source)
-        .where(Source.id == bindparam("sid"))
-        .values(state=bindparam("state"), last_fetched=bindparam("fetched"))
-    )
-    conn.execute(stmt, list(updates))
-
-
 def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
     """Apply fetch outcomes (``archive.recorder``): state, schedule, evidence; the lease is released."""
     from archive.models import Source

@@ -100,6 +100,8 @@ def garble(quote: str) -> str:
 
 def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
     """Write N captures and N claims; return {claim text: expected verdict}."""
+    import sqlalchemy as sa
+
     from archive import ids, index
     from archive.api import Archive
     from archive.records import HttpExchange
@@ -158,7 +160,8 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
         store.flush()
         with engine.begin() as conn:
             index.add_captures(conn, rows)
-            index.set_source_states(conn, states)
+            conn.execute(sa.text("UPDATE sources SET state = :state, last_fetched = :fetched WHERE id = :sid")
+                         .bindparams(sa.bindparam("fetched", type_=sa.DateTime)), states)
     archive.close()
     return expected
 
