@@ -42,7 +42,11 @@ def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict
 
 
 def iso_time(value: Any) -> str | None:
-    """A stored time as ISO-8601 UTC text (SQLite hands raw SQL times back as text)."""
+    """A stored time as ISO-8601 UTC text (SQLite hands raw SQL times back as text).
+
+    >>> iso_time("2026-11-28 05:00:01.000001"), iso_time(None)
+    ('2026-11-28T05:00:01.000001Z', None)
+    """
     if value is None:
         return None
     if isinstance(value, str):
