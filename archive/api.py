@@ -165,9 +165,8 @@ class Archive:
         """Write a capture's payload, content-decoded (gzip/br/deflate undone), to ``out`` in chunks."""
         from archive.warcread import copy_payload
 
-        row = self.capture(capture_id)
-        if row["record_type"] == "revisit" and row.get("refers_to"):
-            row = self.capture(row["refers_to"])
+        with self.reading() as conn:
+            row = reads.payload_capture(conn, reads.capture(conn, capture_id))
         if row["error"] and row["http_status"] is None:
             raise InputError(f"capture {capture_id} is a failed fetch ({row['error']}): it has no payload")
         copy_payload(self.home.warc_path(row["warc_file"]), row["warc_offset"], out)

@@ -188,6 +188,18 @@ def capture(conn: Connection, capture_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+def payload_capture(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The capture whose record holds ``row``'s payload: the original of a revisit, else ``row`` itself."""
+    seen = {row["id"]}
+    while row["record_type"] == "revisit" and row.get("refers_to"):
+        original = capture(conn, row["refers_to"])
+        if original["id"] in seen:  # a revisit cycle cannot be written by citevault; do not loop on one
+            break
+        seen.add(original["id"])
+        row = original
+    return row
+
+
 def documents(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT id, url, title, kind, status, claim_count, added_at FROM documents ORDER BY added_at, id")

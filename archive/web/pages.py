@@ -151,7 +151,7 @@ def source_page(request: Request, url: str = Query("", description="the URL")) -
 def capture_page(request: Request, capture_id: str) -> HTMLResponse:
     with request.app.state.archive.reading() as conn:
         cap = queries.capture_by_id(conn, capture_id)
-        original = queries.payload_capture(conn, cap)
+        original = reads.payload_capture(conn, cap)
         claims = reads.claims_json(conn, queries.claims_citing_capture(conn, cap))
     mime = mime_of(original.get("content_type")) or ""
     if _replay(cap) is None:

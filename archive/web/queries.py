@@ -211,18 +211,6 @@ def capture_by_id(conn: Connection, capture_id: str) -> dict[str, Any]:
     return _capture(reads.capture(conn, capture_id))
 
 
-def payload_capture(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
-    """The capture whose record holds ``row``'s payload: the original of a revisit, else ``row`` itself."""
-    seen = {row["id"]}
-    while row["record_type"] == "revisit" and row.get("refers_to"):
-        original = capture_by_id(conn, row["refers_to"])
-        if original["id"] in seen:  # a revisit cycle cannot be written by citevault; do not loop on one
-            break
-        seen.add(original["id"])
-        row = original
-    return row
-
-
 def claims_citing_capture(conn: Connection, capture: dict[str, Any]) -> list[str]:
     """Ids of the claims whose source the capture was fetched for, in document order."""
     if not capture.get("source_id"):

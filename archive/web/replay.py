@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from archive import lookup
 from archive.index import mime_of
 from archive.web import memento, payload, queries
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
@@ -97,7 +98,7 @@ def replay(request: Request, rest: str) -> Response:
         if modifier in ("", "if_") and ts != chosen["timestamp"]:
             # a navigation lands on the exact URI-M, so the address bar names the memento shown
             return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
-        source = queries.payload_capture(conn, chosen)
+        source = lookup.payload_capture(conn, chosen)
     return serve(request, archive.home, chosen, source, modifier)
 
 
