@@ -47,13 +47,6 @@ def sqlite_datetime(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-def as_datetime(value: Any) -> datetime | None:
-    """A datetime column as read back (a string on SQLite, a datetime elsewhere)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
 class SqliteRows:
     """Bulk writes through a ``sqlite3`` connection (the caller commits).
 
@@ -103,7 +96,7 @@ class SqliteRows:
         self.db.execute(sql, params)
 
     def fetch(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows of a query, streamed (datetimes as strings: see :func:`as_datetime`)."""
+        """Rows of a query, streamed (datetimes as strings: see :func:`archive.clock.as_datetime`)."""
         return iter(self.db.execute(sql, params))
 
     def bind(self, value: Any) -> Any:
@@ -293,4 +286,4 @@ def counts(out: Rows) -> dict[str, int]:
     return {t: int(next(out.fetch(f"SELECT COUNT(*) FROM {t}"))[0] or 0) for t in TABLES}
 
 
-__all__ = ["SqliteRows", "EngineRows", "COLUMNS", "sqlite_datetime", "as_datetime", "driver", "is_empty", "counts"]
+__all__ = ["SqliteRows", "EngineRows", "COLUMNS", "sqlite_datetime", "driver", "is_empty", "counts"]

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterator
 
-from archive.bulkwrite import VERDICTS, as_datetime
+from archive.bulkwrite import VERDICTS
+from archive.clock import as_datetime
 from archive.recordrows import Verdict
 from archive.rot import ERROR, GONE, OK, Outcome, classify_failure
 from archive.states import Known, decide
