@@ -167,3 +167,18 @@ def test_export_command_writes_a_valid_wacz(evidence: Evidence, tmp_path: Path) 
     assert result.code == 0, result
     check = validate(out)
     assert check.returncode == 0, check.stdout
+
+
+def test_document_export_refuses_a_file_still_being_written(evidence: Evidence, tmp_path: Path) -> None:
+    """A WARC file a crawl is still writing (``.open``) is never copied into a package half-written."""
+    from tests.helpers import citevault
+
+    home = tmp_path / "home"
+    shutil.copytree(evidence.home, home)
+    for warc in (home / "warcs").glob("*.warc.gz"):
+        warc.rename(warc.with_name(warc.name + ".open"))
+    out = tmp_path / "story.wacz"
+    result = citevault(home, "export", "--wacz", str(out), evidence.document_id)
+    assert result.code == 1, result
+    assert "still being written by a crawl" in result.err and "Traceback" not in result.err, result
+    assert not out.exists()

@@ -231,11 +231,11 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
             meta["title"] = "citevault archive"
             meta["description"] = "Documents, their claims and the archived evidence they cite, by citevault."
         for name in files:
-            where = archive.home.warc_path(name)
+            where = archive.home.warc_path(name)  # the .open file while a crawl still writes it
+            if where.name != name:
+                raise StoreError(f"{name} is still being written by a crawl: export when it ends")
             if not where.is_file():
-                still_open = where.with_name(name + ".open").exists()
-                raise StoreError(f"{name} is still being written by a crawl: export when it ends" if still_open
-                                 else f"{where} is missing (run `citevault verify`)")
+                raise StoreError(f"{where} is missing (run `citevault verify`)")
         taken: set[str] = set()
         resources: list[dict[str, Any]] = []
         try:
