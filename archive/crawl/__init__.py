@@ -1,0 +1,1 @@
+"""The crawl's library side: what to fetch (frontier), and the single writer that records it."""

@@ -1,0 +1,1 @@
+"""The index: models, database, schema and migrations, capture rows, writes and reads."""
