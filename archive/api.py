@@ -12,17 +12,17 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
-from archive import lookup as reads
-from archive.db import ensure_schema, make_engine
 from archive.errors import CitevaultError, InputError, StoreError
 from archive.home import DataHome
-from archive.index import set_interval
+from archive.index import lookup as reads
+from archive.index.db import ensure_schema, make_engine
+from archive.index.writes import set_interval
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
-    from archive.documents import Ingested
+    from archive.ingest import Ingested
 
 
 def _seconds(every: timedelta | None) -> int | None:
@@ -70,11 +70,11 @@ class Archive:
     def add(self, sources: list[str], *, operator: str | None = None, every: timedelta | None = None) -> list[Ingested]:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
-        from archive import documents
-        from archive.index import utcnow
-        from archive.warcstore import WarcStore
+        from archive import ingest
+        from archive.index.writes import utcnow
+        from archive.warc.store import WarcStore
 
-        inputs = [documents.classify(s) for s in sources]  # every name checked before anything is written
+        inputs = [ingest.classify(s) for s in sources]  # every name checked before anything is written
         engine = self.engine(create=True)
         results = []
         with WarcStore(self.home.warcs, operator=operator) as store:
@@ -87,7 +87,7 @@ class Archive:
         return results
 
     def _add_one(self, conn: Connection, store: Any, item: Any, now: Any, every: timedelta | None = None) -> Ingested:
-        from archive import documents, ids
+        from archive import ids, ingest
         from archive.claims import ExtractedDocument, detect_kind, extract
 
         if item.url is not None:
@@ -95,35 +95,35 @@ class Archive:
             existing = self._existing(conn, doc_id)
             if existing is not None:
                 return existing
-            row = documents.document_row(doc_id, url=item.url, kind="url", origin=item.raw, sha256=None,
+            row = ingest.document_row(doc_id, url=item.url, kind="url", origin=item.raw, sha256=None,
                                          status="pending", added_at=now, check_every=_seconds(every))
             empty = ExtractedDocument(kind="url", url=item.url, title=None)
-            return documents.ingest(conn, store, row, empty, now=now, status="pending")
+            return ingest.ingest(conn, store, row, empty, now=now, status="pending")
         path = item.path
         kind = detect_kind(path.name)
-        sha, sha1 = documents.file_digests(path)
+        sha, sha1 = ingest.file_digests(path)
         doc_id = ids.document_id_for_bytes_digest(sha)
         existing = self._existing(conn, doc_id)
         if existing is not None:
             return existing
         try:
-            with documents.mapped(path) as data:  # an mmap: claim lists stream from disk
+            with ingest.mapped(path) as data:  # an mmap: claim lists stream from disk
                 extracted = extract(data, kind=kind, url=None)
-                row = documents.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
+                row = ingest.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
                                              sha256=sha, status="extracted", added_at=now,
                                              check_every=_seconds(every))
                 import mimetypes
 
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                article = documents.AddedFile(path, content_type, sha1)
-                return documents.ingest(conn, store, row, extracted, article=article, now=now)
+                article = ingest.AddedFile(path, content_type, sha1)
+                return ingest.ingest(conn, store, row, extracted, article=article, now=now)
         except CitevaultError as exc:
             raise InputError(f"cannot add {item.raw!r}: {exc}") from None
 
     def _existing(self, conn: Connection, doc_id: str) -> Ingested | None:
         from sqlalchemy import text
 
-        from archive.documents import Ingested
+        from archive.ingest import Ingested
 
         row = conn.execute(text("SELECT id, url, title, claim_count FROM documents WHERE id = :d"),
                            {"d": doc_id}).mappings().first()
@@ -163,7 +163,7 @@ class Archive:
 
     def cat(self, capture_id: str, out: IO[bytes]) -> None:
         """Write a capture's payload, content-decoded (gzip/br/deflate undone), to ``out`` in chunks."""
-        from archive.warcread import copy_payload
+        from archive.warc.reader import copy_payload
 
         with self.reading() as conn:
             row = reads.payload_capture(conn, reads.capture(conn, capture_id))

@@ -12,24 +12,25 @@ import hashlib
 import io
 import json
 import mmap
-from contextlib import contextmanager
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit
 
-from archive import ids, index
+from archive import ids
 from archive.errors import InputError, UnsupportedSource
-from archive.records import b32_digest
+from archive.index import writes
 from archive.urls import is_archivable, normalize_url
+from archive.warc.builder import b32_digest
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from archive.claims import ExtractedDocument
-    from archive.warcstore import WarcStore
+    from archive.warc.store import WarcStore
 
 BATCH = 5000
 CLAIMS_CONTENT_TYPE = "application/x-citevault-claims+jsonl"
@@ -142,9 +143,9 @@ def _claim_lines(
     count = sourced = 0
 
     def flush() -> None:
-        index.add_sources(conn, sources.values())
-        index.add_claims(conn, claims)
-        index.add_citations(conn, citations)
+        writes.add_sources(conn, sources.values())
+        writes.add_claims(conn, claims)
+        writes.add_citations(conn, citations)
         claims.clear()
         sources.clear()
         citations.clear()
@@ -195,11 +196,11 @@ def ingest(
     is already archived as a ``response``).
     """
     doc = {**doc, "title": extracted.title or doc.get("title"), "status": status}
-    index.add_document(conn, {**doc, "claim_count": 0})
+    writes.add_document(conn, {**doc, "claim_count": 0})
     with tempfile.TemporaryFile() as spool:
         count, sourced, source_ids = _claim_lines(conn, doc["id"], extracted, spool, now, doc.get("url"))
         doc["claim_count"] = count
-        index.update_document(conn, doc["id"], title=doc["title"], status=status, claim_count=count)
+        writes.update_document(conn, doc["id"], title=doc["title"], status=status, claim_count=count)
         if article is not None:
             _archive_article(conn, store, doc, article, now)
         write_document_record(store, doc, spool, now)
@@ -216,7 +217,7 @@ def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], ar
             extra={"WARC-Citevault-Filename": article.path.name}, sha1=article.sha1,
         )
         where = store.write(built.record)
-    index.add_captures(conn, [index.capture_row(
+    writes.add_captures(conn, [writes.capture_row(
         record_id=built.record_id, record_type="resource", url=ARTICLE_URN + doc["id"], fetched_at=now,
         warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
         content_type=article.content_type, payload_digest=article.sha1, payload_sha256=doc.get("sha256"),

@@ -443,7 +443,7 @@ def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int],
             cmd += ["-s", pair]
         shown = " ".join(["citevault", *cmd[1:]])
         if py_spy is not None:
-            # --subprocesses: the recorder is a child process (archive/recorderproc.py)
+            # --subprocesses: the recorder is a child process (archive/crawl/recorder_process.py)
             cmd = [args.py_spy_exe, "record", "--threads", "--subprocesses", "--format", "raw", "--rate", "200",
                    "-o", str(py_spy), "--", *cmd]
             shown = f"py-spy record --threads --subprocesses --format raw --rate 200 -o {py_spy} -- {shown}"

@@ -196,8 +196,8 @@ def pick_queries(db: Path, seed: int) -> tuple[str, int, str, int]:
 
 
 def query_plans(db: Path, words: str, url: str) -> None:
-    """EXPLAIN QUERY PLAN of the two lookup statements (as archive.lookup issues them)."""
-    from archive.lookup import fts_query
+    """EXPLAIN QUERY PLAN of the two lookup statements (as archive.index.lookup issues them)."""
+    from archive.index.lookup import fts_query
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     statements = {

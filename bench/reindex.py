@@ -1,8 +1,8 @@
 """Benchmark: ``citevault reindex`` against ``cdxj-indexer`` on the same WARC files.
 
 1. Builds a data home whose WARCs look like a real archive, written with the crawl's own writer
-   (``archive.warcstore.WarcStore`` + ``archive.records.RecordFactory``, the claims records with
-   ``archive.documents.write_document_record``): per document an article ``resource`` record and a claims
+   (``archive.warc.store.WarcStore`` + ``archive.warc.builder.RecordFactory``, the claims records with
+   ``archive.ingest.write_document_record``): per document an article ``resource`` record and a claims
    record, and per cited source a fetch — ~85% ``200 text/html`` of ``--size-kb`` (a sixth of them sent
    ``Content-Encoding: gzip``), ~4% a 302 hop then a 200, ~4% ``404``, ~3% a failed fetch (``metadata``),
    ~4% ``application/pdf``, ~2% a paywall page (with the verdict record the crawl writes for it) — each
@@ -66,7 +66,7 @@ class Built:
 
 
 def _exchange(url: str, status: int, headers: list[tuple[str, str]], body: bytes, moment: datetime):  # type: ignore[no-untyped-def]
-    from archive.records import HttpExchange
+    from archive.warc.builder import HttpExchange
 
     return HttpExchange(
         url=url, status=status, reason={200: "OK", 302: "Found", 404: "Not Found"}.get(status, ""),
@@ -79,9 +79,9 @@ def _exchange(url: str, status: int, headers: list[tuple[str, str]], body: bytes
 def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 11) -> Built:
     """Write a data home of about ``records`` WARC records under ``home/warcs``."""
     from archive import ids
-    from archive.documents import ARTICLE_URN, write_document_record
-    from archive.records import RecordFactory, citevault_fields
-    from archive.warcstore import WarcStore
+    from archive.ingest import ARTICLE_URN, write_document_record
+    from archive.warc.builder import RecordFactory, citevault_fields
+    from archive.warc.store import WarcStore
 
     rng = random.Random(seed)
     vocab = _vocabulary(random.Random(seed))
@@ -116,7 +116,7 @@ def build(home: Path, records: int, size_kb: float, file_mb: float, seed: int = 
         sha = hashlib.sha256(data).hexdigest()
         doc_id = ids.document_id_for_bytes_digest(sha)
         now = tick()
-        from archive.records import sha1_b32
+        from archive.warc.builder import sha1_b32
 
         art = factory.resource(ARTICLE_URN + doc_id, io.BytesIO(data), len(data), "text/markdown", now,
                                extra={"WARC-Citevault-Filename": f"doc{d}.md"}, sha1=sha1_b32(data))

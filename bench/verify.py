@@ -102,10 +102,11 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
     """Write N captures and N claims; return {claim text: expected verdict}."""
     import sqlalchemy as sa
 
-    from archive import ids, index
+    from archive import ids
     from archive.api import Archive
-    from archive.records import HttpExchange
-    from archive.warcstore import WarcStore
+    from archive.index import writes
+    from archive.warc.builder import HttpExchange
+    from archive.warc.store import WarcStore
 
     rng = random.Random(seed)
     base = "http://bench.invalid"
@@ -151,7 +152,7 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
                               body=body, ip_address="127.0.0.1", fetched_at=fetched)
             response, request = store.factory.exchange(ex)
             where, _ = store.write_group([response.record, request.record])
-            rows.append(index.capture_row(
+            rows.append(writes.capture_row(
                 record_id=response.record_id, record_type="response", url=url, fetched_at=fetched,
                 warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length, http_status=200,
                 content_type=ctype, payload_digest=response.payload_digest, payload_sha256=response.payload_sha256,
@@ -159,7 +160,7 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
             states.append({"sid": ids.source_id(url), "state": "archived", "fetched": fetched.replace(tzinfo=None)})
         store.flush()
         with engine.begin() as conn:
-            index.add_captures(conn, rows)
+            writes.add_captures(conn, rows)
             conn.execute(sa.text("UPDATE sources SET state = :state, last_fetched = :fetched WHERE id = :sid")
                          .bindparams(sa.bindparam("fetched", type_=sa.DateTime)), states)
     archive.close()
@@ -170,7 +171,7 @@ def timed(home: Path, workers: int, *, cold: bool, force: bool = False) -> tuple
     from sqlalchemy import text
 
     from archive.api import Archive
-    from archive.verification import verify_document_captures
+    from archive.checks import verify_document_captures
 
     archive = Archive.open(str(home))
     engine = archive.engine()
@@ -208,8 +209,8 @@ def synthetic_pairs(home: Path, expected: dict[str, str]) -> list[tuple[str, str
 
 
 def labelled_pairs() -> list[tuple[str, str]]:
-    from archive.verification.match import match_quote
-    from archive.verification.normalize import normalize_with_map
+    from archive.checks.match import match_quote
+    from archive.checks.normalize import normalize_with_map
 
     data = ROOT / "tests" / "data" / "evidence"
     texts = {p.stem: normalize_with_map(p.read_text(encoding="utf-8")) for p in (data / "texts").glob("*.txt")}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from http import HTTPStatus
-from urllib.parse import urljoin
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
-from archive.records import HttpExchange
+from archive.warc.builder import HttpExchange
 from crawler.session import session_for
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, conc
               ignore_robots: bool = False, verbose: bool = False,
               overrides: dict[str, Any] | None = None, due: bool = False) -> Any:
     """Crawl what is pending (restricted to ``document_ids`` when given); return the crawl's session."""
-    from archive.recorderproc import prestart
+    from archive.crawl.recorder_process import prestart
 
     if str((overrides or {}).get("CITEVAULT_RECORDER_PROCESS", True)).lower() not in ("0", "false", "no", "off"):
         prestart()  # before importing Scrapy, so the two start-ups overlap

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from archive.api import Archive
+from archive.crawl.recorder import Recorder
+from archive.crawl.recorder_process import RecorderProcess
 from archive.home import DataHome
-from archive.recorder import Recorder
-from archive.recorderproc import RecorderProcess
 from crawler.config import CrawlConfig
 
 if TYPE_CHECKING:
@@ -84,8 +84,8 @@ class CrawlSession:
         still not captured."""
         import sys
 
-        from archive import frontier
-        from archive.recover import recover
+        from archive.crawl import frontier
+        from archive.integrity.catch_up import recover
 
         for line in recover(self.archive.home, engine):
             sys.stderr.write(line + "\n")
@@ -113,7 +113,7 @@ class CrawlSession:
         if not self.crawler.settings.getbool("CITEVAULT_CHECK_AFTER_CRAWL", True):
             return
         try:
-            from archive.verification import verify_document_captures
+            from archive.checks import verify_document_captures
 
             verify_document_captures(self.archive.engine(), self.archive.home, crawl_id=self.crawl_id)
         except Exception as exc:  # noqa: BLE001

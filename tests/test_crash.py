@@ -1,7 +1,7 @@
 """kill -9 in the middle of a crawl: closed WARCs stay valid, the .open file is repaired on the next start,
 the index matches the WARCs, and the next crawl captures what is missing and nothing twice.
 
-The crawl is two processes (archive/recorderproc.py): the crawler and its recorder. Killing both (the
+The crawl is two processes (archive/crawl/recorder_process.py): the crawler and its recorder. Killing both (the
 process group), only the crawler, or only the recorder must each leave evidence that the next crawl can
 complete.
 """

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.cli import cli
+from archive.cli.main import cli
 from tests.helpers import citevault, read_records, warc_files, warcio_check
 
 SITE_PATHS = ("/articles/target.html", "/status/404", "/redirect/a", "/gzip.html", "/status/503",
@@ -35,7 +35,7 @@ TABLES = {  # table -> (columns rebuilt from the WARC files, ORDER BY)
 }
 #: Decided at the crawl's settle time, which the WARC files do not hold when no verdict record was written
 #: (a first fetch that the status decides): rebuilt from the fetch time, which is at most a moment earlier.
-#: Exact once archive/recorder.py schedules such a fetch from its own time (see test_settle_times_are_exact).
+#: Exact once archive/crawl/recorder.py schedules such a fetch from its own time (see test_settle_times_are_exact).
 SETTLE_TIMES = ("sources", "id, next_due, first_failure, lease_owner, lease_until", "id")
 SETTLE_DELAY = 60.0  # seconds
 
@@ -293,9 +293,9 @@ def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str
     """The rows of the second crawl's file never reached the index (killed before its commits): crash
     recovery reads the file and makes the index what the crawl would have left, and a second pass adds
     nothing."""
-    from archive.db import make_engine, sqlite_url
     from archive.home import DataHome
-    from archive.recover import index_missing
+    from archive.index.db import make_engine, sqlite_url
+    from archive.integrity.catch_up import index_missing
 
     home = tmp_path / "copy"
     shutil.copytree(archived["home"], home)
@@ -328,7 +328,7 @@ def test_index_missing_puts_back_what_a_killed_crawl_left_out(archived: dict[str
 
 
 def _member_ends(path: Path) -> list[int]:
-    """End offsets of the gzip members of ``path`` (stdlib zlib, independent of archive.warcscan)."""
+    """End offsets of the gzip members of ``path`` (stdlib zlib, independent of archive.warc.scan)."""
     data = path.read_bytes()
     ends, pos = [], 0
     while pos < len(data):
@@ -391,9 +391,9 @@ def test_garbled_member_is_skipped_and_reading_resumes(archived: dict[str, Any],
 
 
 def test_schema_snapshot_matches_the_migrations(tmp_path: Path) -> None:
-    from archive import sqlschema
+    from archive.index import schema as sqlschema
 
-    message = "the schema snapshot is stale: run `python -m archive.sqlschema`"
+    message = "the schema snapshot is stale: run `python -m archive.index.schema`"
     assert sqlschema.current(), message
     assert sqlschema.STATEMENTS == sqlschema.migrated_statements(tmp_path), message
 
@@ -402,10 +402,10 @@ def test_worker_side_loads_without_the_orm() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, archive.reindex, archive.recordrows, archive.index; "
-            "archive.index.capture_row(record_id='<urn:uuid:x>', record_type='response', url='http://a.example/', "
+    code = ("import sys, archive.integrity.reindex, archive.integrity.unit_rows, archive.index.writes; "
+            "archive.index.writes.capture_row(record_id='<urn:uuid:x>', record_type='response', url='http://a.example/', "
             "fetched_at=__import__('datetime').datetime(2026, 1, 1), warc_file='f', warc_offset=0, warc_length=1); "
-            "print(sorted(m for m in ('archive.models', 'sqlalchemy.orm', 'alembic') if m in sys.modules))")
+            "print(sorted(m for m in ('archive.index.models', 'sqlalchemy.orm', 'alembic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
 
@@ -414,8 +414,8 @@ def test_worker_side_loads_without_the_orm() -> None:
 def _write_warc(directory: Path, pairs: int) -> tuple[Path, list[Any]]:
     from datetime import datetime, timedelta, timezone
 
-    from archive.records import HttpExchange, citevault_fields
-    from archive.warcstore import WarcStore
+    from archive.warc.builder import HttpExchange, citevault_fields
+    from archive.warc.store import WarcStore
 
     store = WarcStore(directory)
     written = []
@@ -434,7 +434,7 @@ def _write_warc(directory: Path, pairs: int) -> tuple[Path, list[Any]]:
 
 
 def test_reader_offsets_and_lengths_are_the_writers(tmp_path: Path) -> None:
-    from archive.warcscan import WarcReader
+    from archive.warc.scan import WarcReader
 
     path, written = _write_warc(tmp_path, 20)
     seen = [(r.offset, r.length) for r in _finished(WarcReader(path))]
@@ -448,9 +448,9 @@ def _finished(reader: Any) -> Any:
 
 
 def test_parallel_units_give_the_same_index(tmp_path: Path) -> None:
-    from archive.db import make_engine, sqlite_url
     from archive.home import DataHome
-    from archive.reindex import reindex
+    from archive.index.db import make_engine, sqlite_url
+    from archive.integrity.reindex import reindex
 
     _write_warc(tmp_path / "warcs", 300)
     home = DataHome.resolve(tmp_path)
@@ -468,8 +468,8 @@ def test_parallel_units_give_the_same_index(tmp_path: Path) -> None:
 
 
 def test_a_cut_inside_a_member_is_caught_and_read_on(tmp_path: Path) -> None:
-    from archive.recordrows import scan_for_index
-    from archive.units import Unit, in_order
+    from archive.integrity.unit_rows import scan_for_index
+    from archive.integrity.units import Unit, in_order
 
     path, written = _write_warc(tmp_path, 30)
     middle = written[20].offset + 5  # not a member boundary

@@ -203,7 +203,7 @@ def test_export_of_an_unknown_document(evidence: Evidence, flag: str) -> None:
 def _run_export(evidence: Evidence, *args: str) -> Any:
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from archive.cli.main import cli
 
     return CliRunner().invoke(cli, ["--home", str(evidence.home), "export", *args])
 

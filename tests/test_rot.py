@@ -1,13 +1,13 @@
-"""What a fetch says about a source (archive.rot) and what the state machine makes of it (archive.states)."""
+"""What a fetch says about a source (archive.recheck.outcomes) and what the state machine makes of it (archive.recheck.transitions)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from archive.policy import Policy, parse_duration
-from archive.rot import classify_failure, classify_response, retry_after_seconds
-from archive.states import Known, decide
+from archive.recheck.outcomes import classify_failure, classify_response, retry_after_seconds
+from archive.recheck.policy import Policy, parse_duration
+from archive.recheck.transitions import Known, decide
 
 LONG = "<p>" + "The committee approved the budget after a long debate. " * 80 + "</p>"
 # A wall page whose head holds more inline script than the prefixes the classifier reads first.

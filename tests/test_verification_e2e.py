@@ -276,7 +276,7 @@ def test_revisit_is_checked_against_its_original_payload(recrawled: dict[str, An
 def test_check_of_one_crawl_after_it_ends(recrawled: dict[str, Any]) -> None:
     """What the crawl calls at its end: only that crawl's captures are looked at."""
     from archive.api import Archive
-    from archive.verification import verify_document_captures
+    from archive.checks import verify_document_captures
 
     evidence = recrawled["evidence"]
     conn = sqlite3.connect(evidence.home / "citevault.sqlite")
@@ -329,7 +329,7 @@ def test_migration_adds_and_drops_the_evidence_tables(tmp_path: Path) -> None:
     from alembic.config import Config
     from sqlalchemy import inspect
 
-    from archive.db import MIGRATIONS_DIR, make_engine, sqlite_url
+    from archive.index.db import MIGRATIONS_DIR, make_engine, sqlite_url
 
     engine = make_engine(sqlite_url(tmp_path / "m.sqlite"))
     config = Config()

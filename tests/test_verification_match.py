@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from archive.verification.anchor import anchor_at, reanchor, text_fragment_url, word_diff
-from archive.verification.match import key_terms, key_terms_support, match_quote
-from archive.verification.normalize import normalize_with_map
+from archive.checks.anchor import anchor_at, reanchor, text_fragment_url, word_diff
+from archive.checks.match import key_terms, key_terms_support, match_quote
+from archive.checks.normalize import normalize_with_map
 
 DATA = Path(__file__).parent / "data" / "evidence"
 TEXTS = {p.stem: normalize_with_map(p.read_text(encoding="utf-8")) for p in (DATA / "texts").glob("*.txt")}

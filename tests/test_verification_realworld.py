@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.verification.match import match_quote
-from archive.verification.normalize import normalize_with_map
-from archive.verification.texts import extract_text
+from archive.checks.match import match_quote
+from archive.checks.normalize import normalize_with_map
+from archive.checks.texts import extract_text
 from tests.test_verification_match import precision_recall
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"  # shared/ sits beside the repo

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.verification.normalize import normalize, normalize_with_map
-from archive.verification.texts import extract_text, kind_of, pdf_text
+from archive.checks.normalize import normalize, normalize_with_map
+from archive.checks.texts import extract_text, kind_of, pdf_text
 from tests.server import make_text_pdf
 
 DATA = Path(__file__).parent / "data" / "evidence"

@@ -169,8 +169,8 @@ def make_bad_warcs(directory: Path) -> dict[str, Path]:
     """How the checked-in bad WARCs were made (``python -m tests.test_verify`` writes them again): three
     response/request pairs each; in ``citevault-bad-digest.warc.gz`` the second response's last payload byte
     is flipped (same member length), ``citevault-truncated.warc.gz`` lacks its last 30 bytes."""
-    from archive.records import HttpExchange, RecordFactory, citevault_fields
-    from archive.warcstore import WarcStore
+    from archive.warc.builder import HttpExchange, RecordFactory, citevault_fields
+    from archive.warc.store import WarcStore
 
     directory.mkdir(parents=True, exist_ok=True)
     counter = itertools.count(1)
@@ -248,7 +248,7 @@ def test_parse_digest_accepts_base32_base16_base64() -> None:
     import base64
     import hashlib
 
-    from archive.verify import parse_digest
+    from archive.integrity.fixity import parse_digest
 
     raw = hashlib.sha1(b"x").digest()
     for text in ("sha1:" + base64.b32encode(raw).decode(), "SHA-1:" + raw.hex(), "sha1:" + base64.b64encode(raw).decode()):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.records import HttpExchange, RecordFactory, sha1_b32
-from archive.warcread import copy_payload
-from archive.warcstore import WarcStore
+from archive.warc.builder import HttpExchange, RecordFactory, sha1_b32
+from archive.warc.reader import copy_payload
+from archive.warc.store import WarcStore
 from tests.helpers import read_records, warcio_check
 
 MOMENT = datetime(2026, 11, 28, 5, 0, 0, tzinfo=timezone.utc)

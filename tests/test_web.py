@@ -99,7 +99,7 @@ def test_claim_page_shows_sources_and_capture_timeline(client: Any, evidence: Ev
 def test_verification_is_rendered_when_the_claim_json_has_one(client: Any, evidence: Evidence,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Quote verification (another module) adds ``verification`` to capture dicts: shown when present."""
-    from archive import lookup
+    from archive.index import lookup
 
     original = lookup.claims_json
 
@@ -304,8 +304,9 @@ def test_hostile_page_is_served_sandboxed(client: Any, evidence: Evidence) -> No
 
 
 def test_warc_record_download_is_the_exact_gzip_member(client: Any, evidence: Evidence) -> None:
-    from warcio.archiveiterator import ArchiveIterator
     import io
+
+    from warcio.archiveiterator import ArchiveIterator
 
     cap = evidence.capture("/evidence/audit.pdf")
     reply = client.get(f"/captures/{cap['id']}/warc")
@@ -350,7 +351,7 @@ def test_cli_commands_do_not_import_the_web_stack(evidence: Evidence) -> None:
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from archive.cli import cli\n"
+        "from archive.cli.main import cli\n"
         f"r = CliRunner().invoke(cli, ['--home', {str(evidence.home)!r}, 'lookup', 'barrier', '--json'])\n"
         "assert r.exit_code == 0, r.output\n"
         "h = CliRunner().invoke(cli, ['--help'])\n"

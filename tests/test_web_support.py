@@ -4,7 +4,7 @@
 news article whose sentences cite an evidence page (with a stylesheet, a logo, an unarchived image and
 links to the live web), a hostile page whose script goes after the UI's cookies and API, a PDF, a photo and
 a page that is gone; ``citevault archive`` (the real CLI, in a subprocess) crawls it. Then the site is
-stopped (replay must never need it) and the real :class:`archive.recorder.Recorder` writes two older
+stopped (replay must never need it) and the real :class:`archive.crawl.recorder.Recorder` writes two older
 captures of the evidence page, in 2019 and, unchanged, in 2021 (a revisit), so Memento has a history.
 
 Import the fixtures into a test module (``from tests.test_web_support import evidence, client``).
@@ -175,8 +175,8 @@ OLD_TIMES = (datetime(2019, 5, 1, 12, 0, 0, tzinfo=timezone.utc), datetime(2021,
 def _add_history(home: Path, url: str) -> None:
     """Two older captures of ``url`` through the crawl's own writer: 2019, then the same bytes in 2021."""
     from archive.api import Archive
-    from archive.recorder import Recorder
-    from archive.records import HttpExchange
+    from archive.crawl.recorder import Recorder
+    from archive.warc.builder import HttpExchange
 
     archive = Archive.open(str(home))
     recorder = Recorder(archive.home, archive.engine(), crawl_id="history")

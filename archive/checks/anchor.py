@@ -2,7 +2,7 @@
 
 A passage is kept as a W3C Web Annotation ``TextQuoteSelector`` (the exact text, plus up to
 :data:`CONTEXT` characters before and after it) and a ``TextPositionSelector`` (its character offsets).
-Offsets count characters of the capture's *extracted text* (what ``archive.verification.texts`` stores),
+Offsets count characters of the capture's *extracted text* (what ``archive.checks.texts`` stores),
 not of the HTML.
 
 When a source is fetched again, :func:`reanchor` looks for the passage in the new text, the way Hypothesis
@@ -23,7 +23,7 @@ import difflib
 from dataclasses import dataclass
 from urllib.parse import quote as _quote
 
-from archive.verification.normalize import Normalized, normalize, normalize_with_map, word_bounded
+from archive.checks.normalize import Normalized, normalize, normalize_with_map, word_bounded
 
 CONTEXT = 64
 EDITED = 0.7
@@ -99,7 +99,7 @@ def reanchor(old: Anchor, text: str, normalized: Normalized | None = None) -> Re
     aligned = fuzz.partial_ratio_alignment(needle, norm.text) if len(needle) <= len(norm.text) else None
     if aligned is None:
         return Reanchored("deleted")
-    from archive.verification.match import refine_window
+    from archive.checks.match import refine_window
 
     s, e = word_bounded(norm.text, aligned.dest_start, aligned.dest_end)
     s, e, score = refine_window(needle, norm.text, s, e)

@@ -1,6 +1,6 @@
 """Does a source's text hold what the claim says? Quote matching, and the key-terms heuristic.
 
-**Quotes.** Both sides are normalized (:mod:`archive.verification.normalize`: NFKC, case, quotation marks,
+**Quotes.** Both sides are normalized (:mod:`archive.checks.normalize`: NFKC, case, quotation marks,
 dashes, invisible characters, whitespace). Then, in order:
 
 1. exact: the normalized quote occurs in the normalized text, starting and ending on word boundaries
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from archive.verification.normalize import Normalized, normalize, word_bounded
+from archive.checks.normalize import Normalized, normalize, word_bounded
 
 ELISION_GAP = 1500
 CLOSE = 0.82
@@ -62,7 +62,7 @@ def close_threshold(quote_length: int) -> float:
 def match_quote(quote: str, text: Normalized) -> Match:
     """Find ``quote`` in ``text`` (see the module docstring for the verdicts).
 
-    >>> from archive.verification.normalize import normalize_with_map
+    >>> from archive.checks.normalize import normalize_with_map
     >>> t = normalize_with_map("He said: \\u201cWe waited, we argued \\u2014 now we build.\\u201d Then he left.")
     >>> m = match_quote('we argued - now we build', t); m.verdict, t.original[m.start:m.end]
     ('found', 'we argued \\u2014 now we build')
@@ -283,7 +283,7 @@ class TermIndex:
 def key_terms_support(claim: str, text: Normalized, index: TermIndex | None = None) -> Match:
     """Share of the claim's key terms found in ``text``, and the sentence holding most of them.
 
-    >>> from archive.verification.normalize import normalize_with_map
+    >>> from archive.checks.normalize import normalize_with_map
     >>> t = normalize_with_map("Minutes.\\n\\nThe committee approved the budget of 3.5 million euros. Next item.")
     >>> m = key_terms_support("The council approved a budget of 3.5 million euros.", t)
     >>> m.verdict, m.score, m.terms_missing, t.original[m.start:m.end]

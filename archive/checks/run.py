@@ -3,13 +3,13 @@
 For every claim and every 2xx capture of a source it cites that has no current verdict:
 
 1. the capture's text is taken from ``capture_texts`` or extracted from the WARC record once per payload
-   (:mod:`archive.verification.texts`), optionally in worker processes;
-2. its quote is matched, or its key terms counted (:mod:`archive.verification.match`);
+   (:mod:`archive.checks.texts`), optionally in worker processes;
+2. its quote is matched, or its key terms counted (:mod:`archive.checks.match`);
 3. the passage is anchored, and re-anchored against the claim's first anchored capture of that source
-   (:mod:`archive.verification.anchor`);
+   (:mod:`archive.checks.anchor`);
 4. verdicts are written per batch of claims, in one transaction each.
 
-Source states (``changed`` included) are not touched here: the crawl decides them (``archive.drift``).
+Source states (``changed`` included) are not touched here: the crawl decides them (``archive.recheck.drift``).
 """
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from archive.index import utcnow
-from archive.verification import store
-from archive.verification.anchor import Anchor, anchor_at, reanchor, text_fragment_url
-from archive.verification.match import Match, TermIndex, key_terms_support, match_quote
-from archive.verification.normalize import Normalized, normalize_with_map
-from archive.verification.texts import CaptureText, payload_text
+from archive.checks import store
+from archive.checks.anchor import Anchor, anchor_at, reanchor, text_fragment_url
+from archive.checks.match import Match, TermIndex, key_terms_support, match_quote
+from archive.checks.normalize import Normalized, normalize_with_map
+from archive.checks.texts import CaptureText, payload_text
+from archive.index.writes import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

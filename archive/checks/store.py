@@ -11,9 +11,9 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, delete, insert, text, tuple_
 
-from archive.models import CaptureText as CaptureTextRow
-from archive.models import Verification
-from archive.verification.texts import EXTRACTOR, CaptureText, text_key
+from archive.checks.texts import EXTRACTOR, CaptureText, text_key
+from archive.index.models import CaptureText as CaptureTextRow
+from archive.index.models import Verification
 
 #: Bump when matching or anchoring changes: older verdicts are then recomputed by ``citevault check``.
 VERSION = 1

@@ -158,7 +158,7 @@ def payload_text(path: Path, offset: int, content_type: str | None) -> CaptureTe
 
 def read_payload(path: Path, offset: int) -> bytes:
     """The content-decoded payload of the record at ``offset`` (bounded by :data:`MAX_BYTES`)."""
-    from archive.warcread import copy_payload
+    from archive.warc.reader import copy_payload
 
     out = _Bounded()
     copy_payload(path, offset, out)

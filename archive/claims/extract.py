@@ -6,9 +6,8 @@ CSV) are streamed: only their header and first row are read up front.
 """
 from __future__ import annotations
 
-import re
-
 import posixpath
+import re
 from urllib.parse import urlsplit
 
 from archive.claims.model import ExtractedDocument

@@ -1,6 +1,6 @@
 """The main text of an HTML page as plain text: the same boilerplate removal that claim extraction uses.
 
-Quote verification (``archive.verification``) looks for a claim's words in what a source page *says*,
+Quote verification (``archive.checks``) looks for a claim's words in what a source page *says*,
 not in its menus, footers or comment threads, so it reads pages exactly as :mod:`archive.claims.html`
 does: trafilatura first, then the ``<article>``/``<main>``/densest-block fallback. Metadata (title, date,
 author) is not extracted here, which makes this about 30 times faster than :func:`read_html`.

@@ -1,6 +1,6 @@
 """``citevault check``, ``citevault report`` and ``citevault export``: the evidence behind each claim.
 
-Thin click layers over :mod:`archive.verification` (checking claims against captures) and
+Thin click layers over :mod:`archive.checks` (checking claims against captures) and
 :mod:`archive.report` (reports and exports); README "Checking the evidence".
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from archive.cli import json_option, open_archive, print_json
+from archive.cli.main import json_option, open_archive, print_json
 from archive.report.build import DEFAULT_REPLAY_BASE
 
 
@@ -78,7 +78,7 @@ def check(ctx: click.Context, document_id: str | None, force: bool, workers: int
     citevault check
     citevault check 3e90d2b332ad3b46 --json
     """
-    from archive.verification import verify_document_captures
+    from archive.checks import verify_document_captures
 
     archive = open_archive(ctx)
     if document_id is not None:
@@ -114,7 +114,7 @@ def report(ctx: click.Context, document_id: str, fmt: str, no_check: bool, outpu
     archive = open_archive(ctx)
     _known_document(archive, document_id)
     if not no_check:
-        from archive.verification import verify_document_captures
+        from archive.checks import verify_document_captures
 
         verify_document_captures(archive.engine(), archive.home, [document_id])
     with archive.reading() as conn:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli import json_option, open_archive, print_json
+from archive.cli.main import json_option, open_archive, print_json
 
 
 @click.command()
@@ -18,7 +18,7 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     citevault status
     citevault status 3e90d2b332ad3b46 --json
     """
-    from archive.freshness import status as report
+    from archive.recheck.status import status as report
 
     archive = open_archive(ctx)
     with archive.reading() as conn:
@@ -49,7 +49,7 @@ def diff(ctx: click.Context, target: str, as_json: bool) -> None:
     citevault diff 3e90d2b332ad3b46.3
     citevault diff https://example.org/report.html
     """
-    from archive.freshness import diff as compare
+    from archive.recheck.status import diff as compare
 
     archive = open_archive(ctx)
     with archive.engine().connect() as conn:

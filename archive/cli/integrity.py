@@ -1,6 +1,6 @@
 """``citevault reindex`` and ``citevault verify``: the index rebuilt from the WARC files, and both checked.
 
-Thin click layers over :func:`archive.reindex.rebuild` and :func:`archive.verify.verify` (README
+Thin click layers over :func:`archive.integrity.reindex.rebuild` and :func:`archive.integrity.fixity.verify` (README
 "Rebuilding and verifying the index").
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from archive.cli import json_option, print_json
+from archive.cli.main import json_option, print_json
 
 
 def _home(ctx: click.Context) -> Any:
@@ -45,7 +45,7 @@ def reindex(ctx: click.Context, force: bool, workers: int | None, as_json: bool)
     citevault reindex
     citevault --home archive-copy reindex --force --json
     """
-    from archive.reindex import rebuild
+    from archive.integrity.reindex import rebuild
 
     stats = rebuild(_home(ctx), force=force, workers=workers)
     if as_json:
@@ -90,7 +90,7 @@ def verify(ctx: click.Context, workers: int | None, as_json: bool) -> None:
     citevault verify
     citevault verify --json | jq '.problems[].claims'
     """
-    from archive.verify import verify as run
+    from archive.integrity.fixity import verify as run
 
     report = run(_home(ctx), workers=workers)
     if as_json:

@@ -15,18 +15,17 @@ import click
 
 from archive.errors import CitevaultError, StoreError
 
-
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
 #: Each value is "module:attribute" of a click command; the module uses the helpers below.
 LAZY_COMMANDS: dict[str, str] = {
-    "status": "archive.commands.freshness:status",
-    "diff": "archive.commands.freshness:diff",
-    "reindex": "archive.commands.integrity:reindex",
-    "verify": "archive.commands.integrity:verify",
-    "check": "archive.commands.evidence:check",
-    "report": "archive.commands.evidence:report",
-    "export": "archive.commands.evidence:export",
-    "serve": "archive.commands.web:serve",
+    "status": "archive.cli.freshness:status",
+    "diff": "archive.cli.freshness:diff",
+    "reindex": "archive.cli.integrity:reindex",
+    "verify": "archive.cli.integrity:verify",
+    "check": "archive.cli.evidence:check",
+    "report": "archive.cli.evidence:report",
+    "export": "archive.cli.evidence:export",
+    "serve": "archive.cli.serve:serve",
 }
 
 
@@ -120,7 +119,7 @@ def every_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def _every(value: str | None) -> Any:
     if value is None:
         return None
-    from archive.policy import parse_duration
+    from archive.recheck.policy import parse_duration
 
     return parse_duration(value)
 
@@ -283,7 +282,7 @@ def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
             click.echo(f"    {cap['id']}  {cap['fetched_at'][:19]}Z  {status}  {cap['url']}  "
                        f"{cap['warc_file']}@{cap['warc_offset']}")
             if cap.get("verification"):
-                from archive.verification.shape import verification_line
+                from archive.checks.shape import verification_line
 
                 click.echo(f"      {verification_line(cap['verification'])}")
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
-from archive.pids import alive
+from archive.crawl.pids import alive
 
 # Times bound with the column type, so SQLite compares them in the format the columns store.
 _TIMES = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import text
 
-from archive import clock, frontier, index
-from archive.policy import Policy
-from archive.rot import ERROR, GONE, OK, Outcome
+from archive import clock
+from archive.crawl import frontier
 from archive.ids import capture_id, source_id
-from archive.records import HttpExchange, RecordFactory, citevault_fields, warc_date
-from archive.warcstore import WarcStore
+from archive.index import writes
+from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
+from archive.recheck.policy import Policy
+from archive.warc.builder import HttpExchange, RecordFactory, citevault_fields, warc_date
+from archive.warc.store import WarcStore
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -119,7 +121,7 @@ class Recorder:
         return self.factory.new_id()
 
     # Each call becomes a job, (method, args), for the writer thread. The *_job builders are separate so
-    # that run_calls() can run calls pickled by archive.recorderproc in the writer thread itself.
+    # that run_calls() can run calls pickled by archive.crawl.recorder_process in the writer thread itself.
     def record_exchange(self, *args: Any, **kwargs: Any) -> None:
         self._jobs.put(self._exchange_job(*args, **kwargs))
 
@@ -134,7 +136,7 @@ class Recorder:
 
     def submit_calls(self, pickled: bytes, bodies: list[bytes] | None = None) -> None:
         """A batch of ``(name, args, kwargs)`` calls, still pickled: the writer thread unpickles and runs
-        them, so the thread that received them (archive.recorderproc's child) hardly needs the GIL.
+        them, so the thread that received them (archive.crawl.recorder_process's child) hardly needs the GIL.
         ``bodies``: large response bodies sent beside the pickle, in order, for the exchanges whose call
         says ``body_follows`` (pickling them would copy them once more on each side)."""
         self._jobs.put((self._run_calls, (pickled, bodies or [])))
@@ -153,7 +155,7 @@ class Recorder:
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
                     capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> Job:
-        """A source's fetch is over (after redirects and retries): decide its state (``archive.states``).
+        """A source's fetch is over (after redirects and retries): decide its state (``archive.recheck.transitions``).
         ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
         the frontier claimed it (state, failures, first_failure, evidence, latest), saving a read."""
         return self._settle, (source_id, outcome, fetched_at, capture_id, known, url)
@@ -194,7 +196,7 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
-        index.start_crawl(conn, self.crawl_id, index.utcnow())
+        writes.start_crawl(conn, self.crawl_id, writes.utcnow())
         conn.commit()
         self._doc_intervals = conn.execute(text(
             "SELECT 1 FROM documents WHERE check_every IS NOT NULL LIMIT 1")).first() is not None
@@ -215,7 +217,7 @@ class Recorder:
                     last_commit = time.monotonic()
             self._safe_commit(conn)
             frontier.release(conn, self.crawl_id)
-            index.finish_crawl(conn, self.crawl_id, index.utcnow(), self.stats.states)
+            writes.finish_crawl(conn, self.crawl_id, writes.utcnow(), self.stats.states)
             conn.commit()
         finally:
             try:
@@ -248,12 +250,12 @@ class Recorder:
         # Order matters: WARC bytes reach the OS before the rows that point to them are committed.
         self.store.flush()
         if self._captures:
-            index.add_captures(conn, self._captures)
+            writes.add_captures(conn, self._captures)
             self._captures = []
             self._batch_digests = {}
         if self._states:
-            index.settle_sources(conn, self._states)
-            index.add_events(conn, [s["event"] for s in self._states])
+            writes.settle_sources(conn, self._states)
+            writes.add_events(conn, [s["event"] for s in self._states])
             self._states = []
             self._pending_states = {}
         if conn.in_transaction():
@@ -265,7 +267,7 @@ class Recorder:
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
-        key = index.urlkey(ex.url)
+        key = writes.urlkey(ex.url)
         original = self._earlier_capture(conn, ex.url, key, response.payload_digest, fresh)
         if original is not None:  # same URL, same payload: a revisit, no payload bytes stored again
             response, request = self.factory.revisit(ex, original, record_id=record_id, extra=fields)
@@ -275,7 +277,7 @@ class Recorder:
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
-        row = index.capture_row(
+        row = writes.capture_row(
             record_id=record_id, record_type=record_type, url=ex.url, fetched_at=ex.fetched_at,
             refers_to=refers_to, key=key,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
@@ -313,7 +315,7 @@ class Recorder:
         where = self.store.write(built.record)
         self.stats.records += 1
         self.stats.failures += 1
-        self._captures.append(index.capture_row(
+        self._captures.append(writes.capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason,
@@ -321,7 +323,7 @@ class Recorder:
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
                 capture_id: str | None, claimed: tuple | None = None, url: str | None = None) -> None:
-        from archive.states import Known, decide
+        from archive.recheck.transitions import Known, decide
 
         pending = self._pending_states.get(source_id)
         if url:
@@ -343,7 +345,7 @@ class Recorder:
             self._urls[source_id] = row[5]
         changed = None
         if outcome.kind == "ok" and evidence and capture_id:
-            from archive.drift import main_text_changed
+            from archive.recheck.drift import main_text_changed
 
             self._commit(conn)  # the new capture's row and bytes must be readable
             changed = main_text_changed(conn, self.home, evidence, capture_id)
@@ -394,14 +396,14 @@ class Recorder:
     def _ingest(self, conn: Any, document_id: str, extracted: ExtractedDocument) -> None:
         from sqlalchemy import select
 
-        from archive.documents import ingest
-        from archive.models import Document
+        from archive.index.models import Document
+        from archive.ingest import ingest
 
         self._commit(conn)  # captures of the document's own fetch go in first
         table = Document.__table__
         row = conn.execute(select(table).where(table.c.id == document_id)).mappings().one()
         doc = {**row, "kind": extracted.kind}
-        index.update_document(conn, document_id, kind=extracted.kind)
-        ingest(conn, self.store, doc, extracted, now=index.utcnow())
+        writes.update_document(conn, document_id, kind=extracted.kind)
+        ingest(conn, self.store, doc, extracted, now=writes.utcnow())
         conn.commit()
         self.stats.documents += 1

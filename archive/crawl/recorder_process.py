@@ -1,6 +1,6 @@
 """The crawl's recorder in a process of its own, so recording runs beside the crawler instead of taking turns.
 
-:class:`archive.recorder.Recorder` does its work in a thread; in the crawler's process that thread holds the
+:class:`archive.crawl.recorder.Recorder` does its work in a thread; in the crawler's process that thread holds the
 GIL for all the Python work of building records and index rows, and the reactor waits for it (measured: the
 reactor's socket writes spent ~17% of the crawl waiting for the GIL). :class:`RecorderProcess` has the same
 calls, but pickles each one down a socket pair to a child process that runs a plain :class:`Recorder`: the
@@ -23,8 +23,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from archive.records import RecordFactory
-from archive.recorder import RecorderStats
+from archive.crawl.recorder import RecorderStats
+from archive.warc.builder import RecordFactory
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -74,7 +74,7 @@ class RecorderSpec:
 
 
 class RecorderProcess:
-    """:class:`archive.recorder.Recorder`'s calls, carried out by a child process."""
+    """:class:`archive.crawl.recorder.Recorder`'s calls, carried out by a child process."""
 
     def __init__(self, home: DataHome, *, crawl_id: str, operator: str | None = None, robots: str = "obey",
                  compresslevel: int = 3, max_size: int = 1_000_000_000,
@@ -191,8 +191,8 @@ def serve(conn: Connection) -> None:
     ``close`` or end-of-file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from archive.api import Archive
+    from archive.crawl.recorder import Recorder
     from archive.home import DataHome
-    from archive.recorder import Recorder
 
     try:
         spec = conn.recv()

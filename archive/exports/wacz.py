@@ -33,11 +33,11 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 from sqlalchemy import Connection, text
 
 from archive import __version__
-from archive import lookup as reads
+from archive.checks.shape import iso_time
 from archive.errors import StoreError
 from archive.exports.cdxj import write_cdxj
-from archive.verification.shape import iso_time
-from archive.web.queries import document as find_document
+from archive.index import lookup as reads
+from archive.index.browse import document as find_document
 
 if TYPE_CHECKING:
     from archive.api import Archive

@@ -1,7 +1,7 @@
-"""Read functions the web UI needs beyond :mod:`archive.lookup`: coverage per document, every capture of a
+"""Read functions the web UI needs beyond :mod:`archive.index.lookup`: coverage per document, every capture of a
 URL, the mementos (replayable captures) of a URL and the one closest to a moment.
 
-Like :mod:`archive.lookup` these take a SQLAlchemy ``Connection`` and run a few SQL statements each; they
+Like :mod:`archive.index.lookup` these take a SQLAlchemy ``Connection`` and run a few SQL statements each; they
 return plain dicts, so a view only formats them. URLs are matched by SURT key (``captures.urlkey``), the
 way Wayback machines match them: ``http://www.example.org/a`` and ``https://example.org/a`` are one URL.
 """
@@ -12,13 +12,12 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive import lookup as reads
+from archive.checks.shape import iso_time
 from archive.errors import NotFoundError
+from archive.index import lookup as reads
 from archive.urls import normalize_url
-from archive.verification.shape import iso_time
 
-
-#: Claim states in the order the UI shows them; the precedence is :func:`archive.lookup.document_claims`'.
+#: Claim states in the order the UI shows them; the precedence is :func:`archive.index.lookup.document_claims`'.
 STATES = ("archived", "changed", "pending", "failed", "gone", "unsourced")
 
 #: Record types a browser can replay. ``metadata`` records are failed fetches: evidence, not mementos.
@@ -30,7 +29,7 @@ _CAPTURE_COLUMNS = (
     "warc_length, warc_record_id, refers_to, error"
 )
 
-# One evidence state per claim, with the precedence of archive.lookup.document_claims (kept in step by
+# One evidence state per claim, with the precedence of archive.index.lookup.document_claims (kept in step by
 # tests/test_web.py::test_coverage_matches_claim_states).
 _CLAIM_STATE_SQL = """
 SELECT c.document_id AS document_id,
@@ -77,7 +76,7 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
 
 
 def documents(conn: Connection) -> list[dict[str, Any]]:
-    """:func:`archive.lookup.documents` plus ``origin`` (the file name a document was added from)."""
+    """:func:`archive.index.lookup.documents` plus ``origin`` (the file name a document was added from)."""
     rows = conn.execute(text(
         "SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents ORDER BY added_at, id"
     )).mappings().all()
@@ -132,7 +131,7 @@ def source(conn: Connection, url: str) -> dict[str, Any] | None:
 def url_captures(conn: Connection, url: str, source_id: str | None = None) -> list[dict[str, Any]]:
     """Every capture of ``url`` (same SURT key), plus, with ``source_id``, every capture fetched for that
     source (the hops of its redirect chains), in time order."""
-    from archive.index import urlkey
+    from archive.index.writes import urlkey
 
     where = "urlkey = :k" + (" OR source_id = :s" if source_id else "")
     rows = conn.execute(
@@ -145,7 +144,7 @@ def url_captures(conn: Connection, url: str, source_id: str | None = None) -> li
 def mementos(conn: Connection, url: str) -> list[dict[str, Any]]:
     """Replayable captures of ``url`` (same SURT key) in time order: responses (any status, redirects
     included), revisits and resource records. Failed fetches are not mementos."""
-    from archive.index import urlkey
+    from archive.index.writes import urlkey
 
     rows = conn.execute(
         text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE urlkey = :k AND record_type IN :types "
@@ -207,7 +206,7 @@ def capture_kinds(conn: Connection, capture_ids: Sequence[str]) -> dict[str, dic
 
 
 def capture_by_id(conn: Connection, capture_id: str) -> dict[str, Any]:
-    """:func:`archive.lookup.capture` with ``fetched_at`` as the claim JSON prints it."""
+    """:func:`archive.index.lookup.capture` with ``fetched_at`` as the claim JSON prints it."""
     return _capture(reads.capture(conn, capture_id))
 
 

@@ -15,7 +15,7 @@ from archive.errors import StoreError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-#: The newest migration in archive/migrations/versions; bump it with every new migration.
+#: The newest migration in archive/index/migrations/versions; bump it with every new migration.
 HEAD_REVISION = "0003_recheck"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -10,9 +10,9 @@ from typing import Any, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
+from archive.checks.shape import iso_time, verifications_for_claims
 from archive.errors import NotFoundError
 from archive.urls import is_archivable, normalize_url
-from archive.verification.shape import iso_time, verifications_for_claims
 
 _CAPTURE_FIELDS = (
     "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",

@@ -1,7 +1,7 @@
 """The index schema: typed SQLAlchemy 2.0 models.
 
 The WARC files are the source of truth; every row here can be rebuilt from them (``citevault reindex``).
-Schema changes go through an Alembic migration in ``archive/migrations/versions`` (see ``archive.db``).
+Schema changes go through an Alembic migration in ``archive/index/migrations/versions`` (see ``archive.index.db``).
 
 A capture row carries the CDXJ fields (SURT ``urlkey``, 14-digit ``timestamp``, url, mime, status,
 payload digest, record length, offset, filename) so the index, reindex and CDXJ export share one row shape.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, DateTime
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -58,7 +58,7 @@ class Source(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_fetched: Mapped[datetime | None] = mapped_column(DateTime)
-    # Re-checks (archive.states): when it is due, how many failed checks in a row since when, why.
+    # Re-checks (archive.recheck.transitions): when it is due, how many failed checks in a row since when, why.
     next_due: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_failure: Mapped[datetime | None] = mapped_column(DateTime)
@@ -137,7 +137,7 @@ class Capture(Base):
     )
 
 
-# -- evidence checks (issue 5: archive.verification) -----------------------------------------------------
+# -- evidence checks (issue 5: archive.checks) -----------------------------------------------------
 # Derived data: rebuilt by `citevault check` from the WARC files and the rows above, never written to WARCs.
 from sqlalchemy import Float  # noqa: E402 - kept with the models that use it
 

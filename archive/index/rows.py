@@ -1,8 +1,8 @@
 """The one function that turns a WARC record's values into a capture row, and its helpers.
 
-Crawl (``archive.recorder``), reindex (``archive.recordrows``, in worker processes) and the exports share
+Crawl (``archive.crawl.recorder``), reindex (``archive.integrity.unit_rows``, in worker processes) and the exports share
 :func:`capture_row`, so a row looks the same whichever path made it. This module imports neither SQLAlchemy
-nor ``surt`` (0.2 s each to import): a reindex worker needs neither. :mod:`archive.index` re-exports it.
+nor ``surt`` (0.2 s each to import): a reindex worker needs neither. :mod:`archive.index.writes` re-exports it.
 """
 from __future__ import annotations
 

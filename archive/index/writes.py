@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, insert, update, bindparam
+from sqlalchemy import Connection, bindparam, insert, update
 
 from archive import clock
 
 # The models are imported inside the functions that write rows. capture_row (shared with reindex's worker
-# processes) lives in archive.capturerow, which loads without SQLAlchemy; it is re-exported here.
-from archive.capturerow import capture_row, cdx_timestamp, mime_of  # noqa: F401
+# processes) lives in archive.index.rows, which loads without SQLAlchemy; it is re-exported here.
+from archive.index.rows import capture_row, cdx_timestamp, mime_of  # noqa: F401
 from archive.urlkey import urlkey  # noqa: F401
 
 SourceStateUpdate = dict[str, Any]
@@ -40,44 +40,44 @@ def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]
 
 
 def add_document(conn: Connection, row: dict[str, Any]) -> None:
-    from archive.models import Document
+    from archive.index.models import Document
 
     _insert_ignore(conn, Document, [row])
 
 
 def update_document(conn: Connection, document_id: str, **values: Any) -> None:
-    from archive.models import Document
+    from archive.index.models import Document
 
     conn.execute(update(Document).where(Document.id == document_id).values(**values))
 
 
 def add_sources(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    from archive.models import Source
+    from archive.index.models import Source
 
     _insert_ignore(conn, Source, list(rows))
 
 
 def add_claims(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    from archive.models import Claim
+    from archive.index.models import Claim
 
     _insert_ignore(conn, Claim, rows)
 
 
 def add_citations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    from archive.models import Citation
+    from archive.index.models import Citation
 
     _insert_ignore(conn, Citation, rows)
 
 
 def add_captures(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    from archive.models import Capture
+    from archive.index.models import Capture
 
     _insert_ignore(conn, Capture, rows)
 
 
 def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
-    """Apply fetch outcomes (``archive.recorder``): state, schedule, evidence; the lease is released."""
-    from archive.models import Source
+    """Apply fetch outcomes (``archive.crawl.recorder``): state, schedule, evidence; the lease is released."""
+    from archive.index.models import Source
 
     if not updates:
         return
@@ -94,7 +94,7 @@ def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> No
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    from archive.models import SourceEvent
+    from archive.index.models import SourceEvent
 
     if rows:
         conn.execute(insert(SourceEvent), list(rows))
@@ -104,7 +104,7 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
     import os
     import socket
 
-    from archive.models import Crawl
+    from archive.index.models import Crawl
 
     _insert_ignore(conn, Crawl, [{"id": crawl_id, "started_at": started_at, "finished_at": None,
                                   "requested": 0, "archived": 0, "failed": 0, "pid": os.getpid(),
@@ -112,7 +112,7 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
-    from archive.models import Crawl
+    from archive.index.models import Crawl
 
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
         finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
@@ -124,7 +124,7 @@ def set_interval(conn: Connection, document_id: str, every: Any) -> None:
     """A document's own re-check interval; its already-fetched sources become due by the new rhythm."""
     from sqlalchemy import text
 
-    from archive.models import Document, Source
+    from archive.index.models import Document, Source
 
     conn.execute(update(Document).where(Document.id == document_id).values(check_every=int(every.total_seconds())))
     rows = conn.execute(text(

@@ -4,10 +4,10 @@ that the index lacks (README "Rebuilding and verifying the index", "Crash safety
 The crawl writes WARC bytes first and commits the index rows that point to them after, in batches, so a
 killed crawl leaves records on disk that the index does not know: in its ``.open`` file, and possibly in files
 it closed just before (rolled over, their rows not yet committed). :func:`recover` runs at the start of every
-crawl: :func:`archive.repair.repair_open_files` truncates each abandoned ``.open`` file after its last
+crawl: :func:`archive.warc.repair.repair_open_files` truncates each abandoned ``.open`` file after its last
 complete record and renames it; then :func:`index_missing` reads those files and every other file the same
-crawl process wrote, and inserts what is missing — with the rules of ``reindex`` (:mod:`archive.rowload`,
-:mod:`archive.sourcestates`), so the index ends as a rebuild would make it, and the crawl that follows
+crawl process wrote, and inserts what is missing — with the rules of ``reindex`` (:mod:`archive.integrity.loader`,
+:mod:`archive.integrity.replay_states`), so the index ends as a rebuild would make it, and the crawl that follows
 fetches only what is still not captured.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive.rowload import Loader, Problem, fix_revisits
-from archive.units import Unit, UnitRunner
+from archive.integrity.loader import Loader, Problem, fix_revisits
+from archive.integrity.units import Unit, UnitRunner
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -47,10 +47,10 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     order it wrote their records, so everything before that capture is indexed, its settled states included.
     Sources whose capture is indexed but whose state is older are found in the index and settled too.
     """
-    from archive.bulkwrite import EngineRows, SqliteRows, driver
-    from archive.policy import Policy
-    from archive.recordrows import scan_for_index, scan_for_sqlite
-    from archive.sourcestates import add_crawls, settle_some
+    from archive.integrity.replay_states import add_crawls, settle_some
+    from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
+    from archive.integrity.writers import EngineRows, SqliteRows, driver
+    from archive.recheck.policy import Policy
 
     started = time.perf_counter()
     paths = [home.warcs / name for name in filenames if (home.warcs / name).is_file()]
@@ -106,7 +106,7 @@ def recover(home: DataHome, engine: Engine) -> list[str]:
     """Repair abandoned ``.open`` files and index what they (and the other files of the same dead crawl)
     hold that the index lacks. Returns one line per repaired file and a summary, for stderr; none when
     there was nothing to repair."""
-    from archive.repair import repair_open_files
+    from archive.warc.repair import repair_open_files
 
     try:
         repaired = repair_open_files(home.warcs)

@@ -1,8 +1,8 @@
 """Re-hash every WARC record and check the index against the WARC files (README "Rebuilding and verifying
 the index").
 
-Two checks, one streaming pass over the files (shared reader: :class:`archive.warcscan.WarcReader`, files cut
-into units read by worker processes, :mod:`archive.units`):
+Two checks, one streaming pass over the files (shared reader: :class:`archive.warc.scan.WarcReader`, files cut
+into units read by worker processes, :mod:`archive.integrity.units`):
 
 * each record's ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` against its bytes (any hashlib algorithm;
   base32, base16 or base64 values), and each gzip member whole (CRC, Content-Length, no truncation);
@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from archive.recordrows import is_capture
-from archive.units import Unit, UnitRunner, default_workers, in_order, plan_units
-from archive.warcscan import (
-    ARTICLE_URN, DOCUMENT_URN, Record, RecordError, WarcReader, index_name, warc_files,
+from archive.integrity.unit_rows import is_capture
+from archive.integrity.units import Unit, UnitRunner, default_workers, in_order, plan_units
+from archive.warc.scan import (
+    ARTICLE_URN,
+    DOCUMENT_URN,
+    Record,
+    RecordError,
+    WarcReader,
+    index_name,
+    warc_files,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +49,7 @@ class Entry:
     length: int
     record_id: str | None
     type: str
-    indexed: bool  # should have a capture row (:func:`archive.recordrows.is_capture`)
+    indexed: bool  # should have a capture row (:func:`archive.integrity.unit_rows.is_capture`)
     sha256: str | None  # of the payload, for records whose capture row stores one
 
 
@@ -231,7 +237,7 @@ class _Found:
 def verify(home: DataHome, *, workers: int | None = None) -> VerifyReport:
     """Check every WARC record of ``home`` and the index against them (the index check is skipped, and
     said so, when the home has no index)."""
-    from archive.db import make_engine
+    from archive.index.db import make_engine
 
     started = time.perf_counter()
     paths = warc_files(home)
@@ -250,7 +256,7 @@ def verify(home: DataHome, *, workers: int | None = None) -> VerifyReport:
                     report.records += check.records
                     found.extend(_unit_problems(names[check.file_index], check, {}))
             else:
-                from archive.db import ensure_schema
+                from archive.index.db import ensure_schema
 
                 ensure_schema(engine)
                 with engine.connect() as conn:

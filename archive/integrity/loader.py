@@ -1,6 +1,6 @@
 """Unit rows -> the index: what the parent process does with each unit a worker read.
 
-Shared by the rebuild (:mod:`archive.reindex`) and crash recovery (:mod:`archive.recover`); they differ in
+Shared by the rebuild (:mod:`archive.integrity.reindex`) and crash recovery (:mod:`archive.integrity.catch_up`); they differ in
 what an existing row means. Rebuilding, the index starts empty and a later claims record of a document
 replaces an earlier one (WARC-Date, then file order). Recovering, rows already in the index are kept
 (INSERT OR IGNORE), except a document added by URL and still ``pending`` there, which its extracted claims
@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.bulkwrite import COLUMNS
-from archive.recordrows import ClaimsRecord, UnitRows, Verdict, iter_claims
-from archive.sourcestates import add_verdicts
-from archive.warcscan import BadRecord, RecordError, WarcReader
+from archive.integrity.replay_states import add_verdicts
+from archive.integrity.unit_rows import ClaimsRecord, UnitRows, Verdict, iter_claims
+from archive.integrity.writers import COLUMNS
+from archive.warc.scan import BadRecord, RecordError, WarcReader
 
 if TYPE_CHECKING:
-    from archive.bulkwrite import Rows
+    from archive.integrity.writers import Rows
 
 BATCH = 5000
 SOURCE_CACHE = 1 << 18  # sources whose earliest first_seen is remembered (a cache: forgotten ones are upserted)

@@ -3,12 +3,12 @@
 Every id is derived from content (:mod:`archive.ids`) and every row comes from a WARC record, so the rebuilt
 index is the one the crawl wrote. The work is split by job:
 
-* :mod:`archive.warcscan` reads ``.warc.gz`` files (streaming, offsets, damage reported and skipped);
-* :mod:`archive.units` cuts files into units at gzip member boundaries and runs them in worker processes;
-* :mod:`archive.recordrows` turns a unit's records into rows (in the workers);
-* :mod:`archive.rowload` and :mod:`archive.bulkwrite` write them (in the parent, one transaction);
-* :mod:`archive.sourcestates` replays each source's checks into its state, history and the crawl rows;
-* :mod:`archive.recover` indexes what a killed crawl left out (``index_missing``), with the same rules.
+* :mod:`archive.warc.scan` reads ``.warc.gz`` files (streaming, offsets, damage reported and skipped);
+* :mod:`archive.integrity.units` cuts files into units at gzip member boundaries and runs them in worker processes;
+* :mod:`archive.integrity.unit_rows` turns a unit's records into rows (in the workers);
+* :mod:`archive.integrity.loader` and :mod:`archive.integrity.writers` write them (in the parent, one transaction);
+* :mod:`archive.integrity.replay_states` replays each source's checks into its state, history and the crawl rows;
+* :mod:`archive.integrity.catch_up` indexes what a killed crawl left out (``index_missing``), with the same rules.
 
 This module holds :func:`reindex` (into a given engine) and :func:`rebuild` (what the CLI runs: repair
 abandoned ``.open`` files, build a new SQLite file beside the old one, move it over).
@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import StoreError
-from archive.units import UnitRunner, default_workers, in_order, plan_units
-from archive.warcscan import OPEN_SUFFIX, warc_files
+from archive.integrity.units import UnitRunner, default_workers, in_order, plan_units
+from archive.warc.scan import OPEN_SUFFIX, warc_files
 
 # What only the parent process runs (rowload, bulkwrite, sourcestates and the policy) is imported after the
 # worker processes are forked: they start reading sooner, and do not carry those modules.
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from archive.bulkwrite import Rows
     from archive.home import DataHome
-    from archive.rowload import Problem
-    from archive.units import Unit
+    from archive.integrity.loader import Problem
+    from archive.integrity.units import Unit
+    from archive.integrity.writers import Rows
 
 
 @dataclass
@@ -70,9 +70,9 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
           fresh: bool = False) -> None:
     """Everything but the schema: rows from the units, then states, crawls and the search index.
     ``fresh``: a new file, whose secondary indexes are built after the load."""
-    from archive.policy import Policy
-    from archive.rowload import Loader, fix_revisits
-    from archive.sourcestates import add_crawls, create_verdict_table, settle_all
+    from archive.integrity.loader import Loader, fix_revisits
+    from archive.integrity.replay_states import add_crawls, create_verdict_table, settle_all
+    from archive.recheck.policy import Policy
 
     policy = Policy.from_env()  # a bad CITEVAULT_RECHECK_EVERY is refused before any work
     triggers = out.drop_fts_triggers()
@@ -110,8 +110,8 @@ def reindex(home: DataHome, engine: Engine, *, workers: int | None = None, unit_
     :class:`StoreError` if the index holds any row. ``fresh_file``: the SQLite file is new and thrown away
     on failure, so journaling and fsync are turned off while it is built.
     """
-    from archive.bulkwrite import EngineRows, SqliteRows, counts, driver, is_empty
-    from archive.db import ensure_schema
+    from archive.index.db import ensure_schema
+    from archive.integrity.writers import EngineRows, SqliteRows, counts, driver, is_empty
 
     started = time.perf_counter()
     paths, units, workers = _scan(home, workers, unit_bytes)
@@ -135,7 +135,7 @@ def reindex(home: DataHome, engine: Engine, *, workers: int | None = None, unit_
 
 
 def _scanner(sqlite: bool) -> Any:
-    from archive.recordrows import scan_for_index, scan_for_sqlite
+    from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
 
     return scan_for_sqlite if sqlite else scan_for_index
 
@@ -155,7 +155,7 @@ def rebuild(home: DataHome, *, force: bool = False, workers: int | None = None) 
     file = re.fullmatch(r"sqlite(?:\+\w+)?:///([^?]+)", home.db_url)  # a SQLite file (not :memory:)
     if file and file.group(1) != ":memory:":
         return _rebuild_sqlite_file(home, Path(file.group(1)), force=force, workers=workers)
-    from archive.db import make_engine
+    from archive.index.db import make_engine
 
     engine = make_engine(home.db_url)
     try:
@@ -174,16 +174,16 @@ def rebuild(home: DataHome, *, force: bool = False, workers: int | None = None) 
 
 def _repair(home: DataHome) -> list[dict[str, Any]]:
     if not any(home.warcs.glob(f"*.warc.gz{OPEN_SUFFIX}")):
-        return []  # nothing to repair: archive.repair (and the WARC writer it imports) stays unloaded
-    from archive.repair import repair_open_files
+        return []  # nothing to repair: archive.warc.repair (and the WARC writer it imports) stays unloaded
+    from archive.warc.repair import repair_open_files
 
     return [{"file": r.name, "records": r.records, "dropped_bytes": r.dropped_bytes}
             for r in repair_open_files(home.warcs)]
 
 
 def _engine_empty(engine: Engine) -> bool:
-    from archive.bulkwrite import EngineRows, is_empty
-    from archive.db import current_revision
+    from archive.index.db import current_revision
+    from archive.integrity.writers import EngineRows, is_empty
 
     if current_revision(engine) is None:
         return True
@@ -194,7 +194,7 @@ def _engine_empty(engine: Engine) -> bool:
 def _sqlite_empty(path: Path) -> bool:
     import sqlite3
 
-    from archive.bulkwrite import SqliteRows, is_empty
+    from archive.integrity.writers import SqliteRows, is_empty
 
     db = sqlite3.connect(path, timeout=30)
     try:
@@ -244,15 +244,15 @@ def _build_file(home: DataHome, tmp: Path, workers: int | None) -> ReindexStats:
     """The new SQLite file, through the stdlib driver: one transaction, no journal, no fsync until done."""
     import sqlite3
 
-    from archive import sqlschema
-    from archive.bulkwrite import SqliteRows, counts
+    from archive.index import schema as sqlschema
+    from archive.integrity.writers import SqliteRows, counts
 
     started = time.perf_counter()
     paths, units, workers = _scan(home, workers, None)
     stats = _stats(paths)
     with UnitRunner(units, _scanner(True), workers) as runner:
         if not sqlschema.current():  # the snapshot is stale: the migrations, while the workers read
-            from archive.db import ensure_schema, make_engine, sqlite_url
+            from archive.index.db import ensure_schema, make_engine, sqlite_url
 
             engine = make_engine(sqlite_url(tmp))
             try:
@@ -284,7 +284,7 @@ def _drop_all(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from archive.db import MIGRATIONS_DIR, current_revision
+    from archive.index.db import MIGRATIONS_DIR, current_revision
 
     if current_revision(engine) is None:
         return
@@ -296,15 +296,15 @@ def _drop_all(engine: Engine) -> None:
 
 
 def index_missing(home: DataHome, engine: Engine, filenames: list[str], **kwargs: Any) -> Any:
-    """See :func:`archive.recover.index_missing` (kept here: the rebuild and the repair share their rules)."""
-    from archive.recover import index_missing as run
+    """See :func:`archive.integrity.catch_up.index_missing` (kept here: the rebuild and the repair share their rules)."""
+    from archive.integrity.catch_up import index_missing as run
 
     return run(home, engine, filenames, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
     if name == "Problem":  # re-exported, imported on first use (see the note on imports above)
-        from archive.rowload import Problem
+        from archive.integrity.loader import Problem
 
         return Problem
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

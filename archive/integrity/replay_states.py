@@ -10,7 +10,7 @@ capture. For each fetch:
   first_failure, reason, next_due, evidence and latest good capture. The crawl writes one for every
   re-check of a source that already has evidence and for every first fetch the status alone does not decide
   (soft-404, walls, rate limits, 403, robots.txt);
-* otherwise the verdict is derived from the final capture with :func:`archive.states.decide`, as the crawl
+* otherwise the verdict is derived from the final capture with :func:`archive.recheck.transitions.decide`, as the crawl
   decided it: a 2xx is ``ok`` (the first one becomes the evidence and the latest good capture), 404/410
   ``gone``, anything else (another status, a failed fetch) ``error``; ``now`` is the fetch time and the
   interval the smallest ``check_every`` of the documents citing the source, else the policy's default.
@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterator
 
-from archive.bulkwrite import VERDICTS
 from archive.clock import as_datetime
-from archive.recordrows import Verdict
-from archive.rot import ERROR, GONE, OK, Outcome, classify_failure
-from archive.states import Known, decide
+from archive.integrity.unit_rows import Verdict
+from archive.integrity.writers import VERDICTS
+from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
+from archive.recheck.transitions import Known, decide
 
 if TYPE_CHECKING:
-    from archive.bulkwrite import Rows
-    from archive.policy import Policy
+    from archive.integrity.writers import Rows
+    from archive.recheck.policy import Policy
 
 BATCH = 5000
 _OK = Outcome(OK)

@@ -4,7 +4,7 @@ verifying the index").
 Runs in the worker processes of ``reindex`` (and in-process for crash repair). Four kinds of record matter:
 
 * captures: ``response``, ``revisit``, ``metadata`` with ``Citevault-Error`` (a failed fetch) and the article
-  ``resource`` records, turned into rows by :func:`archive.capturerow.capture_row`, the crawl's own row builder;
+  ``resource`` records, turned into rows by :func:`archive.index.rows.capture_row`, the crawl's own row builder;
 * claims records (``resource`` ``urn:citevault:document:ID``): the document, its claims, citations, sources;
 * verdict records (``metadata`` with ``Citevault-Record: source-state``): a source's state after a check that
   the captures alone do not decide (a re-check, a wall, a soft-404). Not captures;
@@ -22,17 +22,24 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from archive import ids
-from archive.capturerow import capture_row
-from archive.warcscan import (
-    ARTICLE_URN, DOCUMENT_URN, BadRecord, Record, RecordError, WarcReader, index_name, parse_warc_date,
+from archive.index.rows import capture_row
+from archive.integrity.units import Unit
+from archive.warc.scan import (
+    ARTICLE_URN,
+    DOCUMENT_URN,
+    BadRecord,
+    Record,
+    RecordError,
+    WarcReader,
+    index_name,
+    parse_warc_date,
 )
-from archive.units import Unit
 
 #: A claims record with more claims than this is parsed again by the parent, streaming, at the end.
 CLAIMS_IN_UNIT = 100_000
-STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.records)
+STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.warc.builder)
 
-#: A document row, in column order (``archive.bulkwrite.COLUMNS`` takes it from here).
+#: A document row, in column order (``archive.integrity.writers.COLUMNS`` takes it from here).
 DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
                  "check_every")
 
@@ -63,7 +70,7 @@ class ClaimsRecord:
 
 @dataclass
 class Verdict:
-    """A verdict record: the source's state as the crawl decided it after one check (``archive.recorder``)."""
+    """A verdict record: the source's state as the crawl decided it after one check (``archive.crawl.recorder``)."""
 
     source_id: str
     crawl_id: str | None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from archive.warcscan import find_member
+from archive.warc.scan import find_member
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Two writers with one interface. :class:`SqliteRows` talks to a ``sqlite3`` conne
 being rebuilt, or the DB-API connection under an SQLAlchemy one); it stores values exactly as SQLAlchemy's
 SQLite types do (datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff``, the rest as they are), so rows are the ones the
 crawl writes, without the cost of SQLAlchemy's statement layer (half the rebuild time) or of importing the
-ORM. :class:`EngineRows` goes through :mod:`archive.index` and the models, for any other database.
+ORM. :class:`EngineRows` goes through :mod:`archive.index.writes` and the models, for any other database.
 
 Rows written here are always complete (every column given), so no column default is guessed.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from archive.recordrows import DOCUMENT_KEYS
+from archive.integrity.unit_rows import DOCUMENT_KEYS
 
 if TYPE_CHECKING:
     import sqlite3
@@ -107,7 +107,7 @@ class SqliteRows:
         return self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (source_id,)).fetchone() is not None
 
     def settle(self, updates: list[dict[str, Any]]) -> None:
-        """Source states (``archive.sourcestates``); leases are released."""
+        """Source states (``archive.integrity.replay_states``); leases are released."""
         text = self.bind
         if updates and self.staged:
             self.db.executemany(
@@ -177,7 +177,7 @@ class SqliteRows:
 
 
 class EngineRows:
-    """The same interface over an SQLAlchemy connection, through :mod:`archive.index` (PostgreSQL...)."""
+    """The same interface over an SQLAlchemy connection, through :mod:`archive.index.writes` (PostgreSQL...)."""
 
     sqlite = False
 
@@ -188,7 +188,7 @@ class EngineRows:
     def add(self, table: str, rows: Sequence[Sequence[Any]], columns: tuple[str, ...] | None = None) -> None:
         if not rows:
             return
-        from archive import index
+        from archive.index import writes
 
         names = columns or COLUMNS[table]
         dicts = [dict(zip(names, row)) for row in rows]
@@ -200,11 +200,11 @@ class EngineRows:
         elif table == "sources" and self.replace_sources:
             _upsert_sources(self.conn, dicts)
         elif table == "source_events":
-            index.add_events(self.conn, dicts)
+            writes.add_events(self.conn, dicts)
         elif table == "crawls":
-            from archive.models import Crawl
+            from archive.index.models import Crawl
 
-            index._insert_ignore(self.conn, Crawl, dicts)
+            writes._insert_ignore(self.conn, Crawl, dicts)
         else:
             getattr(index, f"add_{table}")(self.conn, dicts)
 
@@ -222,9 +222,9 @@ class EngineRows:
         return value
 
     def settle(self, updates: list[dict[str, Any]]) -> None:
-        from archive import index
+        from archive.index import writes
 
-        index.settle_sources(self.conn, updates)
+        writes.settle_sources(self.conn, updates)
 
     def has_source(self, source_id: str) -> bool:
         return next(self.fetch("SELECT 1 FROM sources WHERE id = :s", {"s": source_id}), None) is not None
@@ -252,7 +252,7 @@ def _upsert_sources(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert sources; one already there keeps the earliest first_seen and takes the newer URL."""
     from sqlalchemy import case
 
-    from archive.models import Source
+    from archive.index.models import Source
 
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

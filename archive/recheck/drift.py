@@ -1,6 +1,6 @@
 """Content drift: has a source's main text changed since the capture a claim relied on?
 
-Main text, not bytes: boilerplate removed (the same extraction as claims, ``archive.verification.texts``)
+Main text, not bytes: boilerplate removed (the same extraction as claims, ``archive.checks.texts``)
 and whitespace normalised, so a new ad, a timestamp or a rotated "most read" box is not a change.
 Texts are cached per payload digest in ``capture_texts``.
 """
@@ -17,8 +17,8 @@ from archive import clock
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from archive.checks.texts import CaptureText
     from archive.home import DataHome
-    from archive.verification.texts import CaptureText
 
 
 def _capture_row(conn: Connection, capture_id: str) -> Any:
@@ -35,8 +35,8 @@ def capture_text(conn: Connection, home: DataHome, capture_id: str) -> CaptureTe
 
 
 def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
-    from archive.verification.store import load_texts, save_texts
-    from archive.verification.texts import payload_text, text_key
+    from archive.checks.store import load_texts, save_texts
+    from archive.checks.texts import payload_text, text_key
 
     if row is None or row["http_status"] is None:
         return None

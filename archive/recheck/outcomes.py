@@ -2,15 +2,15 @@
 
 InternetArchiveBot's lesson: a false "dead" verdict destroys trust. So a fetch is classified first, here,
 from plain values (status, headers, final URL, page text), and only some outcomes count toward declaring
-a source gone (``archive.states``). Login walls, paywalls, rate limits, CAPTCHAs and robots.txt refusals
+a source gone (``archive.recheck.transitions``). Login walls, paywalls, rate limits, CAPTCHAs and robots.txt refusals
 never do: they say nothing about whether the source still exists.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 OK = "ok"

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 
+from archive.checks.shape import iso_time
 from archive.errors import NotFoundError
 from archive.urls import is_archivable, normalize_url
-from archive.verification.shape import iso_time
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -79,7 +79,7 @@ def _sources_for(conn: Connection, target: str) -> list[Any]:
 def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
     """For a claim id or a source URL: per source, the unified diff of the main text between the capture
     the claim relied on (the evidence) and the latest good capture."""
-    from archive.drift import capture_text, unified_diff
+    from archive.recheck.drift import capture_text, unified_diff
 
     out = []
     for source in _sources_for(conn, target):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from archive.policy import Policy
-from archive.rot import GONE, OK, RATE_LIMITED, Outcome
+from archive.recheck.outcomes import GONE, OK, RATE_LIMITED, Outcome
+from archive.recheck.policy import Policy
 
 
 @dataclass(frozen=True)

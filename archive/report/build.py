@@ -68,9 +68,9 @@ def document_row(conn: Connection, document_id: str) -> dict[str, Any]:
 def build_report(conn: Connection, document_id: str, *, replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
     """The report of ``document_id`` (see the module docstring); raises NotFoundError for unknown ids."""
     from archive import __version__
-    from archive import lookup as reads
-    from archive.index import utcnow
-    from archive.verification.shape import iso_time, verifications_for_claims
+    from archive.checks.shape import iso_time, verifications_for_claims
+    from archive.index import lookup as reads
+    from archive.index.writes import utcnow
 
     doc = document_row(conn, document_id)
     listed = reads.document_claims(conn, document_id)

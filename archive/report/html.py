@@ -9,7 +9,13 @@ from html import escape
 from typing import Any
 
 from archive.report.labels import (
-    QUOTE_LABELS, TOTAL_LABELS, anchor_label, passage_parts, short_time, source_status, verdict_label,
+    QUOTE_LABELS,
+    TOTAL_LABELS,
+    anchor_label,
+    passage_parts,
+    short_time,
+    source_status,
+    verdict_label,
 )
 
 _CSS = """

@@ -5,7 +5,13 @@ import re
 from typing import Any
 
 from archive.report.labels import (
-    QUOTE_LABELS, TOTAL_LABELS, anchor_label, passage_parts, short_time, source_status, verdict_label,
+    QUOTE_LABELS,
+    TOTAL_LABELS,
+    anchor_label,
+    passage_parts,
+    short_time,
+    source_status,
+    verdict_label,
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")

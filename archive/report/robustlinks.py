@@ -66,8 +66,8 @@ def cited_versions(conn: Connection, document_id: str, replay_base: str | None) 
 def robust_links(conn: Connection, home: Any, document_id: str, *,
                  replay_base: str | None = DEFAULT_REPLAY_BASE) -> tuple[bytes, int]:
     """The decorated article as bytes (in its own encoding), and how many links were decorated."""
+    from archive.checks.texts import charset_of, kind_of, read_payload
     from archive.claims.decode import decode_with_encoding
-    from archive.verification.texts import charset_of, kind_of, read_payload
 
     doc = document_row(conn, document_id)
     cap = article_capture(conn, document_id)

@@ -2,7 +2,7 @@
 
 A record is complete when its gzip member ends and the WARC record inside has all the bytes its
 Content-Length promises. The file is truncated after its last complete record, closed and renamed;
-the caller then indexes whatever records the index does not have yet (``archive.reindex``).
+the caller then indexes whatever records the index does not have yet (``archive.integrity.reindex``).
 Files whose writer is still alive (same host, live pid) are left alone.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.pids import alive
-from archive.warcstore import OPEN_SUFFIX
+from archive.crawl.pids import alive
+from archive.warc.store import OPEN_SUFFIX
 
 CHUNK = 1 << 16
 

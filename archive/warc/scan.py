@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from archive.home import DataHome
 
 OPEN_SUFFIX = ".open"
-DOCUMENT_URN = "urn:citevault:document:"  # same values as archive.documents (not imported: it pulls claims)
+DOCUMENT_URN = "urn:citevault:document:"  # same values as archive.ingest (not imported: it pulls claims)
 ARTICLE_URN = "urn:citevault:article:"
 READ_BLOCK = 1 << 20  # file reads
 FIND_BLOCK = 1 << 16  # file reads while looking for the next gzip member (cutting units, resyncing)

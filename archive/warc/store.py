@@ -17,7 +17,7 @@ from typing import Callable
 from warcio.warcwriter import WARCWriter
 
 from archive import __version__
-from archive.records import RecordFactory
+from archive.warc.builder import RecordFactory
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000

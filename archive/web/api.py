@@ -21,8 +21,8 @@ from typing import Any, Optional
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from archive import lookup as reads
-from archive.web import queries
+from archive.index import browse
+from archive.index import lookup as reads
 from archive.web.schemas import CaptureRecord, ClaimJSON, ClaimRow, DocumentJSON, Problem, SourceDetail
 
 router = APIRouter(tags=["archive"], responses={404: {"model": Problem, "description": "unknown id"}})
@@ -36,8 +36,8 @@ def _json(value: Any) -> JSONResponse:
 def _documents(request: Request, only: str | None = None) -> list[dict[str, Any]]:
     archive = request.app.state.archive
     with archive.reading() as conn:
-        docs = [queries.document(conn, only)] if only is not None else queries.documents(conn)
-        cover = queries.coverage(conn, [d["id"] for d in docs])
+        docs = [browse.document(conn, only)] if only is not None else browse.documents(conn)
+        cover = browse.coverage(conn, [d["id"] for d in docs])
     return [{k: d[k] for k in ("id", "url", "title", "kind", "status", "claim_count", "added_at")}
             | {"coverage": cover[d["id"]]} for d in docs]
 
@@ -78,7 +78,7 @@ def lookup(request: Request, q: str = Query(..., description="words of a claim, 
 @router.get("/captures/{capture_id}", response_model=CaptureRecord, summary="A capture's index row")
 def capture(request: Request, capture_id: str) -> JSONResponse:
     with request.app.state.archive.reading() as conn:
-        row = queries.capture_by_id(conn, capture_id)
+        row = browse.capture_by_id(conn, capture_id)
     return _json(_capture_record(row))
 
 
@@ -91,8 +91,8 @@ def _capture_record(row: dict[str, Any]) -> dict[str, Any]:
             summary="A URL: its source state, every capture of it, and the claims citing it")
 def source(request: Request, url: str = Query(..., description="an archived or cited URL")) -> JSONResponse:
     with request.app.state.archive.reading() as conn:
-        found = queries.source(conn, url)
-        caps = queries.url_captures(conn, url, found["id"] if found else None)
+        found = browse.source(conn, url)
+        caps = browse.url_captures(conn, url, found["id"] if found else None)
         cited = reads.citing_claim_ids(conn, url, limit=1000) if found else []
     return _json({"url": found["url"] if found else url, "state": found["state"] if found else None,
                   "captures": [_capture_record(c) for c in caps], "claims": cited})

@@ -6,7 +6,7 @@
   last mementos. An unparsable ``Accept-Datetime`` is a ``400``; a URL never archived a ``404``.
 - TimeMap ``/timemap/link/{URI-R}``: ``application/link-format``, one entry per memento.
 
-URI-Rs are matched by SURT key (see :mod:`archive.web.queries`), and are taken from the raw request path so
+URI-Rs are matched by SURT key (see :mod:`archive.index.browse`), and are taken from the raw request path so
 percent-escapes and the query string of the archived URL survive as they were.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from archive.web import queries
+from archive.index import browse
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,7 +90,7 @@ def parse_accept_datetime(value: str) -> datetime | None:
 
 
 def memento_moment(capture: dict[str, Any]) -> datetime:
-    return queries.timestamp_moment(capture["timestamp"])
+    return browse.timestamp_moment(capture["timestamp"])
 
 
 def base_url(request: Request) -> str:
@@ -154,7 +154,7 @@ def timemap_body(base: str, url: str, mementos: Sequence[dict[str, Any]]) -> str
 def timemap(request: Request, rest: str) -> Response:
     url = target_url(request, "/timemap/link/")
     with request.app.state.archive.reading() as conn:
-        found = queries.mementos(conn, url)
+        found = browse.mementos(conn, url)
     if not found:
         return PlainTextResponse(f"{url} is not archived\n", status_code=404)
     return Response(timemap_body(base_url(request), found[0]["url"], found), media_type=LINK_FORMAT)
@@ -172,8 +172,8 @@ def timegate(request: Request, rest: str) -> Response:
                                      "'Thu, 31 May 2007 20:35:00 GMT'\n", status_code=400,
                                      headers={"Vary": "accept-datetime"})
     with request.app.state.archive.reading() as conn:
-        found = queries.mementos(conn, url)
-    chosen = queries.closest(found, moment)
+        found = browse.mementos(conn, url)
+    chosen = browse.closest(found, moment)
     if chosen is None:
         return PlainTextResponse(f"{url} is not archived\n", status_code=404, headers={"Vary": "accept-datetime"})
     base = base_url(request)

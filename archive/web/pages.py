@@ -1,5 +1,5 @@
 """The server-rendered pages: one view per template, each a thin layer over :class:`archive.api.Archive`,
-:mod:`archive.lookup` and :mod:`archive.web.queries`.
+:mod:`archive.index.lookup` and :mod:`archive.index.browse`.
 
 =====================================  =========================  =============================================
 path                                   template                   what
@@ -24,9 +24,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from archive import lookup as reads
-from archive.index import mime_of
-from archive.web import payload, queries
+from archive.index import browse
+from archive.index import lookup as reads
+from archive.index.writes import mime_of
+from archive.web import payload
 from archive.web.memento import replay_url
 
 router = APIRouter(include_in_schema=False)
@@ -87,7 +88,7 @@ def verdict_of(verification: dict[str, Any]) -> str | None:
     return None
 
 
-templates.env.globals.update(replay=_replay, verdicts=_verdicts, verdict_of=verdict_of, STATES=queries.STATES)
+templates.env.globals.update(replay=_replay, verdicts=_verdicts, verdict_of=verdict_of, STATES=browse.STATES)
 templates.env.filters.update(when=_when)
 
 
@@ -99,9 +100,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 def documents_page(request: Request) -> HTMLResponse:
     archive = request.app.state.archive
     with archive.reading() as conn:
-        docs = queries.documents(conn)
-        cover = queries.coverage(conn, [d["id"] for d in docs])
-    totals: dict[str, int] = {state: 0 for state in queries.STATES}
+        docs = browse.documents(conn)
+        cover = browse.coverage(conn, [d["id"] for d in docs])
+    totals: dict[str, int] = {state: 0 for state in browse.STATES}
     for c in cover.values():
         for state, n in c["states"].items():
             totals[state] += n
@@ -112,13 +113,13 @@ def documents_page(request: Request) -> HTMLResponse:
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, page: int = Query(1, ge=1)) -> HTMLResponse:
     with request.app.state.archive.reading() as conn:
-        doc = queries.document(conn, document_id)  # NotFoundError for an unknown id
+        doc = browse.document(conn, document_id)  # NotFoundError for an unknown id
         rows = reads.document_claims(conn, document_id)  # the CLI's `claims DOCUMENT_ID`
         shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        own = [c for c in queries.document_captures(conn, document_id) if _replay(c)]
+        own = [c for c in browse.document_captures(conn, document_id) if _replay(c)]
         details = {c["id"]: c for c in reads.claims_json(conn, [r["id"] for r in shown])}
     pages = max(1, -(-len(rows) // PAGE_SIZE))
-    cover = queries.claim_coverage(Counter(r["state"] for r in rows))
+    cover = browse.claim_coverage(Counter(r["state"] for r in rows))
     return render(request, "document.html", document=doc, claims=shown, details=details, coverage=cover,
                   article=own[-1] if own else None, page=page, pages=pages, first=(page - 1) * PAGE_SIZE)
 
@@ -129,7 +130,7 @@ def claim_page(request: Request, claim_id: str) -> HTMLResponse:
     claim = archive.show(claim_id)  # the CLI's `show CLAIM_ID`
     caps = [cap for s in claim["sources"] for cap in s["captures"]]
     with archive.reading() as conn:
-        kinds = queries.capture_kinds(conn, [c["id"] for c in caps])
+        kinds = browse.capture_kinds(conn, [c["id"] for c in caps])
     unique = {c["id"]: {**c, **kinds.get(c["id"], {})} for c in caps}
     timeline = sorted(unique.values(), key=lambda c: (c["fetched_at"], c["warc_file"], c["warc_offset"]))
     return render(request, "claim.html", claim=claim, timeline=timeline)
@@ -138,9 +139,9 @@ def claim_page(request: Request, claim_id: str) -> HTMLResponse:
 @router.get("/sources", response_class=HTMLResponse)
 def source_page(request: Request, url: str = Query("", description="the URL")) -> HTMLResponse:
     with request.app.state.archive.reading() as conn:
-        found = queries.source(conn, url) if url else None
-        caps = queries.url_captures(conn, url, found["id"] if found else None) if url else []
-        mementos = queries.mementos(conn, url) if url else []
+        found = browse.source(conn, url) if url else None
+        caps = browse.url_captures(conn, url, found["id"] if found else None) if url else []
+        mementos = browse.mementos(conn, url) if url else []
         citing = reads.claims_json(conn, reads.citing_claim_ids(conn, url, limit=200)) if found else []
     status = 200 if (found or caps) else 404
     return render(request, "source.html", status_code=status, url=url, source=found, captures=caps,
@@ -150,9 +151,9 @@ def source_page(request: Request, url: str = Query("", description="the URL")) -
 @router.get("/captures/{capture_id}", response_class=HTMLResponse)
 def capture_page(request: Request, capture_id: str) -> HTMLResponse:
     with request.app.state.archive.reading() as conn:
-        cap = queries.capture_by_id(conn, capture_id)
+        cap = browse.capture_by_id(conn, capture_id)
         original = reads.payload_capture(conn, cap)
-        claims = reads.claims_json(conn, queries.claims_citing_capture(conn, cap))
+        claims = reads.claims_json(conn, browse.claims_citing_capture(conn, cap))
     mime = mime_of(original.get("content_type")) or ""
     if _replay(cap) is None:
         view = "failure"
@@ -172,7 +173,7 @@ def capture_warc(request: Request, capture_id: str) -> Response:
     """The capture's WARC record as stored: one gzip member, ``warc_length`` bytes from ``warc_offset``."""
     archive = request.app.state.archive
     with archive.reading() as conn:
-        cap = queries.capture_by_id(conn, capture_id)
+        cap = browse.capture_by_id(conn, capture_id)
     chunks = payload.raw_record(archive.home, cap)
     return StreamingResponse(chunks, media_type="application/warc", headers={
         "Content-Length": str(cap["warc_length"]),

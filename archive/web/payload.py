@@ -94,7 +94,7 @@ class ArchivedResponse:
 
 def open_response(home: DataHome, row: dict[str, Any]) -> ArchivedResponse:
     """Open the record of ``row`` (a ``response`` or ``resource`` capture; resolve revisits first with
-    :func:`archive.lookup.payload_capture`). Gzip, deflate and brotli Content-Encoding is undone."""
+    :func:`archive.index.lookup.payload_capture`). Gzip, deflate and brotli Content-Encoding is undone."""
     fh = _open(home, row)
     try:
         fh.seek(row["warc_offset"])

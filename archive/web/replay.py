@@ -25,9 +25,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from archive import lookup
-from archive.index import mime_of
-from archive.web import memento, payload, queries
+from archive.index import browse, lookup
+from archive.index.writes import mime_of
+from archive.web import memento, payload
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
 
 router = APIRouter(include_in_schema=False)
@@ -89,10 +89,10 @@ def replay(request: Request, rest: str) -> Response:
         modifier = ""
     archive = request.app.state.archive
     with archive.reading() as conn:
-        found = queries.mementos(conn, url)
-        chosen = queries.closest(found, queries.timestamp_moment(ts) if ts else None)
+        found = browse.mementos(conn, url)
+        chosen = browse.closest(found, browse.timestamp_moment(ts) if ts else None)
         if chosen is None:
-            failures = [c["error"] for c in queries.url_captures(conn, url) if c["error"]]
+            failures = [c["error"] for c in browse.url_captures(conn, url) if c["error"]]
             why = f"the fetch failed: {failures[-1]}" if failures else "it was never captured"
             return placeholder(request, url, modifier, why)
         if modifier in ("", "if_") and ts != chosen["timestamp"]:

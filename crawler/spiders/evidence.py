@@ -1,9 +1,9 @@
 """The ``evidence`` spider: fetch every source that needs it once, and the documents added by URL.
 
-Sources are claimed from the index in batches (``archive.frontier``), so two crawls running at once never
+Sources are claimed from the index in batches (``archive.crawl.frontier``), so two crawls running at once never
 fetch the same one. A document fetched by URL is read for claims here (``archive.claims``); its sources are
 then requested in the same crawl. Every outcome is recorded: responses by the WARC middleware, failures by
-:meth:`failed`, and each source's verdict (``archive.rot`` → ``archive.states``) by the recorder.
+:meth:`failed`, and each source's verdict (``archive.recheck.outcomes`` → ``archive.recheck.transitions``) by the recorder.
 
 Run it as ``citevault crawl`` or, with the same effect, ``scrapy crawl evidence``
 (``-a documents=ID,ID`` restricts it, ``-a due=1`` adds the sources due for a re-check).
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import scrapy
 
-from archive import clock, frontier, ids
-from archive.rot import classify_failure, classify_response
+from archive import clock, ids
+from archive.crawl import frontier
+from archive.recheck.outcomes import classify_failure, classify_response
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
 from crawler.session import session_for
@@ -102,8 +103,8 @@ class EvidenceSpider(scrapy.Spider):
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
         from archive.claims import ExtractedDocument, detect_kind, extract
+        from archive.crawl.recorder import state_for_status
         from archive.errors import InputError
-        from archive.recorder import state_for_status
 
         document_id = response.meta["citevault_document_id"]
         session = self.session
