@@ -28,7 +28,22 @@ def test_every_setting_documented() -> None:
         assert f"`{name}`" in README, f"{name} is not in README's settings table"
 
 
+def _console_block(heading: str) -> str:
+    """The first ```console block under a README heading."""
+    section = README.split(f"\n{heading}\n", 1)[1]
+    return section.split("```console\n", 1)[1].split("\n```", 1)[0].strip()
+
+
 def test_readme_test_command_is_what_ci_runs() -> None:
-    command = "python3 -m pip install -e '.[test]' && python3 -m pytest -q"
-    assert command in README
-    assert command in (ROOT / ".ci" / "run").read_text()
+    command = _console_block("## Run the tests")
+    assert "\n" not in command and "pytest" in command, command
+    assert command in (ROOT / ".ci" / "run").read_text(), "`.ci/run` must run README's test command verbatim"
+
+
+def test_readme_setup_paths_use_a_virtual_environment() -> None:
+    """Debian's python3 refuses system-wide pip installs (PEP 668): both set-up paths make a venv first."""
+    for heading in ("## Archive an article's sources (one command)", "## Run the tests"):
+        command = _console_block(heading)
+        assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install "), command
+    assert "-c constraints.txt" in _console_block("## Run the tests")
+    assert (ROOT / "constraints.txt").is_file()
