@@ -49,7 +49,7 @@ def test_malformed_jsonl_names_the_line() -> None:
 
 def test_jsonl_row_of_the_wrong_shape_names_the_line() -> None:
     assert error_for(b'{"text": "Fine claim."}\n["a list"]\n', "jsonl") == (
-        "line 2: expected an object with a 'text' string, got a list"
+        "line 2: expected an object with a claim's text ('text', 'claim', 'statement', 'claimReviewed'), got a list"
     )
     assert "line 1: 'text' must be a string" in error_for(b'{"text": 3}\n', "jsonl")
     assert "line 1: 'text' is empty" in error_for(b'{"text": "   "}\n', "jsonl")
@@ -67,7 +67,8 @@ def test_malformed_json_says_where() -> None:
         (b'{"title": "No claims here"}', "no 'claims' list"),
         (b'{"claims": {"text": "not a list"}}', "'claims' must be a list"),
         (b'[1, 2]', "claim 1: expected an object"),
-        (b'{"claims": [{"text": "ok claim"}, {"quote": "no text"}]}', "claim 2: 'text' must be a string"),
+        (b'{"claims": [{"text": "ok claim"}, {"quote": "no text"}]}',
+         "claim 2: no claim text (found 'quote'; expected one of 'text', 'claim', 'statement', 'claimReviewed')"),
         (b'{"title": 5, "claims": []}', "'title' must be a string"),
     ],
 )
@@ -85,8 +86,8 @@ def test_invalid_source_url_in_a_list_names_the_row() -> None:
 
 
 def test_csv_without_a_text_column() -> None:
-    message = error_for(b"claim,source\nRain fell.,https://example.org/\n", "csv")
-    assert "no 'text' column" in message and "'claim'" in message
+    message = error_for(b"headline,source\nRain fell.,https://example.org/\n", "csv")
+    assert "no claim-text column" in message and "'headline'" in message and "'claimReviewed'" in message
 
 
 @pytest.mark.parametrize(
@@ -103,10 +104,12 @@ def test_malformed_csv(data: bytes, expected: str) -> None:
 
 
 def test_errors_in_later_rows_surface_while_iterating() -> None:
-    doc = extract(b'{"text": "First claim."}\n{"text": "Second claim."}\nnot json\n', kind="jsonl")
+    # Rows repeating a claim are merged, so reading looks one row ahead of the claim it yields.
+    doc = extract(b'{"text": "First claim."}\n{"text": "Second claim."}\n{"text": "Third."}\nnot json\n',
+                  kind="jsonl")
     assert next(doc.claims).text == "First claim."
     assert next(doc.claims).text == "Second claim."
-    with pytest.raises(InputError, match="^line 3: malformed JSON"):
+    with pytest.raises(InputError, match="^line 4: malformed JSON"):
         next(doc.claims)
 
 

@@ -108,3 +108,36 @@ def test_streaming_keeps_memory_bounded(kind: str) -> None:
     assert seen == count
     # Holding all 15,000 claims takes about 6 MB; streaming needs a few chunks and one claim at a time.
     assert peak < 3 * 1024 * 1024, peak
+
+
+# --- the names people write (issue: claim lists people actually write were refused) ---------------------
+@pytest.mark.parametrize("text_key", ["text", "claim", "statement", "claimReviewed"])
+@pytest.mark.parametrize("source_key", ["sources", "source", "url", "urls", "link", "links", "citation"])
+def test_json_rows_with_the_natural_names(text_key: str, source_key: str) -> None:
+    value: object = "https://e.org/a" if not source_key.endswith("s") else ["https://e.org/a", "https://e.org/b"]
+    data = json.dumps([{text_key: "The dam was finished in 1931.", source_key: value}]).encode()
+    claims = list(extract(data, kind="json").claims)
+    assert [c.text for c in claims] == ["The dam was finished in 1931."]
+    assert claims[0].sources[0] == SourceRef("https://e.org/a")
+
+
+def test_csv_with_a_claim_column_and_repeated_rows_is_one_claim_per_text() -> None:
+    """One row per claim/source pair, as spreadsheets are written: one claim citing all its sources."""
+    data = (b"Claim,Source\n"
+            b"The dam was finished in 1931.,https://e.org/a\n"
+            b"The dam was finished in 1931.,https://e.org/b\n"
+            b"The dam was finished in 1931.,https://e.org/a\n"
+            b"Rain fell on Monday.,https://e.org/r\n")
+    claims = list(extract(data, kind="csv").claims)
+    assert [(c.text, [s.url for s in c.sources]) for c in claims] == [
+        ("The dam was finished in 1931.", ["https://e.org/a", "https://e.org/b"]),
+        ("Rain fell on Monday.", ["https://e.org/r"]),
+    ]
+
+
+def test_jsonl_rows_repeating_a_claim_merge_too() -> None:
+    rows = [{"statement": "Prices rose 4%.", "link": "https://e.org/1"},
+            {"statement": "Prices rose 4%.", "links": ["https://e.org/2"]}]
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    claims = list(extract(data, kind="jsonl").claims)
+    assert [[s.url for s in c.sources] for c in claims] == [["https://e.org/1", "https://e.org/2"]]

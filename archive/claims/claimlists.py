@@ -1,8 +1,12 @@
 """Claim lists (JSON, JSONL, CSV): claims stated explicitly, one per row, streamed and never loaded whole.
 
-A row is ``{"text": str, "quote"?: str, "sources"?: [str | {"url": str, "anchor"?: str}], "source"?: str,
-"url"?: str}`` (CSV: the same column names, ``sources`` holding URLs separated by whitespace, ``|`` or
-``;``). A list can hold a million rows, so each reader is a generator over the bytes, and a bad row raises
+A row is an object with the claim's text under one of the names people write (:data:`TEXT_KEYS`: ``text``,
+``claim``, ``statement``, or ClaimReview's ``claimReviewed``), what it cites under any of
+:data:`SOURCE_KEYS` (``sources``, ``source``, ``url``, ``urls``, ``link``, ``links``, ``citation``: a URL, a
+list of URLs, or ``{"url": str, "anchor"?: str}`` objects) and an optional ``quote``. A CSV has the same
+column names (any case), a sources cell holding URLs separated by whitespace, ``|`` or ``;``. Consecutive
+rows that repeat one claim's text (a spreadsheet's one row per claim/source pair) become one claim with
+all their sources (:func:`merge_repeats`). A list can hold a million rows, so each reader is a generator over the bytes, and a bad row raises
 :class:`InputError` naming its line (JSON: its position in the list) when iteration reaches it. The first
 row is read eagerly, so a file that is not a claim list at all fails in :func:`archive.claims.extract`.
 
@@ -33,25 +37,41 @@ _PINPOINT_LIMIT = 50 * 1024 * 1024  # re-parse with the json module to find an e
 _UTF8_CHUNK = 1 << 16
 _SHAPE = "expected a list of claims or an object with a 'claims' list"
 
+#: Names of a row's claim text, in the order they are looked for (``claimReviewed``: schema.org ClaimReview).
+TEXT_KEYS = ("text", "claim", "statement", "claimReviewed")
+#: Names of what a row cites; every one present contributes its URLs.
+SOURCE_KEYS = ("sources", "source", "url", "urls", "link", "links", "citation", "citations")
+_EXPECTED_TEXT = ", ".join(repr(k) for k in TEXT_KEYS)
+
 
 def record_claim(record: Any, where: str) -> ExtractedClaim:
     """Turn one row (a mapping) into a claim, or raise InputError naming ``where`` it is.
 
     >>> record_claim({"text": " Rain  fell. ", "sources": ["https://e.org/a#x", {"url": "https://e.org/b", "anchor": "B"}]}, "line 1")
     ExtractedClaim(text='Rain fell.', quote=None, sources=(SourceRef(url='https://e.org/a', anchor=None), SourceRef(url='https://e.org/b', anchor='B')))
+    >>> record_claim({"claim": "Snow fell.", "source": "https://e.org/s"}, "claim 1").sources
+    (SourceRef(url='https://e.org/s', anchor=None),)
+    >>> record_claim({"title": "x", "link": "https://e.org/"}, "claim 2")
+    Traceback (most recent call last):
+    ...
+    archive.errors.InputError: claim 2: no claim text (found 'title', 'link'; expected one of 'text', 'claim', 'statement', 'claimReviewed')
     >>> record_claim({"text": "x", "source": "ftp://x"}, "line 7")
     Traceback (most recent call last):
     ...
     archive.errors.InputError: line 7: source 'ftp://x' is not an http(s) URL
     """
     if not isinstance(record, dict):
-        raise InputError(f"{where}: expected an object with a 'text' string, got {_kind(record)}")
-    text = record.get("text")
+        raise InputError(f"{where}: expected an object with a claim's text ({_EXPECTED_TEXT}), got {_kind(record)}")
+    key = _text_key(record)
+    if key is None:
+        found = ", ".join(repr(k) for k in list(record)[:8]) or "no keys"
+        raise InputError(f"{where}: no claim text (found {found}; expected one of {_EXPECTED_TEXT})")
+    text = record[key]
     if not isinstance(text, str):
-        raise InputError(f"{where}: 'text' must be a string, got {_kind(text)}")
+        raise InputError(f"{where}: {key!r} must be a string, got {_kind(text)}")
     text = normalize_space(text)
     if not text:
-        raise InputError(f"{where}: 'text' is empty")
+        raise InputError(f"{where}: {key!r} is empty")
     quote = record.get("quote")
     if quote is not None and not isinstance(quote, str):
         raise InputError(f"{where}: 'quote' must be a string, got {_kind(quote)}")
@@ -59,17 +79,30 @@ def record_claim(record: Any, where: str) -> ExtractedClaim:
     return ExtractedClaim(text=text, quote=quote or None, sources=_sources(record, where))
 
 
+def _text_key(record: dict[str, Any]) -> str | None:
+    """The key holding the claim's text: the first of :data:`TEXT_KEYS` present (any case), else None."""
+    for name in TEXT_KEYS:
+        if record.get(name) is not None:
+            return name
+    lowered = {str(k).lower(): k for k in record}
+    for name in TEXT_KEYS:
+        if lowered.get(name.lower()) is not None and record[lowered[name.lower()]] is not None:
+            return str(lowered[name.lower()])
+    return None
+
+
 def _sources(record: dict[str, Any], where: str) -> tuple[SourceRef, ...]:
-    listed = record.get("sources")
-    if listed is None:
-        listed = []
-    elif isinstance(listed, (str, dict)):
-        listed = [listed]
-    elif not isinstance(listed, list):
-        raise InputError(f"{where}: 'sources' must be a list of URLs, got {_kind(listed)}")
-    for key in ("source", "url"):
-        if record.get(key) is not None:
-            listed = listed + [record[key]]
+    listed: list[Any] = []
+    for key in SOURCE_KEYS:
+        value = record.get(key)
+        if value is None:
+            continue
+        if isinstance(value, (str, dict)):
+            listed.append(value)
+        elif isinstance(value, list):
+            listed.extend(value)
+        else:
+            raise InputError(f"{where}: {key!r} must be a URL or a list of URLs, got {_kind(value)}")
     if not listed:
         return ()
     refs: dict[str, SourceRef] = {}
@@ -90,6 +123,34 @@ def _sources(record: dict[str, Any], where: str) -> tuple[SourceRef, ...]:
         if url not in refs:
             refs[url] = SourceRef(url, anchor)
     return tuple(refs.values())
+
+
+def merge_repeats(claims: Iterator[ExtractedClaim]) -> Iterator[ExtractedClaim]:
+    """Consecutive rows repeating a claim's text (and quote) become one claim citing all their sources: a
+    spreadsheet lists one row per claim/source pair. Only the row being merged is held (one row read
+    ahead), so a million-row list still streams; the same text further apart stays a claim of its own.
+
+    >>> rows = [ExtractedClaim("A.", None, (SourceRef("https://e.org/1"),)),
+    ...         ExtractedClaim("A.", None, (SourceRef("https://e.org/2"), SourceRef("https://e.org/1"))),
+    ...         ExtractedClaim("B.", None, ())]
+    >>> [(c.text, [s.url for s in c.sources]) for c in merge_repeats(iter(rows))]
+    [('A.', ['https://e.org/1', 'https://e.org/2']), ('B.', [])]
+    """
+    key: tuple[str, str | None] | None = None
+    sources: dict[str, SourceRef] = {}
+    for claim in claims:
+        if (claim.text, claim.quote) != key:
+            if key is not None:
+                yield _claim(key, sources)
+            key, sources = (claim.text, claim.quote), {}
+        for ref in claim.sources:
+            sources.setdefault(ref.url, ref)
+    if key is not None:
+        yield _claim(key, sources)
+
+
+def _claim(key: tuple[str, str | None], sources: dict[str, SourceRef]) -> ExtractedClaim:
+    return ExtractedClaim(text=key[0], quote=key[1], sources=tuple(sources.values()))
 
 
 def _kind(value: Any) -> str:
@@ -239,7 +300,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def csv_claims(data: bytes, charset: str | None) -> Iterator[ExtractedClaim]:
-    """Rows of a CSV file with a header naming at least a ``text`` column."""
+    """Rows of a CSV file whose header names a claim-text column (any of :data:`TEXT_KEYS`, any case)."""
     encoding = _csv_encoding(data, charset)
     if not encoding.startswith(("utf-16", "utf-32")) and b"\x00" in data:
         raise InputError("not text: the CSV holds NUL bytes (is it a binary file?)")
@@ -254,13 +315,15 @@ def csv_claims(data: bytes, charset: str | None) -> Iterator[ExtractedClaim]:
         header = [name.strip().lower() for name in next(reader, [])]
     except (csv.Error, UnicodeError) as exc:
         raise InputError(f"line 1: malformed CSV ({_first_line(exc)})") from None
-    if "text" not in header:
+    text_column = next((name.lower() for name in TEXT_KEYS if name.lower() in header), None)
+    if text_column is None:
         shown = ", ".join(repr(h) for h in header[:8]) or "none"
-        raise InputError(f"no 'text' column in the CSV header (columns: {shown}); add a header row naming it")
-    return _csv_rows(reader, header)
+        raise InputError(f"no claim-text column in the CSV header (columns: {shown}); "
+                         f"name one {_EXPECTED_TEXT} in a header row")
+    return _csv_rows(reader, header, text_column)
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[ExtractedClaim]:
+def _csv_rows(reader: Any, header: list[str], text_column: str) -> Iterator[ExtractedClaim]:
     while True:
         try:
             row = next(reader, None)
@@ -274,13 +337,12 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[ExtractedClaim]:
         if len(row) > len(header):
             raise InputError(f"{where}: {len(row)} fields but the header names {len(header)}")
         cells = {name: value.strip() for name, value in zip(header, row) if value.strip()}
-        record: dict[str, Any] = {"text": cells.get("text", "")}
+        record: dict[str, Any] = {"text": cells.get(text_column, "")}
         if "quote" in cells:
             record["quote"] = cells["quote"]
-        record["sources"] = [s for s in _SOURCE_SEPARATORS.split(cells.get("sources", "")) if s]
-        for key in ("source", "url"):
+        for key in SOURCE_KEYS:
             if key in cells:
-                record[key] = cells[key]
+                record[key] = [s for s in _SOURCE_SEPARATORS.split(cells[key]) if s]
         yield record_claim(record, where)
 
 

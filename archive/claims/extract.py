@@ -135,4 +135,5 @@ def _claim_list(data: bytes, kind: str, url: str | None, charset: str | None) ->
         prefix, title, declared_url = claimlists.json_header(data)
         url = url or declared_url
         claims = claimlists.json_claims(data, prefix)
+    claims = claimlists.merge_repeats(claims)  # one claim per text, however many rows cite for it
     return ExtractedDocument(kind=kind, url=url, title=title, claims=claimlists.eager_first(claims))
