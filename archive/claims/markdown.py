@@ -1,4 +1,4 @@
-"""Markdown articles: paragraphs, headings, list items and table cells, with the links each sentence makes.
+"""Markdown articles: paragraphs, list items and table cells, with the links each sentence makes.
 
 markdown-it-py parses; we walk each block's inline children so a link keeps the span of its text. Inline
 and reference-style links come resolved by the parser. Footnotes (``[^1]`` with ``[^1]: text https://…``)
@@ -31,7 +31,7 @@ def _parser() -> MarkdownIt:
 
 
 def read_markdown(text: str, url: str | None) -> Article:
-    """Parse Markdown into its title and blocks (one per paragraph, heading, list item or cell)."""
+    """Parse Markdown into its title and blocks (one per paragraph, list item or cell; headings are not claims)."""
     text, front_title = _strip_front_matter(text)
     body, definitions = _cut_footnotes(text)
     md = _parser()
@@ -40,13 +40,18 @@ def read_markdown(text: str, url: str | None) -> Article:
     tokens = md.parse(body)
     title: str | None = None
     builder = BlockBuilder()
+    in_heading = False
     for index, token in enumerate(tokens):
         if token.type in _SKIPPED_BLOCKS:
             continue
-        if token.type == "heading_open" and token.tag == "h1" and title is None:
-            following = tokens[index + 1] if index + 1 < len(tokens) else None
-            title = _plain(following.children or []) if following is not None else None
-        if token.type == "inline":
+        if token.type == "heading_open":
+            in_heading = True  # headings are titles, not claims: "# Flood barrier approved" states nothing
+            if token.tag == "h1" and title is None:
+                following = tokens[index + 1] if index + 1 < len(tokens) else None
+                title = _plain(following.children or []) if following is not None else None
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "inline" and not in_heading:
             _walk_inline(builder, token.children or [], url, notes)
             builder.flush()
     return Article(title or front_title, builder.blocks, doc_urls)
