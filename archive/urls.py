@@ -9,6 +9,7 @@ False
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 ARCHIVABLE_SCHEMES = ("http", "https")
@@ -49,3 +50,24 @@ def is_archivable(url: str) -> bool:
         return parts.scheme.lower() in ARCHIVABLE_SCHEMES and bool(parts.hostname)
     except ValueError:  # e.g. a broken IPv6 literal
         return False
+
+
+_BARE_HOST_URL = re.compile(
+    r"^(?:(?:[a-z0-9-]+\.)+[a-z]{2,63}|(?:\d{1,3}\.){3}\d{1,3}|localhost)(?::\d{1,5})?(?:[/?#]\S*)?$", re.I)
+
+
+def bare_url_candidates(query: str) -> list[str]:
+    """A URL written without its scheme (``example.org/report``) as the http(s) URLs it may stand for;
+    anything else (words, "U.S.", "3.5") gives none. ``lookup`` tries these before searching words.
+
+    >>> bare_url_candidates("example.org/path?x=1")
+    ['https://example.org/path?x=1', 'http://example.org/path?x=1']
+    >>> bare_url_candidates("127.0.0.1:8000/a")[0]
+    'https://127.0.0.1:8000/a'
+    >>> bare_url_candidates("U.S."), bare_url_candidates("3.5 million"), bare_url_candidates("e.g")
+    ([], [], [])
+    """
+    q = query.strip()
+    if not _BARE_HOST_URL.match(q):
+        return []
+    return [f"https://{q}", f"http://{q}"]

@@ -191,6 +191,8 @@ def test_lookup_and_show_json_shape(archived: dict[str, Any]) -> None:
     assert capture["fetched_at"].endswith("Z") and capture["warc_record_id"].startswith("<urn:uuid:")
     shown = citevault(home, "show", claim["id"], "--json")
     assert shown.code == 0 and shown.json() == claim, shown
+    bare = citevault(home, "lookup", f"{base}/articles/target.html".split("://", 1)[1], "--json")
+    assert bare.code == 0 and bare.json() == claims, bare  # a URL without its scheme is still a URL
     words = citevault(home, "lookup", "seven to two", "--json").json()
     assert words and all("seven to two" in c["text"] for c in words)
     human = citevault(home, "lookup", "seven to two")

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from archive.checks.shape import iso_time, verifications_for_claims
 from archive.errors import NotFoundError
-from archive.urls import is_archivable, normalize_url
+from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
 _CAPTURE_FIELDS = (
     "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
@@ -131,12 +131,20 @@ def citing_claim_ids(conn: Connection, url: str, limit: int = 100) -> list[str]:
 
 
 def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """A URL finds the claims citing it; anything else is full-text search over claim text and quotes."""
+    """A URL finds the claims citing it; anything else is full-text search over claim text and quotes. A
+    URL written without its scheme (``example.org/report``) is looked up as https, then http, and searched
+    as words only when no claim cites it."""
     q = query.strip()
     if is_archivable(q):
         ids = citing_claim_ids(conn, q, limit)
     else:
-        ids = search_claim_ids(conn, q, limit)
+        ids = []
+        for candidate in bare_url_candidates(q):
+            ids = citing_claim_ids(conn, candidate, limit)
+            if ids:
+                break
+        if not ids:
+            ids = search_claim_ids(conn, q, limit)
     return claims_json(conn, ids)
 
 
