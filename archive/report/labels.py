@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.checks.anchor import CONTEXT  # characters of prefix / suffix an anchor stores
+
 _CONTEXT_SHOWN = 60
 
 
@@ -48,10 +50,14 @@ def anchor_label(v: dict[str, Any] | None) -> str | None:
 
 def passage_parts(v: dict[str, Any] | None) -> tuple[str, str, str] | None:
     """``(before, passage, after)`` for display: whitespace collapsed (a space kept where the passage meets
-    its context), context cut to whole words.
+    its context), context cut to whole words. A stored context is cut at a fixed number of characters,
+    often inside a word: that partial word is dropped, and "…" marks the cut.
 
     >>> passage_parts({"selector": [{"exact": "held", "prefix": "xx The wall ", "suffix": ", for\\n\\nyears."}]})
     ('xx The wall ', 'held', ', for years.')
+    >>> cut = "x" * 50 + "ntinued, the wall "
+    >>> passage_parts({"selector": [{"exact": "held", "prefix": cut[-64:], "suffix": " for years and yea" + "r" * 46}]})
+    ('…the wall ', 'held', ' for years and…')
     """
     selector = (v or {}).get("selector")
     if not selector:
@@ -59,9 +65,9 @@ def passage_parts(v: dict[str, Any] | None) -> tuple[str, str, str] | None:
     quote = selector[0]
     before = " ".join(quote["prefix"].split()) + (" " if quote["prefix"][-1:].isspace() else "")
     after = (" " if quote["suffix"][:1].isspace() else "") + " ".join(quote["suffix"].split())
-    if len(before) > _CONTEXT_SHOWN:
+    if len(quote["prefix"]) >= CONTEXT or len(before) > _CONTEXT_SHOWN:  # cut: its first word may be partial
         before = "\u2026" + before[-_CONTEXT_SHOWN:].split(" ", 1)[-1]
-    if len(after) > _CONTEXT_SHOWN:
+    if len(quote["suffix"]) >= CONTEXT or len(after) > _CONTEXT_SHOWN:
         after = after[:_CONTEXT_SHOWN].rsplit(" ", 1)[0] + "\u2026"
     return before, " ".join(quote["exact"].split()), after
 
