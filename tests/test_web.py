@@ -219,7 +219,7 @@ def test_replay_rewrites_every_url_into_the_archive(client: Any, evidence: Evide
     # from the page's by a second): match any.
     logo = re.escape(evidence.url("/evidence/logo.png"))
     assert "rgb(200, 0, 0)" in css.text and re.search(r'url\("/replay/\d{14}im_/' + logo + r'"\)', css.text)
-    assert re.search(r'url\("/replay/\d{14}im_/https://fonts\.example\.com/font\.css"\)', css.text)
+    assert re.search(r'url\("/replay/\d{14}cs_/https://fonts\.example\.com/font\.css"\)', css.text)  # @import url(): a stylesheet
     logo = client.get(by["logo.png"])
     assert logo.status_code == 200 and logo.content == evidence.pages["/evidence/logo.png"][1]
     assert logo.headers["content-type"] == "image/png"

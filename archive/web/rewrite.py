@@ -5,7 +5,8 @@ A link, image, stylesheet, script or frame URL becomes ``/replay/{timestamp}{mod
 local "not archived" placeholder: a rewritten page never points to the live web. The modifier says what
 kind of resource the page expects, so the placeholder can be an image, a stylesheet, a script or a page::
 
-    im_  image (img, srcset, poster, CSS url())     cs_  stylesheet (link rel=stylesheet, @import)
+    im_  image (img, srcset, lazy data-src, poster,  cs_  stylesheet (link rel=stylesheet, @import)
+         icons, fonts, CSS url())
     js_  script                                      if_  frame (iframe, frame)
 
 The page's markup is kept as it was: the tokenizer (:class:`html.parser.HTMLParser`) copies every tag whose
@@ -25,7 +26,11 @@ from urllib.parse import urljoin
 _KEEP_SCHEMES = ("javascript:", "data:", "mailto:", "tel:", "about:", "blob:", "#")
 
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>['"]?)(?P<u>[^'")]*?)(?P=q)\s*\)""", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"""@import\s+(?P<q>['"])(?P<u>[^'"]+)(?P=q)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*(?P<uq>['"]?)(?P<uu>[^'")]+)(?P=uq)\s*\)|(?P<q>['"])(?P<u>[^'"]+)(?P=q))""",
+                         re.IGNORECASE)
+#: Attributes lazy-loading scripts copy into ``src`` / ``srcset`` once an image scrolls into view.
+LAZY_SRC = ("data-src", "data-lazy-src", "data-original")
+LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
 _META_REFRESH_URL = re.compile(r"""(?P<pre>;\s*url\s*=\s*['"]?)(?P<u>[^'"\s]+)""", re.IGNORECASE)
 
 
@@ -67,8 +72,12 @@ def rewrite_css(css: str, urls: UrlRewriter) -> str:
     >>> r = UrlRewriter("http://example.org/css/site.css", "2024")
     >>> rewrite_css('@import "print.css"; h1 { background: url( "../bg.png" ) }', r)
     '@import "/replay/2024cs_/http://example.org/css/print.css"; h1 { background: url( "/replay/2024im_/http://example.org/bg.png" ) }'
+    >>> rewrite_css("@import url('fonts.css') screen;", r)
+    "@import url('/replay/2024cs_/http://example.org/css/fonts.css') screen;"
     """
     def imported(m: re.Match[str]) -> str:
+        if m["uu"] is not None:
+            return f"@import url({m['uq']}{urls(m['uu'], 'cs_')}{m['uq']})"
         return f"@import {m['q']}{urls(m['u'], 'cs_')}{m['q']}"
 
     def url(m: re.Match[str]) -> str:
@@ -96,8 +105,10 @@ def rewrite_srcset(value: str, urls: UrlRewriter) -> str:
 
 def _modifier(tag: str, attr: str, attrs: dict[str, str | None]) -> str | None:
     """The modifier for a URL attribute, or None when ``attr`` holds no URL on ``tag``."""
-    if attr in ("srcset", "imagesrcset", "poster", "background"):
+    if attr in ("srcset", "imagesrcset", "poster", "background", *LAZY_SRCSET):
         return "im_"
+    if attr in LAZY_SRC:
+        return "if_" if tag in ("iframe", "frame") else "im_"
     if attr == "src":
         return {"script": "js_", "iframe": "if_", "frame": "if_", "img": "im_", "input": "im_"}.get(tag, "")
     if attr == "href":
@@ -106,7 +117,7 @@ def _modifier(tag: str, attr: str, attrs: dict[str, str | None]) -> str | None:
             as_ = (attrs.get("as") or "").lower()
             if "stylesheet" in rel or as_ == "style":
                 return "cs_"
-            if "icon" in rel or as_ == "image":
+            if "icon" in rel or as_ in ("image", "font"):
                 return "im_"
             if as_ == "script":
                 return "js_"
@@ -155,7 +166,7 @@ class _HtmlRewriter(HTMLParser):
     def _attr(self, tag: str, name: str, value: str, attrs: dict[str, str | None]) -> str:
         if name == "style":
             return rewrite_css(value, self.urls)
-        if name in ("srcset", "imagesrcset"):
+        if name in ("srcset", "imagesrcset", *LAZY_SRCSET):
             return rewrite_srcset(value, self.urls)
         if tag == "meta" and name == "content" and (attrs.get("http-equiv") or "").lower() == "refresh":
             return _META_REFRESH_URL.sub(lambda m: m["pre"] + self.urls(m["u"]), value)
