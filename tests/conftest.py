@@ -4,13 +4,20 @@ The file is split into sections, one per owner; add new fixtures in a new sectio
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
 import pytest
 
+from archive.api import Archive
 from tests.server import SiteServer
 from tests.server import render_site_file as _render_site_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from archive.ingest import Ingested
 
 # =====================================================================================================
 # Test site: a real HTTP server on 127.0.0.1 serving tests/site/ plus edge-case routes (tests/server.py)
@@ -63,3 +70,63 @@ def render_site_file(site_url: str, tmp_path: Path) -> Callable[..., Path]:
 from tests.web_fixtures import client, evidence  # noqa: F401  (fixtures, registered for pytest)
 
 # ============================== end of the web-evidence section ======================================
+
+
+# =====================================================================================================
+# Index: a fresh SQLite index per test, and one filled by the real `add` code (the component tier)
+# =====================================================================================================
+@dataclass
+class PopulatedIndex:
+    """A data home whose index holds what ``citevault add`` puts there, nothing crawled yet.
+
+    ``added``: what :meth:`archive.api.Archive.add` returned, in order: the sample claim list
+    (tests/site/claims/sample.jsonl, 5 claims citing 5 sources on the test site), then the sample article
+    added by URL (a pending document, fetched by the crawl).
+    """
+
+    archive: Archive
+    base: str
+    added: list[Ingested]
+
+    @property
+    def home(self) -> Path:
+        return self.archive.home.root
+
+    @property
+    def engine(self) -> Engine:
+        return self.archive.engine()
+
+    @property
+    def claim_list(self) -> Ingested:
+        return self.added[0]
+
+    @property
+    def article(self) -> Ingested:
+        return self.added[1]
+
+
+@pytest.fixture
+def index_db(tmp_path: Path) -> Iterator[Engine]:
+    """A new SQLite index in ``tmp_path/home``, migrated to head by the library; disposed of afterwards."""
+    from archive.index.db import HEAD_REVISION, current_revision
+
+    archive = Archive.open(str(tmp_path / "home"))
+    engine = archive.engine(create=True)
+    assert current_revision(engine) == HEAD_REVISION
+    try:
+        yield engine
+    finally:
+        archive.close()
+
+
+@pytest.fixture
+def populated_index(tmp_path: Path, site_url: str, render_site_file: Callable[..., Path]) -> Iterator[PopulatedIndex]:
+    """The real ``add`` of the sample claim list and of the sample article by URL (see :class:`PopulatedIndex`)."""
+    archive = Archive.open(str(tmp_path / "home"))
+    added = archive.add([str(render_site_file("claims/sample.jsonl")), f"{site_url}/articles/sample.html"])
+    try:
+        yield PopulatedIndex(archive, site_url, added)
+    finally:
+        archive.close()
+
+# ============================== end of the index section =============================================
