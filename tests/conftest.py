@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from archive.ingest import Ingested
+    from tests.archives import Evidence as ArchivedEvidence
 
 # =====================================================================================================
 # Test site: a real HTTP server on 127.0.0.1 serving tests/site/ plus edge-case routes (tests/server.py)
@@ -130,3 +131,52 @@ def populated_index(tmp_path: Path, site_url: str, render_site_file: Callable[..
         archive.close()
 
 # ============================== end of the index section =============================================
+
+
+# =====================================================================================================
+# Crawled archives shared by the end-to-end modules (tests/archives.py says how each is built): one
+# subprocess crawl per session instead of one per module. Read-only; the session fails at the end if a
+# test changed one in place: copy it first (tests.archives.copy_home / copy_evidence).
+# =====================================================================================================
+@dataclass(frozen=True)
+class CrawledArchive:
+    home: Path
+    base: str  # the test site's URL
+
+
+@pytest.fixture(scope="session")
+def crawled_archive(site_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawledArchive]:
+    """The test site archived the way a user does it: two crawls and a pending document
+    (:func:`tests.archives.build_archive`)."""
+    from tests.archives import build_archive, fingerprint
+
+    home = tmp_path_factory.mktemp("crawled") / "home"
+    build_archive(home, site_url, tmp_path_factory.mktemp("crawled-inputs"))
+    built = fingerprint(home)
+    yield CrawledArchive(home, site_url)
+    assert fingerprint(home) == built, f"a test changed the shared archive {home}: copy it first"
+
+
+@pytest.fixture(scope="session")
+def evidence_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The evidence site (tests/data/evidence/site plus a PDF) served from a copy: (base URL, its root)."""
+    from tests.archives import start_site
+
+    server, root = start_site(tmp_path_factory.mktemp("evidence-site"))
+    try:
+        yield server.base_url, root
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def evidence_crawl(evidence_site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArchivedEvidence]:
+    """The evidence site's article and claim list archived once, not checked (:func:`tests.archives.archive_evidence`)."""
+    from tests.archives import archive_evidence, fingerprint
+
+    crawled = archive_evidence(tmp_path_factory.mktemp("evidence-crawl"), *evidence_site)
+    built = fingerprint(crawled.home)
+    yield crawled
+    assert fingerprint(crawled.home) == built, f"a test changed the shared archive {crawled.home}: copy it first"
+
+# ============================== end of the crawled-archives section ==================================
