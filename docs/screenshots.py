@@ -1,6 +1,6 @@
 """Take the screenshots of README "Browsing the archive" (docs/screenshots/*.png).
 
-Builds the same evidence archive the web tests use (tests/test_web_support.py: a loopback news site
+Builds the same evidence archive the web tests use (tests/web_fixtures.py: a loopback news site
 crawled by the real `citevault archive`, then `citevault check` for the verdicts), serves it with the real
 app under uvicorn, and photographs each page in Debian's chromium through Playwright::
 
@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.helpers import citevault, db  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.test_web_support import LiveServer, build_evidence  # noqa: E402
+from tests.web_fixtures import LiveServer, build_evidence  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -4,13 +4,21 @@ The file is split into sections, one per owner; add new fixtures in a new sectio
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
 import pytest
 
+from archive.api import Archive
 from tests.server import SiteServer
 from tests.server import render_site_file as _render_site_file
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from archive.ingest import Ingested
+    from tests.archives import Evidence as ArchivedEvidence
 
 # =====================================================================================================
 # Test site: a real HTTP server on 127.0.0.1 serving tests/site/ plus edge-case routes (tests/server.py)
@@ -53,3 +61,122 @@ def render_site_file(site_url: str, tmp_path: Path) -> Callable[..., Path]:
 
 
 # ============================== end of the test-site section =========================================
+
+
+# =====================================================================================================
+# The web tests' evidence home (tests/web_fixtures.py): ``evidence`` (session, read-only) and ``client``
+# (module). Registered here once, so the session home is built once whichever module asks first; test
+# modules import only constants and classes from tests/web_fixtures.py.
+# =====================================================================================================
+from tests.web_fixtures import client, evidence  # noqa: F401  (fixtures, registered for pytest)
+
+# ============================== end of the web-evidence section ======================================
+
+
+# =====================================================================================================
+# Index: a fresh SQLite index per test, and one filled by the real `add` code (the component tier)
+# =====================================================================================================
+@dataclass
+class PopulatedIndex:
+    """A data home whose index holds what ``citevault add`` puts there, nothing crawled yet.
+
+    ``added``: what :meth:`archive.api.Archive.add` returned, in order: the sample claim list
+    (tests/site/claims/sample.jsonl, 5 claims citing 5 sources on the test site), then the sample article
+    added by URL (a pending document, fetched by the crawl).
+    """
+
+    archive: Archive
+    base: str
+    added: list[Ingested]
+
+    @property
+    def home(self) -> Path:
+        return self.archive.home.root
+
+    @property
+    def engine(self) -> Engine:
+        return self.archive.engine()
+
+    @property
+    def claim_list(self) -> Ingested:
+        return self.added[0]
+
+    @property
+    def article(self) -> Ingested:
+        return self.added[1]
+
+
+@pytest.fixture
+def index_db(tmp_path: Path) -> Iterator[Engine]:
+    """A new SQLite index in ``tmp_path/home``, migrated to head by the library; disposed of afterwards."""
+    from archive.index.db import HEAD_REVISION, current_revision
+
+    archive = Archive.open(str(tmp_path / "home"))
+    engine = archive.engine(create=True)
+    assert current_revision(engine) == HEAD_REVISION
+    try:
+        yield engine
+    finally:
+        archive.close()
+
+
+@pytest.fixture
+def populated_index(tmp_path: Path, site_url: str, render_site_file: Callable[..., Path]) -> Iterator[PopulatedIndex]:
+    """The real ``add`` of the sample claim list and of the sample article by URL (see :class:`PopulatedIndex`)."""
+    archive = Archive.open(str(tmp_path / "home"))
+    added = archive.add([str(render_site_file("claims/sample.jsonl")), f"{site_url}/articles/sample.html"])
+    try:
+        yield PopulatedIndex(archive, site_url, added)
+    finally:
+        archive.close()
+
+# ============================== end of the index section =============================================
+
+
+# =====================================================================================================
+# Crawled archives shared by the end-to-end modules (tests/archives.py says how each is built): one
+# subprocess crawl per session instead of one per module. Read-only; the session fails at the end if a
+# test changed one in place: copy it first (tests.archives.copy_home / copy_evidence).
+# =====================================================================================================
+@dataclass(frozen=True)
+class CrawledArchive:
+    home: Path
+    base: str  # the test site's URL
+
+
+@pytest.fixture(scope="session")
+def crawled_archive(site_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawledArchive]:
+    """The test site archived the way a user does it: two crawls and a pending document
+    (:func:`tests.archives.build_archive`)."""
+    from tests.archives import build_archive, fingerprint
+
+    home = tmp_path_factory.mktemp("crawled") / "home"
+    build_archive(home, site_url, tmp_path_factory.mktemp("crawled-inputs"))
+    built = fingerprint(home)
+    yield CrawledArchive(home, site_url)
+    assert fingerprint(home) == built, f"a test changed the shared archive {home}: copy it first"
+
+
+@pytest.fixture(scope="session")
+def evidence_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The evidence site (tests/data/evidence/site plus a PDF) served from a copy: (base URL, its root)."""
+    from tests.archives import start_site
+
+    server, root = start_site(tmp_path_factory.mktemp("evidence-site"))
+    try:
+        yield server.base_url, root
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def evidence_crawl(evidence_site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArchivedEvidence]:
+    """The evidence site's article and claim list archived once, not checked (:func:`tests.archives.archive_evidence`)."""
+    from tests.archives import archive_evidence, fingerprint
+
+    crawled = archive_evidence(tmp_path_factory.mktemp("evidence-crawl"), *evidence_site)
+    built = fingerprint(crawled.home)
+    yield crawled
+    assert fingerprint(crawled.home) == built, f"a test changed the shared archive {crawled.home}: copy it first"
+
+# ============================== end of the crawled-archives section ==================================

@@ -15,9 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.test_web_support import HOSTILE_TEXT, REPORT_SENTENCE, Evidence, LiveServer, evidence
-
-__all__ = ["evidence"]  # fixture, imported for pytest
+from tests.web_fixtures import HOSTILE_TEXT, REPORT_SENTENCE, Evidence, LiveServer
 
 CHROMIUM = os.environ.get("CITEVAULT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -14,7 +14,7 @@ import zlib
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +22,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli.main import cli
 from tests.helpers import citevault, read_records, warc_files, warcio_check
+
+if TYPE_CHECKING:
+    from tests.conftest import CrawledArchive
 
 SITE_PATHS = ("/articles/target.html", "/status/404", "/redirect/a", "/gzip.html", "/status/503",
               "/private/secret.html")
@@ -38,31 +41,6 @@ TABLES = {  # table -> (columns rebuilt from the WARC files, ORDER BY)
 #: Exact once archive/crawl/recorder.py schedules such a fetch from its own time (see test_settle_times_are_exact).
 SETTLE_TIMES = ("sources", "id, next_due, first_failure, lease_owner, lease_until", "id")
 SETTLE_DELAY = 60.0  # seconds
-
-
-def build_archive(home: Path, site_url: str, tmp: Path) -> None:
-    """A realistic data home: an article added by URL, claim lists, an article file, failures of several
-    kinds, two crawls (so revisits and re-fetched failures), and a document added by URL but not crawled."""
-    from tests.server import render_site_file
-
-    jsonl = render_site_file("claims/sample.jsonl", site_url, tmp)
-    hostile = tmp / "hostile.jsonl"
-    hostile.write_text("".join(json.dumps(row) + "\n" for row in (
-        {"text": "Nobody listens on port nine.", "sources": ["http://127.0.0.1:9/nothing"]},
-        {"text": "The private page says so.", "sources": [f"{site_url}/private/secret.html"]},
-        {"text": "The service was unavailable.", "sources": [f"{site_url}/status/503"]},
-        {"text": "The flaky page answered at last.", "sources": [f"{site_url}/flaky?key=reindex-{tmp.name}"]},
-        {"text": "Page seventeen exists.",  # not page 7: test_crawl counts the site's requests for it
-         "sources": [f"{site_url}/pages/17.html", f"{site_url}/articles/target.html"]},
-    )))
-    article = tmp / "sample.md"
-    shutil.copy(Path(__file__).parent / "site" / "articles" / "sample.md", article)
-    first = citevault(home, "archive", f"{site_url}/articles/sample.html", str(jsonl), str(hostile), str(article))
-    assert first.code == 0, first
-    second = citevault(home, "crawl")  # failed sources again: the 503's identical payload is a revisit
-    assert second.code == 0, second
-    later = citevault(home, "add", f"{site_url}/pages/99.html")  # pending: never crawled
-    assert later.code == 0, later
 
 
 def dump(home: Path, site_url: str) -> dict[str, Any]:
@@ -143,10 +121,10 @@ def copy_without_index(home: Path, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def archived(site_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    home = tmp_path_factory.mktemp("home")
-    build_archive(home, site_url, tmp_path_factory.mktemp("inputs"))
-    return {"home": home, "base": site_url, "before": dump(home, site_url)}
+def archived(crawled_archive: CrawledArchive) -> dict[str, Any]:
+    """The session's crawled archive (tests/archives.py ``build_archive``), read-only, and what it shows."""
+    home, base = crawled_archive.home, crawled_archive.base
+    return {"home": home, "base": base, "before": dump(home, base)}
 
 
 def test_fixture_covers_every_record_kind(archived: dict[str, Any]) -> None:

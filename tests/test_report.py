@@ -1,7 +1,8 @@
 """`citevault report` (md, html, json) and `citevault export` (Robust Links, ClaimReview, WACZ).
 
-One archive of the evidence site (tests/test_verification_e2e.py builds it the same way), crawled twice:
-the harbor page changes in between, so the report has moved, edited and deleted passages.
+One archive of the evidence site (a copy of the session's, conftest ``evidence_crawl``, which
+tests/test_verification_e2e.py checks too), crawled twice: the harbor page changes in between, so the
+report has moved, edited and deleted passages.
 """
 from __future__ import annotations
 
@@ -10,24 +11,20 @@ import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
+from tests.archives import DATA, Evidence, copy_evidence, recrawl_changed
 from tests.helpers import citevault
-from tests.test_verification_e2e import DATA, Evidence, archive_evidence, recrawl_changed, start_site
 
 
 @pytest.fixture(scope="module")
-def evidence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evidence]:
-    tmp = tmp_path_factory.mktemp("report")
-    server, root = start_site(tmp)
-    try:
-        found = archive_evidence(tmp, server.base_url, root)
-        recrawl_changed(found)
-        yield found
-    finally:
-        server.stop()
+def evidence(evidence_crawl: Evidence, tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+    """The session's crawl of the evidence site (conftest ``evidence_crawl``), copied, then crawled again."""
+    found = copy_evidence(evidence_crawl, tmp_path_factory.mktemp("report") / "home")
+    recrawl_changed(found)
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,20 @@ The site is tests/data/evidence/site/ (news-like pages in English, Spanish (wind
 (EUC-KR), council notes as plain text) plus a PDF written here, served by the test site's server
 (tests/server.py) from a temporary copy, so a page can change between two crawls (site-v2/).
 The citing article (tests/data/evidence/article.html) and claim list (claims.jsonl) have one claim per
-case in :data:`EXPECTED`.
+case in :data:`EXPECTED`. The first crawl is the session's (conftest ``evidence_crawl``, shared with
+tests/test_report.py); this module checks and re-crawls a copy of it.
 """
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
+from tests.archives import Evidence, copy_evidence, recrawl_changed
 from tests.helpers import citevault, db
-from tests.server import SiteServer
-from tests.test_verification_text import ANNEX_LINES, make_text_pdf
-
-DATA = Path(__file__).parent / "data" / "evidence"
 
 #: Claim text (a unique part of it) -> (method, verdict) after the first crawl; None: no 2xx capture.
 EXPECTED: dict[str, tuple[str, str] | None] = {
@@ -57,85 +53,10 @@ REANCHORED = {
 }
 
 
-@dataclass
-class Evidence:
-    home: Path
-    base: str
-    root: Path
-    article: str
-    claim_list: str
-
-    def claim_id(self, part: str) -> str:
-        rows = db(self.home).execute("SELECT id, text FROM claims").fetchall()
-        found = [r["id"] for r in rows if part in r["text"]]
-        assert len(found) == 1, (part, found)
-        return found[0]
-
-    def show(self, part: str) -> dict[str, Any]:
-        from archive.api import Archive
-
-        archive = Archive.open(str(self.home))
-        try:
-            return archive.show(self.claim_id(part))
-        finally:
-            archive.close()
-
-    def final(self, part: str) -> list[dict[str, Any]]:
-        """The 2xx captures of the claim's single source, oldest first."""
-        (source,) = self.show(part)["sources"]
-        return [c for c in source["captures"] if c["http_status"] and 200 <= c["http_status"] < 300]
-
-
-def start_site(tmp: Path) -> tuple[SiteServer, Path]:
-    root = tmp / "site"
-    shutil.copytree(DATA / "site", root)
-    (root / "docs").mkdir()
-    (root / "docs" / "annex.pdf").write_bytes(make_text_pdf(ANNEX_LINES))
-    server = SiteServer(root=root)
-    server.start()
-    return server, root
-
-
-def archive_evidence(tmp: Path, base: str, root: Path) -> Evidence:
-    """``citevault archive`` of the article and the claim list, then ``citevault check``."""
-    home = tmp / "home"
-    article = tmp / "article.html"
-    article.write_text((DATA / "article.html").read_text(encoding="utf-8").replace("{base}", base), encoding="utf-8")
-    claims = tmp / "claims.jsonl"
-    claims.write_text((DATA / "claims.jsonl").read_text(encoding="utf-8").replace("{base}", base), encoding="utf-8")
-    # The crawl would check the claims itself when it ends; off here, so `citevault check` is what is tested
-    # (test_crawl_checks_on_its_own covers the crawl's own check).
-    result = citevault(home, "archive", str(article), str(claims), "--json", "-s", "CITEVAULT_CHECK_AFTER_CRAWL=False")
-    assert result.code == 0, result
-    ids = [d["document"]["id"] for d in result.json()]
-    return Evidence(home, base, root, ids[0], ids[1])
-
-
-def recrawl_changed(evidence: Evidence) -> None:
-    """The harbor page changes (site-v2) and is fetched again, with the (unchanged) PDF annex."""
-    shutil.copy(DATA / "site-v2" / "news" / "harbor-wall.html", evidence.root / "news" / "harbor-wall.html")
-    conn = sqlite3.connect(evidence.home / "citevault.sqlite")
-    conn.execute("UPDATE sources SET state = 'failed', next_due = NULL, lease_owner = NULL "
-                 "WHERE url LIKE '%/news/harbor-wall.html' OR url LIKE '%/docs/annex.pdf'")
-    conn.commit()
-    conn.close()
-    result = citevault(evidence.home, "crawl", "-s", "CITEVAULT_CHECK_AFTER_CRAWL=False")
-    assert result.code == 0, result
-    assert "2 archived" in result.err, result
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    server, root = start_site(tmp_path_factory.mktemp("evidence-site"))
-    try:
-        yield server.base_url, root
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def checked(site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    evidence = archive_evidence(tmp_path_factory.mktemp("evidence"), *site)
+def checked(evidence_crawl: Evidence, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The session's crawl of the evidence site (conftest ``evidence_crawl``), copied, then checked."""
+    evidence = copy_evidence(evidence_crawl, tmp_path_factory.mktemp("evidence") / "home")
     first = citevault(evidence.home, "check", "--json")
     again = citevault(evidence.home, "check", "--json")
     shown = citevault(evidence.home, "show", evidence.claim_id("can no longer protect"), "--json")

@@ -10,23 +10,25 @@ import struct
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import ids
 from tests.helpers import citevault, db, read_records, warc_files, warcio_check
-from tests.test_reindex import _member_ends, build_archive
+from tests.test_reindex import _member_ends
+
+if TYPE_CHECKING:
+    from tests.conftest import CrawledArchive
 
 DATA = Path(__file__).parent / "data" / "warcs"
 
 
 @pytest.fixture(scope="module")
-def archived(site_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    home = tmp_path_factory.mktemp("home")
-    build_archive(home, site_url, tmp_path_factory.mktemp("inputs"))
-    return {"home": home, "base": site_url}
+def archived(crawled_archive: CrawledArchive) -> dict[str, Any]:
+    """The session's crawled archive (tests/archives.py ``build_archive``), read-only: damage a copy."""
+    return {"home": crawled_archive.home, "base": crawled_archive.base}
 
 
 def _copy(archived: dict[str, Any], tmp_path: Path) -> Path:

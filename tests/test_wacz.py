@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import db
-from tests.test_web_support import Evidence, evidence
-
-__all__ = ["evidence"]  # fixture, imported for pytest
+from tests.web_fixtures import Evidence
 
 # The `wacz` console script, run by this interpreter (`python -m wacz` drops the exit status).
 WACZ = [sys.executable, "-c", "import sys; from wacz.main import main; sys.exit(main())"]

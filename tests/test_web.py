@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import db
-from tests.test_web_support import HOSTILE_TEXT, OLD_SENTENCE, REPORT_SENTENCE, Evidence, client, evidence
-
-__all__ = ["client", "evidence"]  # fixtures, imported for pytest
+from tests.web_fixtures import HOSTILE_TEXT, OLD_SENTENCE, REPORT_SENTENCE, Evidence
 
 # Without httpx2 installed, Starlette's TestClient warns that it falls back to httpx: not our concern.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")

@@ -10,9 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.helpers import citevault
-from tests.test_web_support import Evidence, client, evidence
-
-__all__ = ["client", "evidence"]  # fixtures, imported for pytest
+from tests.web_fixtures import Evidence
 
 # Without httpx2 installed, Starlette's TestClient warns that it falls back to httpx: not our concern.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")

@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import CLI, citevault
-from tests.test_web_support import REPORT_SENTENCE, Evidence, evidence
-
-__all__ = ["evidence"]  # fixture, imported for pytest
+from tests.web_fixtures import REPORT_SENTENCE, Evidence
 
 
 def _get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:

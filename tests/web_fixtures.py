@@ -7,7 +7,8 @@ a page that is gone; ``citevault archive`` (the real CLI, in a subprocess) crawl
 stopped (replay must never need it) and the real :class:`archive.crawl.recorder.Recorder` writes two older
 captures of the evidence page, in 2019 and, unchanged, in 2021 (a revisit), so Memento has a history.
 
-Import the fixtures into a test module (``from tests.test_web_support import evidence, client``).
+The fixtures ``evidence`` and ``client`` are registered for the whole suite by tests/conftest.py (so the
+session one is built once, whichever module asks first); test modules import only the constants and classes.
 """
 from __future__ import annotations
 
@@ -219,15 +220,10 @@ def build_evidence(home: Path) -> Evidence:
     return Evidence(home, base, document_id, added.json()[0]["document"]["id"], pages)
 
 
-_BUILT: dict[str, Evidence] = {}
-
-
 @pytest.fixture(scope="session")
 def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
     """The evidence data home (built once per session, whichever module asks first). Read-only."""
-    if "evidence" not in _BUILT:
-        _BUILT["evidence"] = build_evidence(tmp_path_factory.mktemp("evidence-home"))
-    return _BUILT["evidence"]
+    return build_evidence(tmp_path_factory.mktemp("evidence-home"))
 
 
 @pytest.fixture(scope="module")
