@@ -24,10 +24,10 @@ class CrawlConfig:
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
         from scrapy.exceptions import NotConfigured
 
-        level = settings.getint("CITEVAULT_WARC_COMPRESSLEVEL", 3)
+        level = _integer(settings, "CITEVAULT_WARC_COMPRESSLEVEL", 3)
         if not 0 <= level <= 9:
             raise NotConfigured(f"CITEVAULT_WARC_COMPRESSLEVEL must be 0-9, not {level}")
-        max_size = settings.getint("CITEVAULT_WARC_MAX_SIZE", 1_000_000_000)
+        max_size = _integer(settings, "CITEVAULT_WARC_MAX_SIZE", 1_000_000_000)
         if max_size < 1_000_000:
             raise NotConfigured(f"CITEVAULT_WARC_MAX_SIZE must be at least 1000000 bytes, not {max_size}")
         return cls(
@@ -41,3 +41,13 @@ class CrawlConfig:
             robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             recorder_process=settings.getbool("CITEVAULT_RECORDER_PROCESS", True),
         )
+
+
+def _integer(settings: BaseSettings, name: str, default: int) -> int:
+    """``settings.getint`` naming the setting when its value is not a number (``-s NAME=fast``)."""
+    from scrapy.exceptions import NotConfigured
+
+    try:
+        return settings.getint(name, default)
+    except ValueError:
+        raise NotConfigured(f"{name} must be a whole number, not {settings.get(name)!r}") from None

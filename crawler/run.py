@@ -18,20 +18,21 @@ def crawl_settings(home: DataHome, *, concurrency: int | None = None, ignore_rob
     settings.setmodule("crawler.settings", priority="project")
     settings.set("CITEVAULT_HOME", str(home.root), priority="cmdline")
     settings.set("CITEVAULT_DB", home.db_url, priority="cmdline")
+    for key, value in (overrides or {}).items():  # first: the settings derived below read them
+        settings.set(key, value, priority="cmdline")
+    if concurrency:
+        settings.set("CONCURRENT_REQUESTS", concurrency, priority="cmdline")
+    if ignore_robots:
+        settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
+    # Failures are recorded and summarised by citevault; Scrapy's own log only on --verbose.
+    settings.set("LOG_LEVEL", "INFO" if verbose else "CRITICAL", priority="cmdline")
     per_host = settings.getint("CITEVAULT_PER_HOST", 4)
     settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", per_host, priority="cmdline")
     contact = settings.get("CITEVAULT_CONTACT_URL")
     from archive import __version__
 
-    settings.set("USER_AGENT", f"citevault/{__version__} (+{contact}; archiving cited sources)", priority="cmdline")
-    if concurrency:
-        settings.set("CONCURRENT_REQUESTS", concurrency, priority="cmdline")
-    # Failures are recorded and summarised by citevault; Scrapy's own log only on --verbose.
-    settings.set("LOG_LEVEL", "INFO" if verbose else "CRITICAL", priority="cmdline")
-    if ignore_robots:
-        settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
-    for key, value in (overrides or {}).items():
-        settings.set(key, value, priority="cmdline")
+    if "USER_AGENT" not in (overrides or {}):
+        settings.set("USER_AGENT", f"citevault/{__version__} (+{contact}; archiving cited sources)", priority="cmdline")
     return settings
 
 

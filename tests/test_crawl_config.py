@@ -77,8 +77,6 @@ def test_invalid_values_raise_with_the_setting_named(name: str, value: Any, mess
     assert str(raised.value) == message
 
 
-@pytest.mark.xfail(raises=ValueError, reason="crawler/config.py: a non-number reaches int() and its message "
-                   "names no setting (\"invalid literal for int() with base 10: 'fast'\")")
 def test_a_value_that_is_no_number_names_the_setting() -> None:
     with pytest.raises(NotConfigured, match="CITEVAULT_WARC_COMPRESSLEVEL"):
         CrawlConfig.from_settings(project_settings(CITEVAULT_WARC_COMPRESSLEVEL="fast"))
@@ -119,15 +117,11 @@ def test_crawl_settings_reject_what_the_config_rejects(tmp_path: Path) -> None:
         CrawlConfig.from_settings(settings)
 
 
-@pytest.mark.xfail(reason="crawler/run.py crawl_settings reads CITEVAULT_PER_HOST before it applies the -s "
-                   "overrides, so `-s CITEVAULT_PER_HOST=8` never reaches CONCURRENT_REQUESTS_PER_DOMAIN")
 def test_per_host_given_with_s_sets_the_per_domain_limit(tmp_path: Path) -> None:
     settings = crawl_settings(DataHome.resolve(tmp_path / "home"), overrides={"CITEVAULT_PER_HOST": "8"})
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 8
 
 
-@pytest.mark.xfail(reason="crawler/run.py crawl_settings builds USER_AGENT before it applies the -s overrides, "
-                   "so `-s CITEVAULT_CONTACT_URL=...` never reaches the User-Agent (README \"Settings\" says it does)")
 def test_contact_url_given_with_s_goes_into_the_user_agent(tmp_path: Path) -> None:
     settings = crawl_settings(DataHome.resolve(tmp_path / "home"),
                               overrides={"CITEVAULT_CONTACT_URL": "https://example.org/archiving"})
