@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from archive.cli.options import json_option, open_archive, print_json
+from archive.cli.options import binary_stdout, json_option, open_archive, print_json
 from archive.exports.formats import ExportFormat
 from archive.report.build import DEFAULT_REPLAY_BASE
 
@@ -30,7 +30,7 @@ def _output_option(func: Any) -> Any:
 
 def _write(data: bytes, output: Path | None) -> None:
     if output is None:
-        out = click.get_binary_stream("stdout")
+        out = binary_stdout()
         out.write(data)
         out.flush()
     else:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import click
 
-from archive.cli.options import json_option, open_archive, print_json
+from archive.cli.options import binary_stdout, json_option, open_archive, print_json
 from archive.errors import CitevaultError
 
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
@@ -290,7 +290,7 @@ def cat(ctx: click.Context, capture_id: str) -> None:
     \b
     citevault cat 0b6f3c5e-6a5b-4b7e-9c1d-2f7e8a9b0c1d > page.html
     """
-    out = click.get_binary_stream("stdout")
+    out = binary_stdout()
     open_archive(ctx).cat(capture_id, out)
     out.flush()
 

@@ -3,8 +3,9 @@ options, and JSON output. Light on purpose: nothing here imports SQLAlchemy, Scr
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -25,3 +26,10 @@ def open_archive(ctx: click.Context) -> Archive:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def binary_stdout() -> BinaryIO:
+    """stdout for bytes (``cat``, reports, exports): the buffer under the text stream. (Click 8.5
+    deprecates ``click.get_binary_stream``.)"""
+    out: BinaryIO = sys.stdout.buffer
+    return out
