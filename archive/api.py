@@ -25,10 +25,8 @@ from typing import IO, TYPE_CHECKING, Any
 from archive.errors import CitevaultError, InputError, StoreError
 from archive.exports.formats import Exported, ExportFormat
 from archive.home import DataHome
-from archive.index import lookup as reads
 from archive.index.db import ensure_schema, make_engine
-from archive.index.writes import set_interval
-from archive.report.build import DEFAULT_REPLAY_BASE
+from archive.report import DEFAULT_REPLAY_BASE
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -110,7 +108,7 @@ class Archive:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
         from archive import ingest
-        from archive.index.writes import utcnow
+        from archive.index.writes import set_interval, utcnow
         from archive.warc.store import WarcStore
 
         inputs = [ingest.classify(s) for s in sources]  # every name checked before anything is written
@@ -223,25 +221,35 @@ class Archive:
     # -- reads ----------------------------------------------------------------------------------------
     def lookup(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Claim JSON of the claims citing ``query`` when it is a URL, else of those matching its words."""
+        from archive.index.lookup import lookup
+
         with self.reading() as conn:
-            return reads.lookup(conn, query, limit)
+            return lookup(conn, query, limit)
 
     def show(self, claim_id: str) -> dict[str, Any]:
+        from archive.index.lookup import show
+
         with self.reading() as conn:
-            return reads.show(conn, claim_id)
+            return show(conn, claim_id)
 
     def show_claims(self, claim_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Claim JSON of ``claim_ids``, in that order; unknown ids are skipped."""
+        from archive.index.lookup import claims_json
+
         with self.reading() as conn:
-            return reads.claims_json(conn, claim_ids)
+            return claims_json(conn, claim_ids)
 
     def claims(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        from archive.index.lookup import document_claims
+
         with self.reading() as conn:
-            return reads.document_claims(conn, document_id)
+            return document_claims(conn, document_id)
 
     def documents(self) -> list[dict[str, Any]]:
+        from archive.index.lookup import documents
+
         with self.reading() as conn:
-            return reads.documents(conn)
+            return documents(conn)
 
     def capture(self, capture_id: str) -> dict[str, Any]:
         """A capture's index row, ``fetched_at`` as the claim JSON prints it."""
@@ -252,10 +260,11 @@ class Archive:
 
     def cat(self, capture_id: str, out: IO[bytes]) -> None:
         """Write a capture's payload, content-decoded (gzip/br/deflate undone), to ``out`` in chunks."""
+        from archive.index.lookup import capture, payload_capture
         from archive.warc.reader import copy_payload
 
         with self.reading() as conn:
-            row = reads.payload_capture(conn, reads.capture(conn, capture_id))
+            row = payload_capture(conn, capture(conn, capture_id))
         if row["error"] and row["http_status"] is None:
             raise InputError(f"capture {capture_id} is a failed fetch ({row['error']}): it has no payload")
         copy_payload(self.home.warc_path(row["warc_file"]), row["warc_offset"], out)
@@ -308,10 +317,11 @@ class Archive:
     def open_response(self, capture: dict[str, Any]) -> ArchivedResponse:
         """The archived HTTP response of ``capture`` (a revisit's from its original's record), opened:
         status, headers and the content-decoded payload stream. Close it, or stream its ``chunks()``."""
+        from archive.index.lookup import payload_capture
         from archive.web.payload import open_response
 
         with self.reading() as conn:
-            holder = reads.payload_capture(conn, capture)
+            holder = payload_capture(conn, capture)
         return open_response(self.home, holder)
 
     def raw_record(self, capture: dict[str, Any]) -> Iterator[bytes]:

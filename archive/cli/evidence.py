@@ -12,7 +12,7 @@ import click
 
 from archive.cli.options import binary_stdout, json_option, open_archive, print_json
 from archive.exports.formats import ExportFormat
-from archive.report.build import DEFAULT_REPLAY_BASE
+from archive.report import DEFAULT_REPLAY_BASE
 
 
 def _replay_option(func: Any) -> Any:
