@@ -172,6 +172,21 @@ def test_status_and_diff(archive: Archive, doc: str) -> None:
         archive.diff(f"{BASE}/never-cited")
 
 
+def test_crawl_returns_what_it_did(archive: Archive, doc: str) -> None:
+    """Scrapy's reactor cannot restart: the crawl runs in a child process, on the fixture's home."""
+    code = ("import dataclasses, json, sys; from archive import Archive; "
+            "print(json.dumps(dataclasses.asdict(Archive.open(sys.argv[1]).crawl([sys.argv[2]]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(archive.home.root), doc], capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert len(summary["crawl_id"]) == 32  # nothing listens on port 9: both sources fail, and are recorded
+    assert {k: v for k, v in summary.items() if k != "crawl_id"} == {
+        "targets": 2, "done": 2, "failed": 2, "states": {"failed": 2}, "reasons": {"connection refused": 2}}
+    assert "citevault: done in" in proc.stderr  # the crawler's summary line
+    assert {c["state"] for c in archive.claims(doc) if c["sources"]} == {"failed"}
+
+
 # -- a data home with or without an index ----------------------------------------------------------------
 def test_reads_need_an_index(tmp_path: Path) -> None:
     empty = Archive.open(str(tmp_path / "nothing-here"))
