@@ -1,36 +1,73 @@
 """The library API: what the CLI, the crawler and the web UI call. One method per user-facing action::
 
-    from archive.api import Archive
+    from archive import Archive
 
     archive = Archive.open("citevault-data")
     archive.add(["article.html"])
+    archive.crawl()
     archive.lookup("budget approved")
+
+Every ``citevault`` command is one or two calls here plus formatting, and so is every page of
+``citevault serve``. Methods return plain data: the dicts of the claim JSON (README "Claim JSON"), or the
+dataclasses named in their signatures. Problems the user can act on raise
+:class:`~archive.errors.CitevaultError` subclasses with a one-line message.
 """
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import CitevaultError, InputError, StoreError
+from archive.exports.formats import Exported, ExportFormat
 from archive.home import DataHome
-from archive.index import lookup as reads
 from archive.index.db import ensure_schema, make_engine
-from archive.index.writes import set_interval
+from archive.report import DEFAULT_REPLAY_BASE
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
+    from archive.checks.run import CheckStats
+    from archive.index.detail import CaptureDetail, ClaimDetail, DocumentDetail, Mementos, SourceDetail
     from archive.ingest import Ingested
+    from archive.integrity.fixity import VerifyReport
+    from archive.integrity.reindex import ReindexStats
+    from archive.web.payload import ArchivedResponse
 
 
 def _seconds(every: timedelta | None) -> int | None:
     return int(every.total_seconds()) if every is not None else None
 
 
+@dataclass(frozen=True)
+class CrawlSummary:
+    """What a crawl did (its progress lines and summary went to stderr as it ran)."""
+
+    crawl_id: str
+    targets: int  #: sources and documents it took on
+    done: int
+    failed: int
+    states: dict[str, int]  #: sources by the state their fetch left them in (archived, gone, failed, ...)
+    reasons: dict[str, int]  #: failed fetches by reason (``http 404``, ``timeout``, ...)
+
+    @classmethod
+    def of(cls, session: Any) -> CrawlSummary:
+        p = session.progress
+        return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons))
+
+
 class Archive:
-    """A data home (WARC files + index) opened for use."""
+    """A data home (WARC files + index) opened for use.
+
+    Opening reads nothing: the index is opened on first use, and a method that needs one raises
+    :class:`~archive.errors.StoreError` when the home has none. :meth:`add` and :meth:`crawl` create it;
+    :meth:`reindex` builds it from the WARC files; :meth:`verify` works on WARC files alone.
+    """
 
     def __init__(self, home: DataHome) -> None:
         self.home = home
@@ -71,7 +108,7 @@ class Archive:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
         from archive import ingest
-        from archive.index.writes import utcnow
+        from archive.index.writes import set_interval, utcnow
         from archive.warc.store import WarcStore
 
         inputs = [ingest.classify(s) for s in sources]  # every name checked before anything is written
@@ -140,33 +177,259 @@ class Archive:
             found = [self._existing(conn, d) for d in document_ids]
         return [s for s in found if s is not None]
 
+    # -- crawl ----------------------------------------------------------------------------------------
+    def crawl(self, document_ids: Sequence[str] | None = None, *, due: bool = False, concurrency: int | None = None,
+              ignore_robots: bool = False, verbose: bool = False,
+              settings: Mapping[str, Any] | None = None) -> CrawlSummary | None:
+        """Fetch every pending (or failed) source and every document added by URL into WARC files; only
+        those of ``document_ids`` when given. ``due``: also the sources whose re-check time has come.
+        ``settings`` override Scrapy or ``CITEVAULT_*`` settings. Progress and a summary go to stderr.
+
+        Runs Scrapy in this process: the Twisted reactor cannot restart, so one crawl per process. A
+        failed fetch is recorded, not raised; :class:`StoreError` when recording stopped or the crawl was
+        interrupted (what was recorded stays archived). None when the crawl never started its session.
+        """
+        from crawler.run import run_crawl  # lazy: `archive` never imports crawler (or Scrapy) at module level
+
+        self.engine(create=True)
+        session = run_crawl(self.home, document_ids=document_ids, concurrency=concurrency,
+                            ignore_robots=ignore_robots, verbose=verbose, overrides=dict(settings or {}), due=due)
+        if session is None:
+            return None
+        if session.failure:
+            raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
+                             "`citevault crawl` fetches the rest")
+        if session.interrupted:
+            raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
+                             "the rest")
+        return CrawlSummary.of(session)
+
+    def archive(self, sources: list[str], *, every: timedelta | None = None,
+                on_added: Callable[[list[Ingested]], None] | None = None, concurrency: int | None = None,
+                ignore_robots: bool = False, verbose: bool = False,
+                settings: Mapping[str, Any] | None = None) -> list[Ingested]:
+        """:meth:`add` ``sources``, then :meth:`crawl` what they cite. ``on_added`` gets what was added
+        before the crawl starts; the counts returned are taken after it (documents added by URL are
+        extracted by the crawl)."""
+        added = self.add(sources, every=every)
+        if on_added is not None:
+            on_added(added)
+        ids = [r.document["id"] for r in added]
+        self.crawl(ids, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose, settings=settings)
+        return self.summaries(ids)
+
     # -- reads ----------------------------------------------------------------------------------------
     def lookup(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Claim JSON of the claims citing ``query`` when it is a URL, else of those matching its words."""
+        from archive.index.lookup import lookup
+
         with self.reading() as conn:
-            return reads.lookup(conn, query, limit)
+            return lookup(conn, query, limit)
 
     def show(self, claim_id: str) -> dict[str, Any]:
+        from archive.index.lookup import show
+
         with self.reading() as conn:
-            return reads.show(conn, claim_id)
+            return show(conn, claim_id)
+
+    def show_claims(self, claim_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Claim JSON of ``claim_ids``, in that order; unknown ids are skipped."""
+        from archive.index.lookup import claims_json
+
+        with self.reading() as conn:
+            return claims_json(conn, claim_ids)
 
     def claims(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        from archive.index.lookup import document_claims
+
         with self.reading() as conn:
-            return reads.document_claims(conn, document_id)
+            return document_claims(conn, document_id)
 
     def documents(self) -> list[dict[str, Any]]:
+        from archive.index.lookup import documents
+
         with self.reading() as conn:
-            return reads.documents(conn)
+            return documents(conn)
 
     def capture(self, capture_id: str) -> dict[str, Any]:
+        """A capture's index row, ``fetched_at`` as the claim JSON prints it."""
+        from archive.index.browse import capture_by_id
+
         with self.reading() as conn:
-            return reads.capture(conn, capture_id)
+            return capture_by_id(conn, capture_id)
 
     def cat(self, capture_id: str, out: IO[bytes]) -> None:
         """Write a capture's payload, content-decoded (gzip/br/deflate undone), to ``out`` in chunks."""
+        from archive.index.lookup import capture, payload_capture
         from archive.warc.reader import copy_payload
 
         with self.reading() as conn:
-            row = reads.payload_capture(conn, reads.capture(conn, capture_id))
+            row = payload_capture(conn, capture(conn, capture_id))
         if row["error"] and row["http_status"] is None:
             raise InputError(f"capture {capture_id} is a failed fetch ({row['error']}): it has no payload")
         copy_payload(self.home.warc_path(row["warc_file"]), row["warc_offset"], out)
+
+    # -- browsing (the web UI) ------------------------------------------------------------------------
+    def overview(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """Documents (or the one ``document_id``) with their evidence ``coverage``."""
+        from archive.index.detail import overview
+
+        with self.reading() as conn:
+            return overview(conn, document_id)
+
+    def document_detail(self, document_id: str, *, offset: int = 0, limit: int | None = None) -> DocumentDetail:
+        """A document with its claims (``limit`` of them from ``offset``), their claim JSON, its coverage
+        and its own archived copy."""
+        from archive.index.detail import document_detail
+
+        with self.reading() as conn:
+            return document_detail(conn, document_id, offset=offset, limit=limit)
+
+    def claim_detail(self, claim_id: str) -> ClaimDetail:
+        """A claim's JSON and the timeline of every capture of its sources."""
+        from archive.index.detail import claim_detail
+
+        with self.reading() as conn:
+            return claim_detail(conn, claim_id)
+
+    def source_detail(self, url: str, *, claim_limit: int = 1000) -> SourceDetail:
+        """A URL: its source state, every capture and memento of it, and (up to ``claim_limit``) the
+        claims citing it."""
+        from archive.index.detail import source_detail
+
+        with self.reading() as conn:
+            return source_detail(conn, url, claim_limit=claim_limit)
+
+    def capture_detail(self, capture_id: str) -> CaptureDetail:
+        """A capture, the capture holding its payload (a revisit's original) and the claims it backs."""
+        from archive.index.detail import capture_detail
+
+        with self.reading() as conn:
+            return capture_detail(conn, capture_id)
+
+    def mementos(self, url: str, at: datetime | None = None) -> Mementos:
+        """The replayable captures of ``url`` and the one closest to ``at`` (naive UTC; the latest without)."""
+        from archive.index.detail import mementos
+
+        with self.reading() as conn:
+            return mementos(conn, url, at)
+
+    def open_response(self, capture: dict[str, Any]) -> ArchivedResponse:
+        """The archived HTTP response of ``capture`` (a revisit's from its original's record), opened:
+        status, headers and the content-decoded payload stream. Close it, or stream its ``chunks()``."""
+        from archive.index.lookup import payload_capture
+        from archive.web.payload import open_response
+
+        with self.reading() as conn:
+            holder = payload_capture(conn, capture)
+        return open_response(self.home, holder)
+
+    def raw_record(self, capture: dict[str, Any]) -> Iterator[bytes]:
+        """``capture``'s WARC record as stored, in chunks. The file is opened before the first chunk, so
+        a missing one raises here."""
+        from archive.web.payload import raw_record
+
+        return raw_record(self.home, capture)
+
+    # -- evidence: checks, reports, exports -----------------------------------------------------------
+    def _require_document(self, document_id: str) -> None:
+        from archive.report.build import document_row
+
+        with self.reading() as conn:
+            document_row(conn, document_id)  # NotFoundError for an unknown id
+
+    def check(self, document_id: str | None = None, *, force: bool = False, workers: int = 1) -> CheckStats:
+        """Check claims against the captures of their sources (all documents, or ``document_id``): only
+        captures without a verdict yet, unless ``force``. Verdicts are stored in the index."""
+        from archive.checks import verify_document_captures
+
+        if document_id is not None:
+            self._require_document(document_id)
+        return verify_document_captures(self.engine(), self.home, [document_id] if document_id else None,
+                                        force=force, workers=workers)
+
+    def report(self, document_id: str, *, check: bool = True,
+               replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
+        """The evidence report of a document as plain data (``report --format json``); with ``check``,
+        captures without a verdict are checked first."""
+        from archive.report.build import build_report
+
+        self._require_document(document_id)
+        if check:
+            from archive.checks import verify_document_captures
+
+            verify_document_captures(self.engine(), self.home, [document_id])
+        with self.reading() as conn:
+            return build_report(conn, document_id, replay_base=replay_base)
+
+    def rendered_report(self, document_id: str, fmt: str = "md", *, check: bool = True,
+                        replay_base: str | None = DEFAULT_REPLAY_BASE) -> bytes:
+        """:meth:`report` rendered as ``fmt`` (``md``, ``html`` or ``json``), UTF-8."""
+        from archive.report import render
+
+        return render(self.report(document_id, check=check, replay_base=replay_base), fmt).encode("utf-8")
+
+    def export(self, fmt: ExportFormat | str, document_id: str | None = None, *,
+               path: str | os.PathLike[str] | None = None,
+               replay_base: str | None = DEFAULT_REPLAY_BASE) -> Exported:
+        """Export evidence in a format other tools read (:class:`~archive.exports.formats.ExportFormat`).
+
+        Robust Links and ClaimReview are of one document and come back as ``data``; a WACZ package (of
+        the whole archive, or of ``document_id``'s evidence) is written to ``path``.
+        """
+        try:
+            fmt = ExportFormat(fmt)
+        except ValueError:
+            raise InputError(f"unknown export format {fmt!r} (one of {', '.join(ExportFormat)})") from None
+        if fmt is ExportFormat.WACZ:
+            if path is None:
+                raise InputError("a WACZ export is written to a file: give its path")
+            from archive.exports import wacz
+
+            return Exported(fmt, wacz=wacz.write_wacz(self, path, document_id))
+        if document_id is None:
+            raise InputError(f"the {fmt} export is of one document: give its id (see `citevault claims`)")
+        # Both look the document up first: an unknown id fails there, before anything is read.
+        with self.reading() as conn:
+            if fmt is ExportFormat.ROBUST_LINKS:
+                from archive.report.robustlinks import robust_links
+
+                data, links = robust_links(conn, self.home, document_id, replay_base=replay_base)
+                return Exported(fmt, data, links=links)
+            from archive.report.claimreview import document_claim_reviews
+
+            reviews = document_claim_reviews(conn, document_id, replay_base=replay_base)
+        return Exported(fmt, (json.dumps(reviews, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    # -- freshness: link rot and drift ----------------------------------------------------------------
+    def status(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """Per document: its sources by state, and each changed, gone or failed one with the claims it
+        backs and since when."""
+        from archive.recheck.status import status
+
+        with self.reading() as conn:
+            return status(conn, document_id)
+
+    def diff(self, target: str) -> list[dict[str, Any]]:
+        """Per source of ``target`` (a claim id or a source URL): the unified diff of its main text between
+        the capture a claim relied on and the latest good one. Texts extracted on the way are cached."""
+        from archive.recheck.status import diff
+
+        with self.reading() as conn:
+            return diff(conn, self.home, target)
+
+    # -- integrity: the index from the WARC files -----------------------------------------------------
+    def reindex(self, *, force: bool = False, workers: int | None = None) -> ReindexStats:
+        """Rebuild the whole index from the WARC files alone (creating it when there is none); every id
+        stays the same. Refuses an index that holds rows unless ``force``. Damaged records are reported in
+        the result's ``problems`` and skipped."""
+        from archive.integrity.reindex import rebuild
+
+        self.close()  # the embedded SQLite file is replaced: none of our connections may hold it
+        return rebuild(self.home, force=force, workers=workers)
+
+    def verify(self, *, workers: int | None = None) -> VerifyReport:
+        """Re-hash every WARC record and check the index (when the home has one) against the records."""
+        from archive.integrity.fixity import verify
+
+        return verify(self.home, workers=workers)

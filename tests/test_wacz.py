@@ -157,7 +157,7 @@ def test_unknown_document_and_no_partial_file(evidence: Evidence, tmp_path: Path
 
 
 def test_export_command_writes_a_valid_wacz(evidence: Evidence, tmp_path: Path) -> None:
-    """Through the CLI: `citevault export --wacz` (archive/cli/evidence.py calls write_wacz)."""
+    """Through the CLI: `citevault export --wacz` (Archive.export calls write_wacz)."""
     from tests.helpers import citevault
 
     out = tmp_path / "story.wacz"

@@ -1,18 +1,18 @@
 """``citevault check``, ``citevault report`` and ``citevault export``: the evidence behind each claim.
 
-Thin click layers over :mod:`archive.checks` (checking claims against captures) and
-:mod:`archive.report` (reports and exports); README "Checking the evidence".
+Thin click layers over :meth:`archive.api.Archive.check`, :meth:`~archive.api.Archive.rendered_report` and
+:meth:`~archive.api.Archive.export`; README "Checking the evidence".
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive.cli.main import json_option, open_archive, print_json
-from archive.report.build import DEFAULT_REPLAY_BASE
+from archive.cli.options import binary_stdout, json_option, open_archive, print_json
+from archive.exports.formats import ExportFormat
+from archive.report import DEFAULT_REPLAY_BASE
 
 
 def _replay_option(func: Any) -> Any:
@@ -30,19 +30,12 @@ def _output_option(func: Any) -> Any:
 
 def _write(data: bytes, output: Path | None) -> None:
     if output is None:
-        out = click.get_binary_stream("stdout")
+        out = binary_stdout()
         out.write(data)
         out.flush()
     else:
         output.write_bytes(data)
         click.echo(f"citevault: wrote {output} ({len(data)} bytes)", err=True)
-
-
-def _known_document(archive: Any, document_id: str) -> None:
-    from archive.report.build import document_row
-
-    with archive.reading() as conn:
-        document_row(conn, document_id)
 
 
 def _summary(stats: Any) -> str:
@@ -78,13 +71,7 @@ def check(ctx: click.Context, document_id: str | None, force: bool, workers: int
     citevault check
     citevault check 3e90d2b332ad3b46 --json
     """
-    from archive.checks import verify_document_captures
-
-    archive = open_archive(ctx)
-    if document_id is not None:
-        _known_document(archive, document_id)
-    stats = verify_document_captures(archive.engine(), archive.home, [document_id] if document_id else None,
-                                     force=force, workers=workers)
+    stats = open_archive(ctx).check(document_id, force=force, workers=workers)
     if as_json:
         print_json(stats.as_json())
     else:
@@ -108,18 +95,7 @@ def report(ctx: click.Context, document_id: str, fmt: str, no_check: bool, outpu
     citevault report 3e90d2b332ad3b46
     citevault report 3e90d2b332ad3b46 --format html -o evidence.html
     """
-    from archive.report import render
-    from archive.report.build import build_report
-
-    archive = open_archive(ctx)
-    _known_document(archive, document_id)
-    if not no_check:
-        from archive.checks import verify_document_captures
-
-        verify_document_captures(archive.engine(), archive.home, [document_id])
-    with archive.reading() as conn:
-        built = build_report(conn, document_id, replay_base=replay_base)
-    _write(render(built, fmt).encode("utf-8"), output)
+    _write(open_archive(ctx).rendered_report(document_id, fmt, check=not no_check, replay_base=replay_base), output)
 
 
 @click.command()
@@ -141,43 +117,20 @@ def export(ctx: click.Context, document_id: str | None, robust: bool, claimrevie
     citevault export --claimreview 3e90d2b332ad3b46 > claims.jsonld
     citevault export --wacz evidence.wacz 3e90d2b332ad3b46
     """
-    chosen = [name for name, on in (("--robust-links", robust), ("--claimreview", claimreview),
-                                    ("--wacz", wacz is not None)) if on]
+    chosen = [(flag, fmt) for flag, fmt, on in (("--robust-links", ExportFormat.ROBUST_LINKS, robust),
+                                                 ("--claimreview", ExportFormat.CLAIMREVIEW, claimreview),
+                                                 ("--wacz", ExportFormat.WACZ, wacz is not None)) if on]
     if len(chosen) != 1:
         raise click.UsageError("choose one of --robust-links, --claimreview, --wacz FILE")
-    archive = open_archive(ctx)
-    if wacz is not None:
-        _export_wacz(archive, wacz, document_id)
+    flag, fmt = chosen[0]
+    if fmt.needs_document and document_id is None:
+        raise click.UsageError(f"{flag} needs a DOCUMENT_ID (see `citevault claims`)")
+    result = open_archive(ctx).export(fmt, document_id, path=wacz, replay_base=replay_base)
+    if result.wacz is not None:
+        summary = result.wacz
+        click.echo(f"citevault: wrote {summary.path} ({summary.bytes} bytes, {summary.pages} pages, "
+                   f"{summary.claims} claims)", err=True)
         return
-    if document_id is None:
-        raise click.UsageError(f"{chosen[0]} needs a DOCUMENT_ID (see `citevault claims`)")
-    # robust_links and build_report look the document up first: an unknown id fails there, before any output.
-    if robust:
-        from archive.report.robustlinks import robust_links
-
-        with archive.reading() as conn:
-            data, count = robust_links(conn, archive.home, document_id, replay_base=replay_base)
-        _write(data, output)
-        click.echo(f"citevault: {count} links decorated", err=True)
-        return
-    from archive.errors import InputError
-    from archive.report.build import archived_url, build_report
-    from archive.report.claimreview import claim_reviews
-    from archive.report.robustlinks import article_capture
-
-    with archive.reading() as conn:
-        built = build_report(conn, document_id, replay_base=replay_base)
-        try:
-            article = archived_url(article_capture(conn, document_id), replay_base)
-        except InputError:
-            article = None
-    text = json.dumps(claim_reviews(built, article), indent=2, ensure_ascii=False) + "\n"
-    _write(text.encode("utf-8"), output)
-
-
-def _export_wacz(archive: Any, path: Path, document_id: str | None) -> None:
-    from archive.exports.wacz import write_wacz
-
-    summary = write_wacz(archive, path, document_id)
-    click.echo(f"citevault: wrote {path} ({summary.bytes} bytes, {summary.pages} pages, {summary.claims} claims)",
-               err=True)
+    _write(result.data, output)
+    if result.links is not None:
+        click.echo(f"citevault: {result.links} links decorated", err=True)

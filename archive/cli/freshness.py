@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli.main import json_option, open_archive, print_json
+from archive.cli.options import json_option, open_archive, print_json
 
 
 @click.command()
@@ -18,11 +18,7 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     citevault status
     citevault status 3e90d2b332ad3b46 --json
     """
-    from archive.recheck.status import status as report
-
-    archive = open_archive(ctx)
-    with archive.reading() as conn:
-        docs = report(conn, document_id)
+    docs = open_archive(ctx).status(document_id)
     if as_json:
         print_json(docs)
         return
@@ -49,11 +45,7 @@ def diff(ctx: click.Context, target: str, as_json: bool) -> None:
     citevault diff 3e90d2b332ad3b46.3
     citevault diff https://example.org/report.html
     """
-    from archive.recheck.status import diff as compare
-
-    archive = open_archive(ctx)
-    with archive.engine().connect() as conn:
-        entries = compare(conn, archive.home, target)
+    entries = open_archive(ctx).diff(target)
     if as_json:
         print_json(entries)
         return

@@ -1,7 +1,8 @@
 """``citevault reindex`` and ``citevault verify``: the index rebuilt from the WARC files, and both checked.
 
-Thin click layers over :func:`archive.integrity.reindex.rebuild` and :func:`archive.integrity.fixity.verify` (README
-"Rebuilding and verifying the index").
+Thin click layers over :meth:`archive.api.Archive.reindex` and :meth:`archive.api.Archive.verify` (README
+"Rebuilding and verifying the index"). Neither needs an index to exist: reindex builds it, verify checks
+the WARC files alone when there is none.
 """
 from __future__ import annotations
 
@@ -10,13 +11,7 @@ from typing import Any
 
 import click
 
-from archive.cli.main import json_option, print_json
-
-
-def _home(ctx: click.Context) -> Any:
-    from archive.home import DataHome
-
-    return DataHome.resolve(ctx.obj["home"], ctx.obj["db"])
+from archive.cli.options import json_option, open_archive, print_json
 
 
 def _n(count: int, noun: str) -> str:
@@ -45,9 +40,7 @@ def reindex(ctx: click.Context, force: bool, workers: int | None, as_json: bool)
     citevault reindex
     citevault --home archive-copy reindex --force --json
     """
-    from archive.integrity.reindex import rebuild
-
-    stats = rebuild(_home(ctx), force=force, workers=workers)
+    stats = open_archive(ctx).reindex(force=force, workers=workers)
     if as_json:
         print_json(stats.as_json())
     else:
@@ -90,9 +83,7 @@ def verify(ctx: click.Context, workers: int | None, as_json: bool) -> None:
     citevault verify
     citevault verify --json | jq '.problems[].claims'
     """
-    from archive.integrity.fixity import verify as run
-
-    report = run(_home(ctx), workers=workers)
+    report = open_archive(ctx).verify(workers=workers)
     if as_json:
         print_json(report.as_json())
     elif report.ok:

@@ -6,14 +6,14 @@ and exit 1; usage errors exit 2 (click's default).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, Callable
 
 import click
 
-from archive.errors import CitevaultError, StoreError
+from archive.cli.options import binary_stdout, json_option, open_archive, print_json
+from archive.errors import CitevaultError
 
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
 #: Each value is "module:attribute" of a click command; the module uses the helpers below.
@@ -63,20 +63,6 @@ class _Group(click.Group):
                 f"internal error ({type(exc).__name__}: {exc}); rerun with CITEVAULT_DEBUG=1 for the "
                 "traceback and report it"
             ) from None
-
-
-def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
-
-
-def open_archive(ctx: click.Context) -> Any:
-    from archive.api import Archive
-
-    return Archive.open(ctx.obj["home"], ctx.obj["db"])
-
-
-def print_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,24 +145,6 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _run_crawl(ctx: click.Context, document_ids: list[str] | None, concurrency: int | None,
-               ignore_robots: bool, verbose: bool, settings: tuple[str, ...] = (), due: bool = False) -> Any:
-    from crawler.run import run_crawl  # lazy: scrapy and twisted load only for crawls
-
-    archive = open_archive(ctx)
-    archive.engine(create=True)
-    session = run_crawl(archive.home, document_ids=document_ids, concurrency=concurrency,
-                        ignore_robots=ignore_robots, verbose=verbose, overrides=_parse_settings(settings),
-                        due=due)
-    if session is not None and session.failure:
-        raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
-                         "`citevault crawl` fetches the rest")
-    if session is not None and session.interrupted:
-        raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
-                         "the rest")
-    return session
-
-
 @cli.command()
 @click.option("--due", is_flag=True, help="Also re-check every source whose re-check time has come.")
 @crawl_options
@@ -192,7 +160,8 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
     citevault crawl --concurrency 32
     citevault crawl --due
     """
-    _run_crawl(ctx, None, concurrency, ignore_robots, verbose, settings, due)
+    open_archive(ctx).crawl(due=due, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
+                            settings=_parse_settings(settings))
 
 
 @cli.command("archive")
@@ -208,12 +177,14 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None,
     \b
     citevault archive article.html https://example.org/story
     """
-    results = open_archive(ctx).add(list(sources), every=_every(every))
-    if not as_json:
+    def added(results: list[Any]) -> None:  # before the crawl's progress lines
         _print_added(results, False)
-    _run_crawl(ctx, [r.document["id"] for r in results], concurrency, ignore_robots, verbose, settings)
+
+    counts = open_archive(ctx).archive(list(sources), every=_every(every), on_added=None if as_json else added,
+                                       concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
+                                       settings=_parse_settings(settings))
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
-        print_json([s.as_json() for s in open_archive(ctx).summaries([r.document["id"] for r in results])])
+        print_json([s.as_json() for s in counts])
 
 
 # -- reads -------------------------------------------------------------------------------------------
@@ -319,7 +290,7 @@ def cat(ctx: click.Context, capture_id: str) -> None:
     \b
     citevault cat 0b6f3c5e-6a5b-4b7e-9c1d-2f7e8a9b0c1d > page.html
     """
-    out = click.get_binary_stream("stdout")
+    out = binary_stdout()
     open_archive(ctx).cat(capture_id, out)
     out.flush()
 
@@ -329,4 +300,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -11,7 +11,7 @@ import socket
 
 import click
 
-from archive.cli.main import open_archive
+from archive.cli.options import open_archive
 
 
 def _is_loopback(host: str) -> bool:

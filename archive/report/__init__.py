@@ -13,6 +13,9 @@ import json
 from typing import Any
 
 FORMATS = ("md", "html", "json")
+#: Where ``citevault serve`` listens by default; pass the public address of your instance instead. (Here, not
+#: in :mod:`archive.report.build`, so the CLI's options and :mod:`archive.api` read it without SQLAlchemy.)
+DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
 
 
 def render(report: dict[str, Any], fmt: str) -> str:

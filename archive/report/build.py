@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from archive.errors import NotFoundError
+from archive.report import DEFAULT_REPLAY_BASE
 
-#: Where ``citevault serve`` listens by default; pass the public address of your instance instead.
-DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
 _CHUNK = 500
 # Best first: a claim citing several sources gets the best verdict any of them gives.
 _RANK = {"found": 0, "close": 1, "supported": 2, "partial": 3, "not_found": 4, "unsupported": 5, "unreadable": 6}

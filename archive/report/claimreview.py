@@ -10,7 +10,10 @@ of it (newest first), and the article the claim appears in is its ``appearance``
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _RATINGS = {
     ("quote", "found"): (5, "Quote found in the archived source"),
@@ -36,6 +39,21 @@ def claim_reviews(report: dict[str, Any], article_url: str | None = None) -> dic
         appearance["archivedAt"] = article_url
     date = report["generated_at"][:10]
     return {"@context": "https://schema.org", "@graph": [_review(c, appearance, date) for c in report["claims"]]}
+
+
+def document_claim_reviews(conn: Connection, document_id: str, *, replay_base: str | None) -> dict[str, Any]:
+    """:func:`claim_reviews` of ``document_id``'s report; the article's ``archivedAt`` is left out when the
+    archive holds no copy of it (a document added by URL and not crawled yet). NotFoundError when unknown."""
+    from archive.errors import InputError
+    from archive.report.build import archived_url, build_report
+    from archive.report.robustlinks import article_capture
+
+    built = build_report(conn, document_id, replay_base=replay_base)
+    try:
+        article = archived_url(article_capture(conn, document_id), replay_base)
+    except InputError:
+        article = None
+    return claim_reviews(built, article)
 
 
 def _review(claim: dict[str, Any], appearance: dict[str, Any], date: str) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from urllib.parse import urljoin
 from sqlalchemy import Connection, text
 
 from archive.errors import InputError
-from archive.report.build import DEFAULT_REPLAY_BASE, archived_url, document_row
+from archive.report import DEFAULT_REPLAY_BASE
+from archive.report.build import archived_url, document_row
 from archive.urls import is_archivable, normalize_url
 
 _ATTRS = ("data-originalurl", "data-versionurl", "data-versiondate")

@@ -21,8 +21,7 @@ from typing import Any, Optional
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from archive.index import browse
-from archive.index import lookup as reads
+from archive.web import archive_of
 from archive.web.schemas import CaptureRecord, ClaimJSON, ClaimRow, DocumentJSON, Problem, SourceDetail
 
 router = APIRouter(tags=["archive"], responses={404: {"model": Problem, "description": "unknown id"}})
@@ -34,12 +33,8 @@ def _json(value: Any) -> JSONResponse:
 
 
 def _documents(request: Request, only: str | None = None) -> list[dict[str, Any]]:
-    archive = request.app.state.archive
-    with archive.reading() as conn:
-        docs = [browse.document(conn, only)] if only is not None else browse.documents(conn)
-        cover = browse.coverage(conn, [d["id"] for d in docs])
-    return [{k: d[k] for k in ("id", "url", "title", "kind", "status", "claim_count", "added_at")}
-            | {"coverage": cover[d["id"]]} for d in docs]
+    return [{k: d[k] for k in ("id", "url", "title", "kind", "status", "claim_count", "added_at", "coverage")}
+            for d in archive_of(request).overview(only)]
 
 
 @router.get("/documents", response_model=list[DocumentJSON], summary="Documents with evidence coverage")
@@ -55,31 +50,29 @@ def document(request: Request, document_id: str) -> JSONResponse:
 @router.get("/documents/{document_id}/claims", response_model=list[ClaimRow],
             summary="A document's claims in reading order, with their evidence state")
 def document_claims(request: Request, document_id: str) -> JSONResponse:
-    return _json(request.app.state.archive.claims(document_id))
+    return _json(archive_of(request).claims(document_id))
 
 
 @router.get("/claims", response_model=list[ClaimRow], summary="Claims with their evidence state")
 def claims(request: Request, document_id: Optional[str] = Query(None, description="only this document's")) -> JSONResponse:
-    return _json(request.app.state.archive.claims(document_id))
+    return _json(archive_of(request).claims(document_id))
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimJSON, summary="One claim, its sources and their captures")
 def claim(request: Request, claim_id: str) -> JSONResponse:
-    return _json(request.app.state.archive.show(claim_id))
+    return _json(archive_of(request).show(claim_id))
 
 
 @router.get("/lookup", response_model=list[ClaimJSON],
             summary="Claims by their words (full-text search), or the claims citing a URL")
 def lookup(request: Request, q: str = Query(..., description="words of a claim, or a URL"),
            limit: int = Query(20, ge=1, le=1000)) -> JSONResponse:
-    return _json(request.app.state.archive.lookup(q, limit))
+    return _json(archive_of(request).lookup(q, limit))
 
 
 @router.get("/captures/{capture_id}", response_model=CaptureRecord, summary="A capture's index row")
 def capture(request: Request, capture_id: str) -> JSONResponse:
-    with request.app.state.archive.reading() as conn:
-        row = browse.capture_by_id(conn, capture_id)
-    return _json(_capture_record(row))
+    return _json(_capture_record(archive_of(request).capture(capture_id)))
 
 
 def _capture_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +83,7 @@ def _capture_record(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/sources", response_model=SourceDetail,
             summary="A URL: its source state, every capture of it, and the claims citing it")
 def source(request: Request, url: str = Query(..., description="an archived or cited URL")) -> JSONResponse:
-    with request.app.state.archive.reading() as conn:
-        found = browse.source(conn, url)
-        caps = browse.url_captures(conn, url, found["id"] if found else None)
-        cited = reads.citing_claim_ids(conn, url, limit=1000) if found else []
-    return _json({"url": found["url"] if found else url, "state": found["state"] if found else None,
-                  "captures": [_capture_record(c) for c in caps], "claims": cited})
+    found = archive_of(request).source_detail(url, claim_limit=1000)
+    source = found.source
+    return _json({"url": source["url"] if source else url, "state": source["state"] if source else None,
+                  "captures": [_capture_record(c) for c in found.captures], "claims": found.claims})

@@ -20,7 +20,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from archive.index import browse
+from archive.index.browse import timestamp_moment
+from archive.web import archive_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,7 +91,7 @@ def parse_accept_datetime(value: str) -> datetime | None:
 
 
 def memento_moment(capture: dict[str, Any]) -> datetime:
-    return browse.timestamp_moment(capture["timestamp"])
+    return timestamp_moment(capture["timestamp"])
 
 
 def base_url(request: Request) -> str:
@@ -153,8 +154,7 @@ def timemap_body(base: str, url: str, mementos: Sequence[dict[str, Any]]) -> str
 @router.api_route("/timemap/link/{rest:path}", methods=["GET", "HEAD"])
 def timemap(request: Request, rest: str) -> Response:
     url = target_url(request, "/timemap/link/")
-    with request.app.state.archive.reading() as conn:
-        found = browse.mementos(conn, url)
+    found = archive_of(request).mementos(url).captures
     if not found:
         return PlainTextResponse(f"{url} is not archived\n", status_code=404)
     return Response(timemap_body(base_url(request), found[0]["url"], found), media_type=LINK_FORMAT)
@@ -171,9 +171,8 @@ def timegate(request: Request, rest: str) -> Response:
             return PlainTextResponse("Accept-Datetime must be an RFC 1123 date, e.g. "
                                      "'Thu, 31 May 2007 20:35:00 GMT'\n", status_code=400,
                                      headers={"Vary": "accept-datetime"})
-    with request.app.state.archive.reading() as conn:
-        found = browse.mementos(conn, url)
-    chosen = browse.closest(found, moment)
+    mementos = archive_of(request).mementos(url, moment)
+    found, chosen = mementos.captures, mementos.closest
     if chosen is None:
         return PlainTextResponse(f"{url} is not archived\n", status_code=404, headers={"Vary": "accept-datetime"})
     base = base_url(request)

@@ -1,5 +1,4 @@
-"""The server-rendered pages: one view per template, each a thin layer over :class:`archive.api.Archive`,
-:mod:`archive.index.lookup` and :mod:`archive.index.browse`.
+"""The server-rendered pages: one view per template, each one or two :class:`archive.api.Archive` calls.
 
 =====================================  =========================  =============================================
 path                                   template                   what
@@ -16,7 +15,6 @@ path                                   template                   what
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +22,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from archive.index import browse
-from archive.index import lookup as reads
-from archive.index.writes import mime_of
-from archive.web import payload
+from archive.index.browse import STATES
+from archive.index.detail import replayable
+from archive.index.rows import mime_of
+from archive.web import archive_of
 from archive.web.memento import replay_url
 
 router = APIRouter(include_in_schema=False)
@@ -63,9 +61,7 @@ def _when(value: str | None) -> str:
 
 def _replay(capture: dict[str, Any]) -> str | None:
     """Replay path of a capture dict (an index row or a claim JSON capture), None for a failed fetch."""
-    if capture.get("http_status") is None and capture.get("record_type") != "resource":
-        return None
-    if capture.get("record_type") == "metadata":
+    if not replayable(capture):
         return None
     ts = capture.get("timestamp") or _timestamp(capture.get("fetched_at"))
     return replay_url({"timestamp": ts, "url": capture["url"]})
@@ -88,7 +84,7 @@ def verdict_of(verification: dict[str, Any]) -> str | None:
     return None
 
 
-templates.env.globals.update(replay=_replay, verdicts=_verdicts, verdict_of=verdict_of, STATES=browse.STATES)
+templates.env.globals.update(replay=_replay, verdicts=_verdicts, verdict_of=verdict_of, STATES=STATES)
 templates.env.filters.update(when=_when)
 
 
@@ -98,62 +94,47 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 
 @router.get("/", response_class=HTMLResponse)
 def documents_page(request: Request) -> HTMLResponse:
-    archive = request.app.state.archive
-    with archive.reading() as conn:
-        docs = browse.documents(conn)
-        cover = browse.coverage(conn, [d["id"] for d in docs])
-    totals: dict[str, int] = {state: 0 for state in browse.STATES}
-    for c in cover.values():
-        for state, n in c["states"].items():
+    archive = archive_of(request)
+    docs = archive.overview()
+    totals: dict[str, int] = {state: 0 for state in STATES}
+    for d in docs:
+        for state, n in d["coverage"]["states"].items():
             totals[state] += n
-    return render(request, "documents.html", documents=docs, coverage=cover, totals=totals,
-                  home=str(archive.home.root))
+    return render(request, "documents.html", documents=docs, totals=totals, home=str(archive.home.root))
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str, page: int = Query(1, ge=1)) -> HTMLResponse:
-    with request.app.state.archive.reading() as conn:
-        doc = browse.document(conn, document_id)  # NotFoundError for an unknown id
-        rows = reads.document_claims(conn, document_id)  # the CLI's `claims DOCUMENT_ID`
-        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        own = [c for c in browse.document_captures(conn, document_id) if _replay(c)]
-        details = {c["id"]: c for c in reads.claims_json(conn, [r["id"] for r in shown])}
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    cover = browse.claim_coverage(Counter(r["state"] for r in rows))
-    return render(request, "document.html", document=doc, claims=shown, details=details, coverage=cover,
-                  article=own[-1] if own else None, page=page, pages=pages, first=(page - 1) * PAGE_SIZE)
+    found = archive_of(request).document_detail(document_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-found.claim_count // PAGE_SIZE))
+    return render(request, "document.html", document=found.document, claims=found.claims, details=found.details,
+                  coverage=found.coverage, article=found.article, page=page, pages=pages,
+                  first=(page - 1) * PAGE_SIZE)
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse)
 def claim_page(request: Request, claim_id: str) -> HTMLResponse:
-    archive = request.app.state.archive
-    claim = archive.show(claim_id)  # the CLI's `show CLAIM_ID`
-    caps = [cap for s in claim["sources"] for cap in s["captures"]]
-    with archive.reading() as conn:
-        kinds = browse.capture_kinds(conn, [c["id"] for c in caps])
-    unique = {c["id"]: {**c, **kinds.get(c["id"], {})} for c in caps}
-    timeline = sorted(unique.values(), key=lambda c: (c["fetched_at"], c["warc_file"], c["warc_offset"]))
-    return render(request, "claim.html", claim=claim, timeline=timeline)
+    found = archive_of(request).claim_detail(claim_id)
+    return render(request, "claim.html", claim=found.claim, timeline=found.timeline)
 
 
 @router.get("/sources", response_class=HTMLResponse)
 def source_page(request: Request, url: str = Query("", description="the URL")) -> HTMLResponse:
-    with request.app.state.archive.reading() as conn:
-        found = browse.source(conn, url) if url else None
-        caps = browse.url_captures(conn, url, found["id"] if found else None) if url else []
-        mementos = browse.mementos(conn, url) if url else []
-        citing = reads.claims_json(conn, reads.citing_claim_ids(conn, url, limit=200)) if found else []
-    status = 200 if (found or caps) else 404
-    return render(request, "source.html", status_code=status, url=url, source=found, captures=caps,
-                  mementos=mementos, citing=citing)
+    if not url:
+        return render(request, "source.html", status_code=404, url=url, source=None, captures=[], mementos=[],
+                      citing=[])
+    archive = archive_of(request)
+    found = archive.source_detail(url, claim_limit=200)
+    citing = archive.show_claims(found.claims)
+    status = 200 if (found.source or found.captures) else 404
+    return render(request, "source.html", status_code=status, url=url, source=found.source,
+                  captures=found.captures, mementos=found.mementos, citing=citing)
 
 
 @router.get("/captures/{capture_id}", response_class=HTMLResponse)
 def capture_page(request: Request, capture_id: str) -> HTMLResponse:
-    with request.app.state.archive.reading() as conn:
-        cap = browse.capture_by_id(conn, capture_id)
-        original = reads.payload_capture(conn, cap)
-        claims = reads.claims_json(conn, browse.claims_citing_capture(conn, cap))
+    found = archive_of(request).capture_detail(capture_id)
+    cap, original = found.capture, found.payload
     mime = mime_of(original.get("content_type")) or ""
     if _replay(cap) is None:
         view = "failure"
@@ -165,16 +146,16 @@ def capture_page(request: Request, capture_id: str) -> HTMLResponse:
         view = "frame"
     else:  # PDFs (browsers run no PDF viewer in a sandboxed frame) and types a browser would download
         view = "link"
-    return render(request, "capture.html", capture=cap, original=original, claims=claims, view=view, mime=mime)
+    return render(request, "capture.html", capture=cap, original=original, claims=found.claims, view=view,
+                  mime=mime)
 
 
 @router.get("/captures/{capture_id}/warc")
 def capture_warc(request: Request, capture_id: str) -> Response:
     """The capture's WARC record as stored: one gzip member, ``warc_length`` bytes from ``warc_offset``."""
-    archive = request.app.state.archive
-    with archive.reading() as conn:
-        cap = browse.capture_by_id(conn, capture_id)
-    chunks = payload.raw_record(archive.home, cap)
+    archive = archive_of(request)
+    cap = archive.capture(capture_id)
+    chunks = archive.raw_record(cap)
     return StreamingResponse(chunks, media_type="application/warc", headers={
         "Content-Length": str(cap["warc_length"]),
         "Content-Disposition": f'attachment; filename="{cap["id"]}.warc.gz"',
@@ -184,5 +165,5 @@ def capture_warc(request: Request, capture_id: str) -> Response:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", limit: int = Query(50, ge=1, le=1000)) -> HTMLResponse:
-    results = request.app.state.archive.lookup(q, limit) if q.strip() else []
+    results = archive_of(request).lookup(q, limit) if q.strip() else []
     return render(request, "search.html", q=q, results=results, limit=limit)

@@ -25,9 +25,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from archive.index import browse, lookup
-from archive.index.writes import mime_of
-from archive.web import memento, payload
+from archive.index.browse import timestamp_moment
+from archive.index.rows import mime_of
+from archive.web import archive_of, memento
+from archive.web.payload import ArchivedResponse
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
 
 router = APIRouter(include_in_schema=False)
@@ -87,25 +88,21 @@ def replay(request: Request, rest: str) -> Response:
     ts, modifier, url = match["ts"], match["mod"] or "", memento.fix_scheme_slashes(match["url"])
     if modifier not in ("", *MODIFIERS):
         modifier = ""
-    archive = request.app.state.archive
-    with archive.reading() as conn:
-        found = browse.mementos(conn, url)
-        chosen = browse.closest(found, browse.timestamp_moment(ts) if ts else None)
-        if chosen is None:
-            failures = [c["error"] for c in browse.url_captures(conn, url) if c["error"]]
-            why = f"the fetch failed: {failures[-1]}" if failures else "it was never captured"
-            return placeholder(request, url, modifier, why)
-        if modifier in ("", "if_") and ts != chosen["timestamp"]:
-            # a navigation lands on the exact URI-M, so the address bar names the memento shown
-            return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
-        source = lookup.payload_capture(conn, chosen)
-    return serve(request, archive.home, chosen, source, modifier)
+    archive = archive_of(request)
+    found = archive.mementos(url, timestamp_moment(ts) if ts else None)
+    chosen = found.closest
+    if chosen is None:
+        why = f"the fetch failed: {found.failure}" if found.failure else "it was never captured"
+        return placeholder(request, url, modifier, why)
+    if modifier in ("", "if_") and ts != chosen["timestamp"]:
+        # a navigation lands on the exact URI-M, so the address bar names the memento shown
+        return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
+    return serve(request, chosen, archive.open_response(chosen), modifier)
 
 
-def serve(request: Request, home: Any, chosen: dict[str, Any], source: dict[str, Any], modifier: str) -> Response:
-    """Serve ``source``'s payload as the capture ``chosen`` (they differ for a revisit)."""
+def serve(request: Request, chosen: dict[str, Any], archived: ArchivedResponse, modifier: str) -> Response:
+    """Serve ``archived`` (the payload of ``chosen``, a revisit's from its original) as the capture ``chosen``."""
     headers = {**_base_headers(request), **memento.replay_headers(memento.base_url(request), chosen)}
-    archived = payload.open_response(home, source)
     status = chosen["http_status"] or archived.status or 200
     if not 100 <= status <= 599:
         status = 200
