@@ -13,8 +13,8 @@ The library API is :class:`Archive`; the CLI (``archive.cli``), the web UI (``ar
 
 Everything citevault raises on purpose derives from :class:`CitevaultError` (the tree is drawn in
 :mod:`archive.errors`). The names below are imported on first use, so ``import archive`` stays cheap (the
-CLI's start-up and the worker processes of ``reindex`` import it). README has the commands; DESIGN in the
-shared docs the data flow.
+CLI's start-up and the worker processes of ``reindex`` import it). README has the commands;
+docs/architecture.md the packages and the data flow.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The data home: where WARC files and the embedded SQLite index live (DESIGN.md "The data home")."""
+"""The data home: where WARC files and the embedded SQLite index live (README "The data home")."""
 from __future__ import annotations
 
 import os

@@ -44,7 +44,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets concurrent requests past robots.txt under asyncio: see crawler/robots.py.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtMiddleware": 100,
-    # Work per request that an archiver has no use for (~10% of a bare Scrapy crawl's CPU, measured):
+    # Work per request that an archiver has no use for (its cost: bench/README.md):
     "scrapy.downloadermiddlewares.stats.DownloaderStats": None,  # re-serialises every request to count bytes
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # cited sources are on any host
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no spider credentials
@@ -71,7 +71,7 @@ METAREFRESH_ENABLED = False  # a meta refresh is page content, not a hop we foll
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 REACTOR_THREADPOOL_MAXSIZE = 20
 # The spider yields no items, only the odd Request: Scrapy would start CONCURRENT_ITEMS (100) asyncio tasks
-# per response to process its output in parallel; with 1 it starts two. Measured: ~15% of the crawl's CPU.
+# per response to process its output in parallel; with 1 it starts two (its cost: bench/README.md).
 CONCURRENT_ITEMS = 1
 LOG_LEVEL = "WARNING"
 TELNETCONSOLE_ENABLED = False

@@ -3,7 +3,7 @@
 Quote verification (``archive.checks``) looks for a claim's words in what a source page *says*,
 not in its menus, footers or comment threads, so it reads pages exactly as :mod:`archive.claims.html`
 does: trafilatura first, then the ``<article>``/``<main>``/densest-block fallback. Metadata (title, date,
-author) is not extracted here, which makes this about 30 times faster than :func:`read_html`.
+author) is not extracted here, which makes this much cheaper than :func:`read_html`.
 
 Blocks (paragraphs, headings, list items, cells) are separated by a blank line; a ``<br>`` inside a block
 is a newline; other whitespace runs are one space.

@@ -49,7 +49,7 @@ def _sid(source_url: str | None) -> str | None:
 
 
 def state_for_status(status: int | None) -> str:
-    """Source state after a final response (DESIGN.md "Source states").
+    """Source state after a final response (docs/architecture.md "Source states").
 
     >>> [state_for_status(s) for s in (200, 204, 404, 410, 500, 301, None)]
     ['archived', 'archived', 'gone', 'gone', 'failed', 'failed', 'failed']

@@ -1,8 +1,8 @@
 """The crawl's recorder in a process of its own, so recording runs beside the crawler instead of taking turns.
 
 :class:`archive.crawl.recorder.Recorder` does its work in a thread; in the crawler's process that thread holds the
-GIL for all the Python work of building records and index rows, and the reactor waits for it (measured: the
-reactor's socket writes spent ~17% of the crawl waiting for the GIL). :class:`RecorderProcess` has the same
+GIL for all the Python work of building records and index rows, and the reactor waits for it (the
+measurement is in bench/README.md). :class:`RecorderProcess` has the same
 calls, but pickles each one down a socket pair to a child process that runs a plain :class:`Recorder`: the
 crawler's cost per fetch drops to a share of one pickle and one write (calls go in batches of up to
 :data:`BATCH`; the crawl session flushes a partial batch every 0.2 s), and the two processes use both cores.

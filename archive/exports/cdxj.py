@@ -1,6 +1,6 @@
 """CDXJ lines built from the index's capture rows, the same lines ``cdxj-indexer`` writes for those records.
 
-A capture row already carries every CDXJ field (STYLE.md "One row shape for captures"), so exporting an
+A capture row already carries every CDXJ field (docs/architecture.md "One row shape for captures"), so exporting an
 index needs no WARC reading::
 
     urlkey timestamp {"url", "mime", "status", "digest", "length", "offset", "filename"}

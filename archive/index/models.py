@@ -49,7 +49,7 @@ class Claim(Base):
 
 
 class Source(Base):
-    """A URL cited by at least one claim. ``state`` follows DESIGN.md "Source states"."""
+    """A URL cited by at least one claim. ``state`` follows docs/architecture.md "Source states"."""
 
     __tablename__ = "sources"
 

@@ -29,7 +29,7 @@ def plan_units(paths: list[Path], workers: int, unit_bytes: int | None = None) -
     """Cut the files into about four units per worker, of ``unit_bytes`` (by default 1 to 16 MiB: a unit's
     rows travel to the parent in one piece, so this bounds memory too). Small units start the parent's
     writes early and end the workers' reads together, so less of the run is one process working alone;
-    but each costs a round trip to the parent (eight per worker were 6% slower than four at 10k records)."""
+    but each costs a round trip to the parent (bench/README.md has the measurements behind four)."""
     sizes = [p.stat().st_size for p in paths]
     target = unit_bytes or max(1 << 20, min(16 << 20, sum(sizes) // max(1, workers * 4)))
     units: list[Unit] = []

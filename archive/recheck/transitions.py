@@ -1,4 +1,4 @@
-"""The source state machine for re-crawls (DESIGN.md "Source states", README "Keeping evidence fresh").
+"""The source state machine for re-crawls (docs/architecture.md "Source states", README "Keeping evidence fresh").
 
 Pure: given what the index knows about a source and the outcome of one fetch, decide its next state. The
 capture a claim relied on (its *evidence*) only ever comes from a good fetch; blocks and errors never

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-try:  # ISA-L inflates ~1.6x faster than zlib: same format, same errors (optional: `pip install isal`)
+try:  # ISA-L inflates faster than zlib (bench/README.md): same format, same errors
     from isal import isal_zlib as _zlib
 except ImportError:  # pragma: no cover - zlib fallback
     import zlib as _zlib  # type: ignore[no-redef]

@@ -21,8 +21,8 @@ from archive.warc.builder import RecordFactory
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
-#: zlib level 3: ~3x faster than warcio's level 9 (measured on news-like pages: 0.75 ms vs 2+ ms for
-#: 20 KB) for files ~5% larger; compression is the recorder thread's biggest cost.
+#: zlib level 3 rather than warcio's 9: compression is the recorder's biggest cost, and level 3 costs a
+#: fraction of level 9's time for files a few percent larger (figures: bench/README.md).
 DEFAULT_COMPRESSLEVEL = 3
 
 
