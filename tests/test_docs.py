@@ -80,3 +80,21 @@ def test_readme_names_an_archive_method_for_every_command() -> None:
     named = set(re.findall(r"`([a-z_]+)`", section)) - {"evc", "serve"}  # a home, and the command of the UI
     missing = sorted(n for n in named if not hasattr(Archive, n))
     assert not missing, f"README names methods Archive lacks: {missing}"
+
+
+def test_architecture_names_every_module() -> None:
+    """docs/architecture.md draws the package tree: a module added, moved or renamed must show up there."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    missing = []
+    for top in ("archive", "crawler"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if "migrations" in rel.parts or path.name in ("__init__.py", "__main__.py"):
+                continue
+            section = f"`{rel.parent.as_posix()}/`" if rel.parent.as_posix() != top else f"`{top}/`"
+            if f"`{path.name}`" not in page and f"`{rel.as_posix()}`" not in page and \
+                    f"`{rel.parent.name}/{path.name}`" not in page:
+                missing.append(rel.as_posix())
+            elif rel.parent.name not in ("archive", "crawler", "spiders") and rel.parent.name not in page:
+                missing.append(f"{rel.as_posix()} (package {section})")
+    assert not missing, f"docs/architecture.md does not name: {missing}"
