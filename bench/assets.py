@@ -44,7 +44,6 @@ import argparse
 import collections
 import os
 import random
-import re
 import shutil
 import struct
 import sys
@@ -53,13 +52,12 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:  # run as a script or imported from elsewhere: crawl_vs_wget is a sibling
     sys.path.insert(0, str(BENCH))
 
-import crawl_vs_wget as cvw  # noqa: E402  (the timing, server and citevault helpers, not copied)
+import crawl_vs_wget as cvw  # (the timing, server and citevault helpers, not copied)
 
 FIRST = cvw.LATENCY_FIRST  # 127.0.1.1
 SHARED = {"/shared/site.css": "shared css", "/shared/font.woff2": "shared font", "/shared/logo.png": "shared logo"}
