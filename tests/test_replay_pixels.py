@@ -227,9 +227,6 @@ def test_replay_matches_live_page(browser: Any, image: Any, site_server: SiteSer
     check_replay(browser, image, site_server, home, tmp_path, live)
 
 
-@pytest.mark.xfail(strict=True, raises=FontBlocked,
-                   reason="replay answers a font with no Access-Control-Allow-Origin; the sandboxed (opaque-origin) "
-                          "page fetches fonts in CORS mode, so the web font is blocked")
 def test_replay_matches_live_page_when_every_asset_is_archived(browser: Any, image: Any, site_server: SiteServer,
                                                                tmp_path: Path, live: Shot) -> None:
     """Control for the harness, independent of the crawl's asset fetching: the page and each asset it loaded

@@ -114,6 +114,11 @@ def serve(request: Request, chosen: dict[str, Any], archived: ArchivedResponse, 
         return Response(b"", status_code=status, headers=headers)
     content_type = archived.content_type or "application/octet-stream"
     mime = mime_of(content_type)
+    if _is_font(mime, chosen["url"]):
+        # Browsers fetch fonts in CORS mode, and a replayed page is sandboxed (its origin is "null"): without
+        # this a page's archived web fonts never load. Fonts only, and only for null origins (sandboxed
+        # pages), so no ordinary web page can read the archive through it.
+        headers["Access-Control-Allow-Origin"] = "null"
     if modifier != "id_" and mime in _HTML_TYPES | {"text/css"}:
         try:
             rewritten = _rewritten(archived.read(MAX_REWRITE), content_type, chosen)
@@ -126,6 +131,22 @@ def serve(request: Request, chosen: dict[str, Any], archived: ArchivedResponse, 
             return Response(body, status_code=status, headers=headers, media_type=media_type)
     # not rewritten (another type, too large, not text): streamed as it is, what was read above included
     return StreamingResponse(archived.chunks(), status_code=status, headers=headers, media_type=content_type)
+
+
+_FONT_TYPES = ("font/", "application/font-", "application/x-font-", "application/vnd.ms-fontobject")
+_FONT_EXTENSIONS = (".woff2", ".woff", ".ttf", ".otf", ".eot")
+
+
+def _is_font(mime: str, url: str) -> bool:
+    """Whether a capture is a web font, by its type or, for servers that send a generic type, its name.
+
+    >>> _is_font("font/woff2", "https://e.org/f"), _is_font("application/octet-stream", "https://e.org/a.woff2?v=3")
+    (True, True)
+    >>> _is_font("image/png", "https://e.org/logo.png")
+    False
+    """
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    return mime.startswith(_FONT_TYPES) or path.endswith(_FONT_EXTENSIONS)
 
 
 def _rewritten(data: bytes | None, content_type: str, chosen: dict[str, Any]) -> tuple[bytes, str] | None:
