@@ -19,6 +19,9 @@ class CrawlConfig:
     progress: bool
     robots: str
     recorder_process: bool = True
+    assets: bool = True  # fetch each archived HTML page's stylesheets, images, fonts, scripts and frames
+    assets_max_per_page: int = 250
+    assets_max_bytes: int = 50_000_000
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
@@ -30,6 +33,11 @@ class CrawlConfig:
         max_size = _integer(settings, "CITEVAULT_WARC_MAX_SIZE", 1_000_000_000)
         if max_size < 1_000_000:
             raise NotConfigured(f"CITEVAULT_WARC_MAX_SIZE must be at least 1000000 bytes, not {max_size}")
+        max_assets = _integer(settings, "CITEVAULT_ASSETS_MAX_PER_PAGE", 250)
+        max_asset_bytes = _integer(settings, "CITEVAULT_ASSETS_MAX_BYTES", 50_000_000)
+        for name, value in (("CITEVAULT_ASSETS_MAX_PER_PAGE", max_assets), ("CITEVAULT_ASSETS_MAX_BYTES", max_asset_bytes)):
+            if value < 0:
+                raise NotConfigured(f"{name} must be 0 or more, not {value} (set CITEVAULT_ASSETS=False to fetch no assets)")
         return cls(
             home=settings.get("CITEVAULT_HOME"),
             db=settings.get("CITEVAULT_DB"),
@@ -40,6 +48,9 @@ class CrawlConfig:
             progress=settings.getbool("CITEVAULT_PROGRESS", True),
             robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             recorder_process=settings.getbool("CITEVAULT_RECORDER_PROCESS", True),
+            assets=settings.getbool("CITEVAULT_ASSETS", True),
+            assets_max_per_page=max_assets,
+            assets_max_bytes=max_asset_bytes,
         )
 
 

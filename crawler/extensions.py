@@ -1,7 +1,7 @@
 """Progress on stderr while crawling, and a summary at the end.
 
 Lines look like ``citevault: 120/500 done, 3 failed`` (rewritten in place on a terminal) and finish with
-``citevault: done in 12.3s: 497 archived, 3 failed (http 404: 2, timeout: 1)``.
+``citevault: done in 12.3s: 497 archived, 3 failed + 1204 assets (http 404: 2, timeout: 1)``.
 """
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ class CrawlProgress:
         stats = session.recorder.stats
         files = ", ".join(session.recorder.closed_files) or "none"
         counts = ", ".join(f"{p.states[s]} {s}" for s in ("archived", "gone", "failed") if p.states[s]) or "nothing to fetch"
+        if p.assets or p.assets_cut:  # page assets: never counted as sources (crawler.assets)
+            counts += f" + {p.assets} assets" + (f" ({p.assets_cut} cut by the per-page limits)" if p.assets_cut else "")
         summary = (
             f"citevault: done in {elapsed:.1f}s: {counts}"
             f"{f' ({reasons})' if reasons else ''}; {stats.records} WARC records in {files}"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 CAPTURE_META = "citevault_capture_id"
 FETCHED_META = "citevault_fetched_at"  # the final hop's fetch time becomes the source's last_fetched
+ASSET_META = "citevault_asset"  # a page asset's fetch (the asset URL as discovered): its records say so
 
 
 def _reason(status: int) -> str:
@@ -74,6 +75,7 @@ class WarcRecorderMiddleware:
             fresh=bool(request.meta.get("citevault_fresh")) and response.url == request.meta.get("citevault_source_url"),
             # Resolved against the hop URL only (not an HTML <base>), as reindex resolves it.
             redirect_to=urljoin(response.url, location.decode("latin-1")) if location else None,
+            **({"role": "asset"} if request.meta.get(ASSET_META) else {}),
         )
         request.meta[CAPTURE_META] = record_id
         request.meta[FETCHED_META] = exchange.fetched_at

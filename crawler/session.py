@@ -32,6 +32,8 @@ class Progress:
     failed: int = 0
     states: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    assets: int = 0  # page assets fetched (crawler.assets): never counted as sources in done/total
+    assets_cut: int = 0  # assets the per-page limits left unfetched
     started: float = field(default_factory=time.monotonic)
 
 

@@ -22,6 +22,9 @@ CITEVAULT_WARC_COMPRESSLEVEL = 3
 CITEVAULT_PER_HOST = 4  # parallel requests per host
 CITEVAULT_PROGRESS = True  # progress lines on stderr
 CITEVAULT_CHECK_AFTER_CRAWL = True  # quote checks for the new captures when the crawl ends
+CITEVAULT_ASSETS = True  # fetch each archived HTML page's assets (stylesheets, images, fonts, scripts, frames)
+CITEVAULT_ASSETS_MAX_PER_PAGE = 250  # assets fetched for one page at most; the rest are recorded as cut
+CITEVAULT_ASSETS_MAX_BYTES = 50_000_000  # bytes of assets for one page, past which the rest are cut
 CITEVAULT_RECORDER_PROCESS = True  # WARC + index writing in a child process (False: a thread of the crawler)
 
 # -- politeness -------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ Route                               Response
 ``/image.png``                      a 4x4 RGB PNG
 ``/pages/N.html``                   generated ~2 KB page for integer N; ``?links=K`` adds links to N+1..N+K
 ``/echo-headers``                   JSON object of the request headers as received (name -> value)
+``/shared/N.html``                  generated page for integer N linking the one stylesheet all of them share,
+                                    ``/shared/common.css`` (a static file); ``/styled/news.html`` (static) is
+                                    the styled page whose assets the crawl archives (tests/test_assets.py)
 ==================================  ========================================================================
 
 HTTP/1.1 with keep-alive; every response has a correct Content-Length except ``/chunked.html`` (chunked)
@@ -319,6 +322,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         (r"/image\.png", "route_png"),
         (r"/pages/(-?\d+)\.html", "route_pages"),
         (r"/echo-headers", "route_echo_headers"),
+        (r"/shared/(\d+)\.html", "route_shared"),
     ]
     _COMPILED = [(re.compile(pattern), name) for pattern, name in ROUTES]
 
@@ -569,6 +573,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         except ValueError:
             links = 0
         self.send_html(200, numbered_page(int(number), links))
+
+    def route_shared(self, number: str) -> None:
+        body = _page(f"Shared {number}", f"<p>Shared page {number} is styled like the others.</p>",
+                     '<meta charset="utf-8">\n<link rel="stylesheet" href="/shared/common.css">\n')
+        self.send_html(200, body.encode("utf-8"))
 
     def route_echo_headers(self) -> None:
         received: dict[str, str] = {}

@@ -126,3 +126,16 @@ def test_contact_url_given_with_s_goes_into_the_user_agent(tmp_path: Path) -> No
     settings = crawl_settings(DataHome.resolve(tmp_path / "home"),
                               overrides={"CITEVAULT_CONTACT_URL": "https://example.org/archiving"})
     assert settings.get("USER_AGENT") == f"citevault/{__version__} (+https://example.org/archiving; archiving cited sources)"
+
+
+def test_asset_settings() -> None:
+    """Page assets (crawler.assets): on by default, limits per page, strings from ``-s`` accepted."""
+    default = CrawlConfig.from_settings(project_settings())
+    assert (default.assets, default.assets_max_per_page, default.assets_max_bytes) == (True, 250, 50_000_000)
+    config = CrawlConfig.from_settings(project_settings(
+        CITEVAULT_ASSETS="False", CITEVAULT_ASSETS_MAX_PER_PAGE="3", CITEVAULT_ASSETS_MAX_BYTES="1000"))
+    assert (config.assets, config.assets_max_per_page, config.assets_max_bytes) == (False, 3, 1000)
+    with pytest.raises(NotConfigured, match="CITEVAULT_ASSETS_MAX_PER_PAGE must be 0 or more"):
+        CrawlConfig.from_settings(project_settings(CITEVAULT_ASSETS_MAX_PER_PAGE="-1"))
+    with pytest.raises(NotConfigured, match="CITEVAULT_ASSETS_MAX_BYTES must be a whole number"):
+        CrawlConfig.from_settings(project_settings(CITEVAULT_ASSETS_MAX_BYTES="lots"))

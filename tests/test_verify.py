@@ -153,7 +153,7 @@ def test_index_checked_against_the_files(archived: dict[str, Any], tmp_path: Pat
     conn.execute("INSERT INTO captures SELECT 'ghost', source_id, document_id, crawl_id, record_type, url, urlkey, "
                  "timestamp, fetched_at, http_status, mime, content_type, payload_digest, payload_sha256, "
                  "payload_length, redirect_to, 'citevault-gone.warc.gz', 7, warc_length, '<urn:uuid:ghost>', "
-                 "refers_to, error FROM captures WHERE id = ?", (changed["id"],))
+                 "refers_to, error, role FROM captures WHERE id = ?", (changed["id"],))
     conn.commit()
     report = citevault(home, "verify", "--json").json()
     found = {(p["file"], p["offset"]): p["problem"] for p in report["problems"]}

@@ -201,7 +201,9 @@ def build_evidence(home: Path) -> Evidence:
     thread.start()
     base = f"http://127.0.0.1:{site.server_address[1]}"
     try:
-        result = citevault(home, "archive", f"{base}/story.html", "--json")
+        # --no-assets: this home shows replay of what was *not* archived (missing.png, track.js, the
+        # @import on another host); tests/test_assets.py replays a page archived with its assets.
+        result = citevault(home, "archive", f"{base}/story.html", "--json", "--no-assets")
     finally:
         site.shutdown()
         site.server_close()

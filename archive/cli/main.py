@@ -127,6 +127,9 @@ def add(ctx: click.Context, sources: tuple[str, ...], every: str | None, as_json
 
 def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--ignore-robots", is_flag=True, help="Fetch even what robots.txt disallows.")(func)
+    func = click.option("--no-assets", is_flag=True,
+                        help="Fetch only the pages, not their stylesheets, images, fonts, scripts and frames "
+                             "(same as -s CITEVAULT_ASSETS=False).")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")(func)
     func = click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
                         help="Override a Scrapy or CITEVAULT_* setting, e.g. -s DOWNLOAD_TIMEOUT=10.")(func)
@@ -135,8 +138,8 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
+def _parse_settings(pairs: tuple[str, ...], no_assets: bool = False) -> dict[str, str]:
+    out = {"CITEVAULT_ASSETS": "False"} if no_assets else {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
@@ -149,8 +152,8 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--due", is_flag=True, help="Also re-check every source whose re-check time has come.")
 @crawl_options
 @click.pass_context
-def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots: bool, verbose: bool,
-          settings: tuple[str, ...]) -> None:
+def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots: bool, no_assets: bool,
+          verbose: bool, settings: tuple[str, ...]) -> None:
     """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
 
     Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
@@ -159,9 +162,10 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
     \b
     citevault crawl --concurrency 32
     citevault crawl --due
+    citevault crawl --no-assets
     """
     open_archive(ctx).crawl(due=due, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
-                            settings=_parse_settings(settings))
+                            settings=_parse_settings(settings, no_assets))
 
 
 @cli.command("archive")
@@ -171,7 +175,8 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
 @json_option
 @click.pass_context
 def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None, concurrency: int | None,
-                ignore_robots: bool, verbose: bool, settings: tuple[str, ...], as_json: bool) -> None:
+                ignore_robots: bool, no_assets: bool, verbose: bool, settings: tuple[str, ...],
+                as_json: bool) -> None:
     """Add SOURCES and crawl what they cite: the main job in one command.
 
     \b
@@ -182,7 +187,7 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None,
 
     counts = open_archive(ctx).archive(list(sources), every=_every(every), on_added=None if as_json else added,
                                        concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
-                                       settings=_parse_settings(settings))
+                                       settings=_parse_settings(settings, no_assets))
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
         print_json([s.as_json() for s in counts])
 

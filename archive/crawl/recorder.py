@@ -25,7 +25,7 @@ from archive.ids import capture_id, source_id
 from archive.index import writes
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
 from archive.recheck.policy import Policy
-from archive.warc.builder import HttpExchange, RecordFactory, citevault_fields, warc_date
+from archive.warc.builder import ROLE_FIELD, HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warc.store import WarcStore
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class Recorder:
         self._pending_states: dict[str, dict[str, Any]] = {}  # source id → update, this batch
         self._urls: dict[str, str] = {}
         self._states: list[dict[str, Any]] = []
+        self._links: list[dict[str, Any]] = []  # page → asset rows (archive.crawl.page_assets), this batch
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
 
@@ -134,6 +135,9 @@ class Recorder:
     def document_fetched(self, *args: Any, **kwargs: Any) -> None:
         self._jobs.put(self._ingest_job(*args, **kwargs))
 
+    def page_assets(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs.put(self._page_assets_job(*args, **kwargs))
+
     def submit_calls(self, pickled: bytes, bodies: list[bytes] | None = None) -> None:
         """A batch of ``(name, args, kwargs)`` calls, still pickled: the writer thread unpickles and runs
         them, so the thread that received them (archive.crawl.recorder_process's child) hardly needs the GIL.
@@ -142,16 +146,18 @@ class Recorder:
         self._jobs.put((self._run_calls, (pickled, bodies or [])))
 
     def _exchange_job(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
-                      document_id: str | None, redirect_to: str | None = None, fresh: bool = False) -> Job:
+                      document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
+                      role: str | None = None) -> Job:
         """``source_url``: the source this fetch is for (every hop of a redirect chain shares it).
-        ``fresh``: this URL was never captured before, so only this crawl's batch can hold a duplicate."""
-        return self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh)
+        ``fresh``: this URL was never captured before, so only this crawl's batch can hold a duplicate.
+        ``role``: ``asset`` for a page asset's fetch."""
+        return self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh, role)
 
     def _failure_job(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                      document_id: str | None, detail: dict[str, Any] | None = None,
-                     moment: datetime | None = None) -> Job:
+                     moment: datetime | None = None, role: str | None = None) -> Job:
         moment = moment or datetime.now(timezone.utc)
-        return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment)
+        return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment, role)
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
                     capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> Job:
@@ -163,8 +169,14 @@ class Recorder:
     def _ingest_job(self, document_id: str, extracted: ExtractedDocument) -> Job:
         return self._ingest, (document_id, extracted)
 
+    def _page_assets_job(self, page_record_id: str, page_url: str, body: dict[str, Any],
+                         moment: datetime | None = None) -> Job:
+        """A page's asset list (:mod:`archive.crawl.page_assets`), once every asset it needed is fetched."""
+        return self._write_page_assets, (page_record_id, page_url, body, moment or datetime.now(timezone.utc))
+
     _BUILDERS = {"record_exchange": "_exchange_job", "record_failure": "_failure_job",
-                 "source_done": "_settle_job", "document_fetched": "_ingest_job"}
+                 "source_done": "_settle_job", "document_fetched": "_ingest_job",
+                 "page_assets": "_page_assets_job"}
 
     def _run_calls(self, conn: Any, pickled: bytes, bodies: list[bytes]) -> None:
         calls = pickle.loads(pickled)
@@ -211,7 +223,7 @@ class Recorder:
                     break
                 if job is not None:
                     self._execute(conn, *job)
-                pending = len(self._captures) + len(self._states)
+                pending = len(self._captures) + len(self._states) + len(self._links)
                 if pending >= self.batch or (pending and time.monotonic() - last_commit >= self.flush_seconds):
                     self._safe_commit(conn)
                     last_commit = time.monotonic()
@@ -242,7 +254,7 @@ class Recorder:
         try:
             self._commit(conn)
         except Exception as exc:  # the batch is lost from the index, not from the WARC: reindex restores it
-            self._captures, self._states = [], []
+            self._captures, self._states, self._links = [], [], []
             self._batch_digests, self._pending_states = {}, {}
             self._failed(conn, "commit", exc)
 
@@ -253,6 +265,9 @@ class Recorder:
             writes.add_captures(conn, self._captures)
             self._captures = []
             self._batch_digests = {}
+        if self._links:
+            writes.add_page_assets(conn, self._links)
+            self._links = []
         if self._states:
             writes.settle_sources(conn, self._states)
             writes.add_events(conn, [s["event"] for s in self._states])
@@ -262,9 +277,12 @@ class Recorder:
             conn.commit()
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
-                        document_id: str | None, redirect_to: str | None, fresh: bool = False) -> None:
+                        document_id: str | None, redirect_to: str | None, fresh: bool = False,
+                        role: str | None = None) -> None:
         sid = _sid(source_url)
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
+        if role:
+            fields[ROLE_FIELD] = role
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
         key = writes.urlkey(ex.url)
@@ -283,7 +301,7 @@ class Recorder:
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             http_status=ex.status, content_type=content_type, payload_digest=response.payload_digest,
             payload_sha256=response.payload_sha256, payload_length=response.payload_length,
-            redirect_to=redirect_to, source_id=sid, document_id=document_id, crawl_id=self.crawl_id,
+            redirect_to=redirect_to, source_id=sid, document_id=document_id, crawl_id=self.crawl_id, role=role,
         )
         self._captures.append(row)
         if record_type == "response" and row["payload_digest"]:
@@ -308,9 +326,12 @@ class Recorder:
         return {"record_id": found[0], "url": url, "date": warc_date(clock.as_datetime(found[1]))}
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
-                       document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
+                       document_id: str | None, detail: dict[str, Any], now: datetime,
+                       role: str | None = None) -> None:
         sid = _sid(source_url)
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
+        if role:
+            fields[ROLE_FIELD] = role
         built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)
         self.stats.records += 1
@@ -318,8 +339,18 @@ class Recorder:
         self._captures.append(writes.capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
-            source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason,
+            source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason, role=role,
         ))
+
+    def _write_page_assets(self, conn: Any, page_record_id: str, page_url: str, body: dict[str, Any],
+                           moment: datetime) -> None:
+        from archive.crawl.page_assets import link_rows
+
+        built = self.factory.page_assets(page_url, page_record_id, body, moment,
+                                         extra=citevault_fields(None, None, self.crawl_id))
+        self.store.write(built.record)
+        self.stats.records += 1
+        self._links.extend(link_rows(page_record_id, body))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
                 capture_id: str | None, claimed: tuple | None = None, url: str | None = None) -> None:

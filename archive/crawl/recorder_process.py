@@ -117,6 +117,9 @@ class RecorderProcess:
     def source_done(self, *args: Any, **kwargs: Any) -> None:
         self._send("source_done", args, kwargs)
 
+    def page_assets(self, *args: Any, **kwargs: Any) -> None:
+        self._send("page_assets", args, kwargs)
+
     def document_fetched(self, document_id: str, extracted: Any) -> None:
         from dataclasses import replace
 

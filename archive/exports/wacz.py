@@ -10,7 +10,8 @@ Layout of the package (a ZIP; WARCs stored uncompressed, as the format requires)
     datapackage-digest.json    the sha256 of datapackage.json
 
 For a ``document_id``, the package holds the WARC files that hold its captures: the article's own fetch,
-every capture of every source its claims cite, and the originals of their revisits. Whole files are
+every capture of every source its claims cite, the assets those pages needed (``page_assets``), and the
+originals of their revisits. Whole files are
 copied, so records of other documents that share a file come along (and are indexed); the claims JSON
 holds only that document's claims. Without a ``document_id``, every closed WARC file is included
 (a file a running crawl is still writing is not, nor are its records in the index).
@@ -125,9 +126,13 @@ def _document_files(conn: Connection, document_id: str) -> list[str]:
         " SELECT id, warc_file, refers_to FROM captures WHERE document_id = :d"
         " UNION SELECT cap.id, cap.warc_file, cap.refers_to FROM captures cap"
         "  JOIN citations ci ON ci.source_id = cap.source_id JOIN claims c ON c.id = ci.claim_id"
-        "  WHERE c.document_id = :d)"
-        " SELECT warc_file FROM picked"
+        "  WHERE c.document_id = :d),"
+        # the assets each picked page needed (archive.crawl.page_assets), and the originals of their revisits
+        " assets AS (SELECT a.id, a.warc_file, a.refers_to FROM picked p JOIN page_assets pa ON pa.page_id = p.id"
+        "  JOIN captures a ON a.id = pa.capture_id)"
+        " SELECT warc_file FROM picked UNION SELECT warc_file FROM assets"
         " UNION SELECT o.warc_file FROM picked p JOIN captures o ON o.id = p.refers_to"
+        " UNION SELECT o.warc_file FROM assets a JOIN captures o ON o.id = a.refers_to"
     ), {"d": document_id})
     return sorted({r[0] for r in rows})
 

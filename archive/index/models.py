@@ -129,12 +129,34 @@ class Capture(Base):
     warc_record_id: Mapped[str] = mapped_column(Text)
     refers_to: Mapped[str | None] = mapped_column(String(40))  # revisit → original capture id
     error: Mapped[str | None] = mapped_column(Text)
+    # None for a page, a source's fetch or an article; "asset" for a page's asset (Citevault-Role: asset).
+    role: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_captures_source", "source_id", "fetched_at"),
         Index("ix_captures_urlkey", "urlkey", "timestamp"),
         Index("ix_captures_document", "document_id"),
     )
+
+
+class PageAsset(Base):
+    """Page capture → an asset it needed (issue 11): one row per asset URL the page (its stylesheets, its
+    iframes) loads, in discovery order, from the page's ``page-assets`` metadata record
+    (:mod:`archive.crawl.page_assets`), so ``reindex`` restores them. ``capture_id`` is the asset's capture
+    in the same crawl (a response, a revisit or a failure; shared by every page that needed the URL); None
+    with ``cut`` set (``count`` or ``bytes``) when the page's limit left it unfetched.
+    """
+
+    __tablename__ = "page_assets"
+
+    page_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    capture_id: Mapped[str | None] = mapped_column(String(40))
+    cut: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_page_assets_capture", "capture_id"),)
 
 
 # -- evidence checks (issue 5: archive.checks) -----------------------------------------------------

@@ -57,6 +57,7 @@ def capture_row(
     refers_to: str | None = None,
     error: str | None = None,
     key: str | None = None,
+    role: str | None = None,
 ) -> dict[str, Any]:
     """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it.
     ``key``: the SURT key when the caller computed it already."""
@@ -84,6 +85,7 @@ def capture_row(
         "warc_record_id": record_id,
         "refers_to": refers_to,
         "error": error,
+        "role": role,
     }
 
 

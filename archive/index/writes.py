@@ -75,6 +75,12 @@ def add_captures(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     _insert_ignore(conn, Capture, rows)
 
 
+def add_page_assets(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    from archive.index.models import PageAsset
+
+    _insert_ignore(conn, PageAsset, rows)
+
+
 def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
     """Apply fetch outcomes (``archive.crawl.recorder``): state, schedule, evidence; the lease is released."""
     from archive.index.models import Source

@@ -81,6 +81,7 @@ class Loader:
             sid_at, crawl_at = columns.index("source_id"), columns.index("crawl_id")
             self.touched.update(c[sid_at] for c in rows.captures if c[sid_at])
             self.crawl_ids.update(c[crawl_at] for c in rows.captures if c[crawl_at])
+        self.out.add("page_assets", rows.page_assets)  # page → asset links (archive.crawl.page_assets)
         for record in rows.claim_records:
             if record.complete:
                 self._claims(record)

@@ -8,6 +8,9 @@ Runs in the worker processes of ``reindex`` (and in-process for crash repair). F
 * claims records (``resource`` ``urn:citevault:document:ID``): the document, its claims, citations, sources;
 * verdict records (``metadata`` with ``Citevault-Record: source-state``): a source's state after a check that
   the captures alone do not decide (a re-check, a wall, a soft-404). Not captures;
+* page-assets records (``metadata`` with ``Citevault-Record: page-assets``): a page's links to the assets it
+  needed (:mod:`archive.crawl.page_assets`), rows of ``page_assets``. Not captures; the assets' own records are
+  captures with ``role`` ``asset`` (``Citevault-Role``);
 * everything else (``request``, ``warcinfo``, other ``metadata``) is only counted.
 
 Rows travel to the parent as tuples in column order (the column names once per unit), datetimes as naive UTC
@@ -38,6 +41,7 @@ from archive.warc.scan import (
 #: A claims record with more claims than this is parsed again by the parent, streaming, at the end.
 CLAIMS_IN_UNIT = 100_000
 STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.warc.builder)
+PAGE_ASSETS_RECORD = "page-assets"  # ... and on a page's asset list
 
 #: A document row, in column order (``archive.integrity.writers.COLUMNS`` takes it from here).
 DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
@@ -107,6 +111,7 @@ class UnitRows:
     sources: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (url, first fetch)
     claim_records: list[ClaimsRecord] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
+    page_assets: list[tuple[Any, ...]] = field(default_factory=list)  # ``writers.COLUMNS["page_assets"]`` order
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -159,6 +164,7 @@ def capture_of(record: Record, name: str) -> dict[str, Any] | None:
     values: dict[str, Any] = {
         "record_id": record_id, "record_type": kind, "url": uri, "fetched_at": fetched_at, "source_id": sid,
         "document_id": record.get("citevault-document-id"), "crawl_id": record.get("citevault-crawl-id"),
+        "role": record.get("citevault-role"),
     }
     if kind == "metadata":
         body = record.read_all(1 << 20)
@@ -218,6 +224,21 @@ def verdict_of(record: Record, file_index: int) -> Verdict:
         raise BadRecord(f"unreadable source-state record: {exc!r}") from None
 
 
+def page_links_of(record: Record) -> list[tuple[Any, ...]]:
+    """The ``page_assets`` rows of a page-assets record, in column order."""
+    from archive.crawl.page_assets import link_rows
+
+    page = record.get("warc-refers-to")
+    try:
+        body = json.loads(record.read_all(16 << 20))
+        if not page or not isinstance(body, dict):
+            raise ValueError("no WARC-Refers-To or no JSON object")
+        rows = link_rows(page, body)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadRecord(f"unreadable page-assets record: {exc!r}") from None
+    return [(r["page_id"], r["position"], r["url"], r["kind"], r["capture_id"], r["cut"]) for r in rows]
+
+
 def scan_for_sqlite(unit: Unit) -> UnitRows:
     """:func:`scan_for_index` with the captures' times already in SQLite's text form (less work for the
     parent, which writes every row)."""
@@ -230,7 +251,7 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
     out = UnitRows(unit.file_index, unit.start, unit.start)
     reader = WarcReader(unit.path, unit.start, unit.end)
     for record in reader:
-        row = claims = verdict = None
+        row = claims = verdict = links = None
         try:
             if record.type == "resource" and (record.get("warc-target-uri") or "").startswith(DOCUMENT_URN):
                 date = parse_warc_date(record.get("warc-date"))
@@ -241,6 +262,8 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 parse_claims(record, claims, CLAIMS_IN_UNIT)
             elif record.type == "metadata" and record.get("citevault-record") == STATE_RECORD:
                 verdict = verdict_of(record, unit.file_index)
+            elif record.type == "metadata" and record.get("citevault-record") == PAGE_ASSETS_RECORD:
+                links = page_links_of(record)
             else:
                 row = capture_of(record, name)
             record.finish()  # the member must end cleanly (CRC) before its row counts
@@ -265,6 +288,8 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
             out.claim_records.append(claims)
         elif verdict is not None:
             out.verdicts.append(verdict)
+        elif links is not None:
+            out.page_assets.extend(links)
     out.records = reader.records
     out.stop = reader.stop
     out.problems = sorted(out.problems + reader.problems)

@@ -28,6 +28,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                 "reason", "evidence_capture", "latest_good_capture", "lease_owner", "lease_until"),
     "crawls": ("id", "started_at", "finished_at", "requested", "archived", "failed", "pid", "host"),
     "source_events": ("source_id", "at", "state", "outcome", "capture_id", "crawl_id", "detail"),
+    "page_assets": ("page_id", "position", "url", "kind", "capture_id", "cut"),
 }
 DATETIMES = {"added_at", "first_seen", "last_fetched", "next_due", "first_failure", "lease_until", "started_at",
              "finished_at", "fetched_at", "at"}
@@ -206,7 +207,7 @@ class EngineRows:
 
             writes._insert_ignore(self.conn, Crawl, dicts)
         else:
-            getattr(index, f"add_{table}")(self.conn, dicts)
+            getattr(writes, f"add_{table}")(self.conn, dicts)
 
     def execute(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> None:
         from sqlalchemy import text

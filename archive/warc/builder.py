@@ -71,7 +71,9 @@ SOURCE_FIELD = "Citevault-Source-URL"
 SOURCE_ID_FIELD = "Citevault-Source-ID"
 DOCUMENT_FIELD = "Citevault-Document-ID"
 CRAWL_FIELD = "Citevault-Crawl-ID"
-STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record
+STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record, "page-assets" on a page's asset list
+ROLE_FIELD = "Citevault-Role"  # "asset" on the records of a page asset's fetch (archive.crawl.page_assets)
+PAGE_ASSETS = "page-assets"
 
 
 def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None,
@@ -225,6 +227,22 @@ class RecordFactory(RecordBuilder):
             warc_headers_dict={
                 "WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Block-Digest": sha1_b32(data),
                 STATE_FIELD: "source-state", **(extra or {}),
+            },
+        )
+        return BuiltRecord(record, record_id)
+
+    def page_assets(self, url: str, page_record_id: str, body: dict[str, object], moment: datetime,
+                    extra: dict[str, str] | None = None) -> BuiltRecord:
+        """A ``metadata`` record listing the assets a page needed (``Citevault-Record: page-assets``), with
+        WARC-Refers-To the page's response record: the page → asset links, and any cut, for ``reindex``."""
+        data = json.dumps(body, sort_keys=True).encode("utf-8")
+        record_id = self.new_id()
+        record = self.create_warc_record(
+            url, "metadata", payload=io.BytesIO(data), length=len(data), warc_content_type="application/json",
+            warc_headers_dict={
+                "WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Refers-To": page_record_id,
+                "WARC-Refers-To-Target-URI": url, "WARC-Block-Digest": sha1_b32(data),
+                STATE_FIELD: PAGE_ASSETS, **(extra or {}),
             },
         )
         return BuiltRecord(record, record_id)

@@ -2,7 +2,8 @@
 
 Sources are claimed from the index in batches (``archive.crawl.frontier``), so two crawls running at once never
 fetch the same one. A document fetched by URL is read for claims here (``archive.claims``); its sources are
-then requested in the same crawl. Every outcome is recorded: responses by the WARC middleware, failures by
+then requested in the same crawl. The assets of every archived HTML page (stylesheets, images, fonts,
+scripts, frames) are requested after it by :class:`crawler.assets.AssetFetcher`. Every outcome is recorded: responses by the WARC middleware, failures by
 :meth:`failed`, and each source's verdict (``archive.recheck.outcomes`` → ``archive.recheck.transitions``) by the recorder.
 
 Run it as ``citevault crawl`` or, with the same effect, ``scrapy crawl evidence``
@@ -18,6 +19,7 @@ import scrapy
 from archive import clock, ids
 from archive.crawl import frontier
 from archive.recheck.outcomes import classify_failure, classify_response
+from crawler.assets import AssetFetcher
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
 from crawler.session import session_for
@@ -39,6 +41,13 @@ class EvidenceSpider(scrapy.Spider):
         # Sources requested in this crawl: a source cited by a document fetched mid-crawl may already be
         # queued from the index (the same set Scrapy's dupefilter would keep, keyed by source id).
         self._requested: set[str] = set()
+        self._assets: AssetFetcher | None = None
+
+    @property
+    def assets(self) -> AssetFetcher:
+        if self._assets is None:
+            self._assets = AssetFetcher(self)
+        return self._assets
 
     @property
     def session(self):  # type: ignore[no-untyped-def]
@@ -81,7 +90,8 @@ class EvidenceSpider(scrapy.Spider):
             progress.reasons[reason or state] += 1
             self.crawler.stats.inc_value(f"citevault/failures/{reason or state}")
 
-    def parse_source(self, response: Response) -> None:
+    def parse_source(self, response: Response) -> list[scrapy.Request]:
+        """Record the source's outcome; return the requests for its assets when it is an archived page."""
         source_id = response.meta["citevault_source_id"]
         retry_after = response.headers.get(b"Retry-After")  # the one header the rot checks read
         headers = {"retry-after": retry_after.decode("latin-1")} if retry_after else {}
@@ -97,8 +107,9 @@ class EvidenceSpider(scrapy.Spider):
         # single failed check (a source is gone only when repeated checks confirm it).
         if outcome.kind == "ok":
             self._done("archived")
-        else:
-            self._done("gone" if outcome.kind == "gone" else "failed", outcome.detail or outcome.kind)
+            return self.assets.for_page(response)
+        self._done("gone" if outcome.kind == "gone" else "failed", outcome.detail or outcome.kind)
+        return []
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
@@ -126,6 +137,7 @@ class EvidenceSpider(scrapy.Spider):
             document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
         )
         self._done("archived")
+        yield from self.assets.for_page(response)
         wanted: dict[str, str] = {}
         for claim in claims:
             for ref in claim.sources:
@@ -136,6 +148,17 @@ class EvidenceSpider(scrapy.Spider):
         for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.now()):
             session.progress.total += 1
             yield self._request(target.url, source_id=target.source_id, known=target.known)
+
+    # -- page assets (crawler.assets): never sources, never counted as such ---------------------------------
+    def parse_asset(self, response: Response) -> list[scrapy.Request]:
+        return self.assets.arrived(response)
+
+    def asset_failed(self, failure: Failure) -> list[scrapy.Request]:
+        return self.assets.failed(failure)
+
+    def closed(self, reason: str) -> None:
+        if self._assets is not None:
+            self._assets.close()
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
