@@ -217,7 +217,6 @@ def test_live_page_renders_the_same_twice(browser: Any, image: Any, site_server:
     assert result.equal == result.total, f"{result.share:.4%} equal; {live.path} {again.path} {result.diff}"
 
 
-@pytest.mark.xfail(strict=False, raises=AssetsNotArchived, reason="page assets are not archived yet: issue 11")
 def test_replay_matches_live_page(browser: Any, image: Any, site_server: SiteServer, tmp_path: Path,
                                   live: Shot) -> None:
     """``citevault archive`` the page alone: the crawl must archive its assets for the replay to match."""
