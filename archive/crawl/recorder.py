@@ -23,8 +23,10 @@ from archive import clock
 from archive.crawl import frontier
 from archive.ids import capture_id, source_id
 from archive.index import writes
+from archive.index.rows import capture_row
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
 from archive.recheck.policy import Policy
+from archive.urlkey import urlkey
 from archive.warc.builder import HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warc.store import WarcStore
 
@@ -267,7 +269,7 @@ class Recorder:
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
-        key = writes.urlkey(ex.url)
+        key = urlkey(ex.url)
         original = self._earlier_capture(conn, ex.url, key, response.payload_digest, fresh)
         if original is not None:  # same URL, same payload: a revisit, no payload bytes stored again
             response, request = self.factory.revisit(ex, original, record_id=record_id, extra=fields)
@@ -277,7 +279,7 @@ class Recorder:
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
-        row = writes.capture_row(
+        row = capture_row(
             record_id=record_id, record_type=record_type, url=ex.url, fetched_at=ex.fetched_at,
             refers_to=refers_to, key=key,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
@@ -315,7 +317,7 @@ class Recorder:
         where = self.store.write(built.record)
         self.stats.records += 1
         self.stats.failures += 1
-        self._captures.append(writes.capture_row(
+        self._captures.append(capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason,

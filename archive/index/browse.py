@@ -131,7 +131,7 @@ def source(conn: Connection, url: str) -> dict[str, Any] | None:
 def url_captures(conn: Connection, url: str, source_id: str | None = None) -> list[dict[str, Any]]:
     """Every capture of ``url`` (same SURT key), plus, with ``source_id``, every capture fetched for that
     source (the hops of its redirect chains), in time order."""
-    from archive.index.writes import urlkey
+    from archive.urlkey import urlkey
 
     where = "urlkey = :k" + (" OR source_id = :s" if source_id else "")
     rows = conn.execute(
@@ -144,7 +144,7 @@ def url_captures(conn: Connection, url: str, source_id: str | None = None) -> li
 def mementos(conn: Connection, url: str) -> list[dict[str, Any]]:
     """Replayable captures of ``url`` (same SURT key) in time order: responses (any status, redirects
     included), revisits and resource records. Failed fetches are not mementos."""
-    from archive.index.writes import urlkey
+    from archive.urlkey import urlkey
 
     rows = conn.execute(
         text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE urlkey = :k AND record_type IN :types "

@@ -2,7 +2,7 @@
 
 Crawl (``archive.crawl.recorder``), reindex (``archive.integrity.unit_rows``, in worker processes) and the exports share
 :func:`capture_row`, so a row looks the same whichever path made it. This module imports neither SQLAlchemy
-nor ``surt`` (0.2 s each to import): a reindex worker needs neither. :mod:`archive.index.writes` re-exports it.
+nor ``surt`` (0.2 s each to import): a reindex worker needs neither.
 """
 from __future__ import annotations
 
@@ -87,4 +87,4 @@ def capture_row(
     }
 
 
-__all__ = ["capture_row", "cdx_timestamp", "mime_of", "urlkey"]
+__all__ = ["capture_row", "cdx_timestamp", "mime_of"]

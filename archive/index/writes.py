@@ -1,7 +1,8 @@
-"""Bulk writes to the index, and the one function that turns a WARC record into a capture row.
+"""Bulk writes to the index.
 
 Writers batch rows and use ``executemany`` inside one transaction per batch: no commit per row. Every write
-path (add, crawl, reindex) goes through these functions, so rows look the same whichever path made them.
+path (add, crawl, reindex) goes through these functions, and every capture row is built by
+:func:`archive.index.rows.capture_row`, so rows look the same whichever path made them.
 """
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from archive import clock
 
-# The models are imported inside the functions that write rows. capture_row (shared with reindex's worker
-# processes) lives in archive.index.rows, which loads without SQLAlchemy; it is re-exported here.
-from archive.index.rows import capture_row, cdx_timestamp, mime_of  # noqa: F401
-from archive.urlkey import urlkey  # noqa: F401
+# The models are imported inside the functions that write rows.
 
 SourceStateUpdate = dict[str, Any]
 

@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from archive.index import browse
 from archive.index import lookup as reads
-from archive.index.writes import mime_of
+from archive.index.rows import mime_of
 from archive.web import payload
 from archive.web.memento import replay_url
 

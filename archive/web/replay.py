@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from archive.index import browse, lookup
-from archive.index.writes import mime_of
+from archive.index.rows import mime_of
 from archive.web import memento, payload
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
 
