@@ -15,19 +15,13 @@ from sqlalchemy import Connection, bindparam, text
 from archive.checks.shape import iso_time
 from archive.errors import NotFoundError
 from archive.index import lookup as reads
+from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
 from archive.urls import normalize_url
 
 #: Claim states in the order the UI shows them; the precedence is :func:`archive.index.lookup.document_claims`'.
 STATES = ("archived", "changed", "pending", "failed", "gone", "unsourced")
 
-#: Record types a browser can replay. ``metadata`` records are failed fetches: evidence, not mementos.
-REPLAYABLE = ("response", "revisit", "resource")
-
-_CAPTURE_COLUMNS = (
-    "id, source_id, document_id, record_type, url, urlkey, timestamp, fetched_at, http_status, mime, "
-    "content_type, payload_digest, payload_sha256, payload_length, redirect_to, warc_file, warc_offset, "
-    "warc_length, warc_record_id, refers_to, error"
-)
+_CAPTURE_COLUMNS = ", ".join(CAPTURE_COLUMNS)
 
 # One evidence state per claim, with the precedence of archive.index.lookup.document_claims (kept in step by
 # tests/test_web.py::test_coverage_matches_claim_states).
@@ -150,7 +144,7 @@ def mementos(conn: Connection, url: str) -> list[dict[str, Any]]:
         text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE urlkey = :k AND record_type IN :types "
              "AND (http_status IS NOT NULL OR record_type = 'resource') "
              "ORDER BY timestamp, fetched_at, warc_file, warc_offset").bindparams(bindparam("types", expanding=True)),
-        {"k": urlkey(url), "types": list(REPLAYABLE)},
+        {"k": urlkey(url), "types": list(REPLAYABLE_TYPES)},
     ).mappings().all()
     return [_capture(r) for r in rows]
 

@@ -12,12 +12,8 @@ from sqlalchemy import Connection, bindparam, text
 
 from archive.checks.shape import iso_time, verifications_for_claims
 from archive.errors import NotFoundError
+from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
 from archive.urls import is_archivable, normalize_url
-
-_CAPTURE_FIELDS = (
-    "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
-    "warc_record_id", "payload_sha256", "error",
-)
 
 
 def _in(name: str) -> Any:
@@ -48,13 +44,13 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
     if source_ids:
         rows = conn.execute(
             text(
-                f"SELECT source_id, {', '.join(_CAPTURE_FIELDS)} FROM captures "
+                f"SELECT source_id, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
                 "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
             ).bindparams(_in("sids")),
             {"sids": source_ids},
         ).all()
         for row in rows:
-            cap = dict(zip(_CAPTURE_FIELDS, row[1:]))
+            cap = dict(zip(CLAIM_JSON_CAPTURE_COLUMNS, row[1:]))
             cap["fetched_at"] = iso_time(cap["fetched_at"])
             captures.setdefault(row[0], []).append(cap)
     checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)

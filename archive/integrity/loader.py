@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.replay_states import add_verdicts
 from archive.integrity.unit_rows import ClaimsRecord, UnitRows, Verdict, iter_claims
 from archive.integrity.writers import COLUMNS
@@ -75,10 +76,9 @@ class Loader:
         self.problems.extend(Problem(name, offset, why) for offset, why in rows.problems)
         self._add_sources([source_row(sid, url, seen) for sid, (url, seen) in rows.sources.items()])
         for i in range(0, len(rows.captures), BATCH):
-            self.out.add("captures", rows.captures[i:i + BATCH], rows.capture_columns)
+            self.out.add("captures", rows.captures[i:i + BATCH])
         if not self.rebuild and rows.captures:
-            columns = rows.capture_columns
-            sid_at, crawl_at = columns.index("source_id"), columns.index("crawl_id")
+            sid_at, crawl_at = CAPTURE_COLUMNS.index("source_id"), CAPTURE_COLUMNS.index("crawl_id")
             self.touched.update(c[sid_at] for c in rows.captures if c[sid_at])
             self.crawl_ids.update(c[crawl_at] for c in rows.captures if c[crawl_at])
         for record in rows.claim_records:

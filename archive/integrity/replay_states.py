@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from archive.clock import as_datetime
+from archive.index.rows import capture_columns
 from archive.integrity.unit_rows import Verdict
 from archive.integrity.writers import VERDICTS
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
@@ -37,8 +38,21 @@ if TYPE_CHECKING:
 
 BATCH = 5000
 _OK = Outcome(OK)
-#: What is read back of a capture, in this order.
-CAPTURE_SQL = "source_id, crawl_id, id, record_type, http_status, error, fetched_at"
+
+
+class FetchCapture(NamedTuple):
+    """What the replay reads back of a capture (the columns of these names)."""
+
+    source_id: str
+    crawl_id: str | None
+    id: str
+    record_type: str
+    http_status: int | None
+    error: str | None
+    fetched_at: Any  # text on SQLite: see archive.clock.as_datetime
+
+
+CAPTURE_SQL = ", ".join(capture_columns(*FetchCapture._fields))
 FETCH_TYPES = "('response', 'revisit', 'metadata')"
 VERDICT_COLUMNS = tuple(Verdict.__dataclass_fields__)
 VERDICT_TYPES = {"at": "TIMESTAMP", "first_failure": "TIMESTAMP", "next_due": "TIMESTAMP",
@@ -67,14 +81,14 @@ class SourceState:
 @dataclass
 class Fetch:
     crawl_id: str | None
-    final: tuple[Any, ...]  # the last capture (CAPTURE_SQL columns)
+    final: FetchCapture  # the last capture
     at: datetime  # its time
     verdict: Verdict | None = None
 
     @property
     def capture_id(self) -> str | None:
         """The capture the crawl settled the source with: the final response, none for a failed fetch."""
-        return self.final[2] if self.final[3] != "metadata" else None
+        return self.final.id if self.final.record_type != "metadata" else None
 
 
 @dataclass
@@ -84,9 +98,9 @@ class Replayed:
     crawls: list[tuple[str | None, str]] = field(default_factory=list)  # (crawl id, state) per check
 
 
-def outcome_of(final: tuple[Any, ...]) -> Outcome:
+def outcome_of(final: FetchCapture) -> Outcome:
     """The outcome a final capture stands for, when no verdict record says more."""
-    record_type, status, error = final[3], final[4], final[5]
+    record_type, status, error = final.record_type, final.http_status, final.error
     if record_type == "metadata":
         return classify_failure(error or "error")
     if status is not None and 200 <= status < 300:
@@ -97,11 +111,17 @@ def outcome_of(final: tuple[Any, ...]) -> Outcome:
 
 
 def fetches_of(captures: list[tuple[Any, ...]]) -> list[Fetch]:
-    """One source's captures (in time order) grouped into fetches, one per crawl."""
+    """One source's captures (:class:`FetchCapture` rows, in time order) grouped into fetches, one per crawl."""
     last: dict[str | None, tuple[Any, ...]] = {}
     for row in captures:
-        last[row[1]] = row  # later rows overwrite: the final capture of each crawl; dict keeps first order
-    return [Fetch(crawl_id, final, as_datetime(final[6])) for crawl_id, final in last.items()]  # type: ignore[arg-type]
+        last[row[1]] = row  # by crawl_id; later rows overwrite: each crawl's final capture (dict keeps first order)
+    fetches = []
+    for crawl_id, row in last.items():
+        final = FetchCapture._make(row)
+        at = as_datetime(final.fetched_at)
+        assert at is not None  # fetched_at is NOT NULL
+        fetches.append(Fetch(crawl_id, final, at))
+    return fetches
 
 
 def replay(sid: str, start: SourceState, fetches: list[Fetch], verdicts: list[Verdict],
@@ -297,5 +317,5 @@ def add_crawls(out: Rows, per_crawl: dict[str, Counter[str]], crawl_ids: list[st
     out.add("crawls", rows)
 
 
-__all__ = ["SourceState", "Fetch", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of", "fetches_of",
-           "intervals"]
+__all__ = ["SourceState", "Fetch", "FetchCapture", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of",
+           "fetches_of", "intervals"]

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from archive import ids
-from archive.index.rows import capture_row
+from archive.index.rows import CAPTURE_COLUMNS, capture_row
 from archive.integrity.units import Unit
 from archive.warc.scan import (
     ARTICLE_URN,
@@ -102,12 +102,16 @@ class UnitRows:
     start: int
     stop: int
     records: int = 0
-    capture_columns: tuple[str, ...] = ()
-    captures: list[tuple[Any, ...]] = field(default_factory=list)
+    captures: list[tuple[Any, ...]] = field(default_factory=list)  # capture rows as tuples, in capture_columns order
     sources: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (url, first fetch)
     claim_records: list[ClaimsRecord] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def capture_columns(self) -> tuple[str, ...]:
+        """The columns of the :attr:`captures` tuples."""
+        return CAPTURE_COLUMNS
 
 
 _SOURCE_IDS: dict[str, str] = {}
@@ -256,8 +260,6 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 known = out.sources.get(row["source_id"])
                 if known is None or row["fetched_at"] < known[1]:
                     out.sources[row["source_id"]] = (source_url, row["fetched_at"])
-            if not out.capture_columns:
-                out.capture_columns = tuple(row)
             if text_times:
                 row["fetched_at"] = row["fetched_at"].isoformat(" ", "microseconds")
             out.captures.append(tuple(row.values()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.unit_rows import DOCUMENT_KEYS
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": DOCUMENT_KEYS,  # the dict a claims record is parsed into
     "claims": ("id", "document_id", "position", "text", "quote"),
     "citations": ("claim_id", "source_id", "position", "anchor"),
+    "captures": CAPTURE_COLUMNS,  # the order of archive.index.rows.capture_row
     "sources": ("id", "url", "state", "first_seen", "last_fetched", "next_due", "failures", "first_failure",
                 "reason", "evidence_capture", "latest_good_capture", "lease_owner", "lease_until"),
     "crawls": ("id", "started_at", "finished_at", "requested", "archived", "failed", "pid", "host"),
