@@ -38,9 +38,13 @@ def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]
 
 
 def add_document(conn: Connection, row: dict[str, Any]) -> None:
+    add_documents(conn, [row])
+
+
+def add_documents(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     from archive.index.models import Document
 
-    _insert_ignore(conn, Document, [row])
+    _insert_ignore(conn, Document, rows)
 
 
 def update_document(conn: Connection, document_id: str, **values: Any) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 from archive.clock import as_datetime
 from archive.index.rows import capture_columns
 from archive.integrity.unit_rows import Verdict
-from archive.integrity.writers import VERDICTS
+from archive.integrity.writers import VERDICTS, quoted
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
 from archive.recheck.transitions import Known, decide
 
@@ -195,7 +195,7 @@ def _groups(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, list[tuple[A
 
 
 def create_verdict_table(out: Rows) -> None:
-    columns = ", ".join(f"{c} {VERDICT_TYPES.get(c, 'TEXT')}" for c in VERDICT_COLUMNS)
+    columns = ", ".join(f"{q} {VERDICT_TYPES.get(c, 'TEXT')}" for q, c in zip(quoted(VERDICT_COLUMNS), VERDICT_COLUMNS))
     out.execute(f"CREATE TEMP TABLE {VERDICTS} ({columns})")
 
 
@@ -205,8 +205,8 @@ def add_verdicts(out: Rows, verdicts: list[Verdict]) -> None:
 
 
 def _stored_verdicts(out: Rows) -> Iterator[tuple[str, list[Verdict]]]:
-    rows = out.fetch(f"SELECT {', '.join(VERDICT_COLUMNS)} FROM {VERDICTS} "
-                     "ORDER BY source_id, at, file_index, offset")
+    rows = out.fetch(f"SELECT {', '.join(quoted(VERDICT_COLUMNS))} FROM {VERDICTS} "
+                     'ORDER BY source_id, at, file_index, "offset"')
     for sid, group in _groups(iter(rows)):
         verdicts = []
         for row in group:

@@ -40,6 +40,15 @@ STAGED = "reindex_sources"  # TEMP tables of a SQLite rebuild: sources as met (i
 SETTLED = "reindex_settled"  # ...and the states the checks decided, joined into ``sources`` once at the end
 
 
+def quoted(names: Sequence[str]) -> list[str]:
+    """Column names as SQL identifiers (the verdict table's ``offset`` is a reserved word in PostgreSQL).
+
+    >>> quoted(["id", "offset"])
+    ['"id"', '"offset"']
+    """
+    return [f'"{name}"' for name in names]
+
+
 def sqlite_datetime(value: datetime) -> str:
     """How SQLAlchemy's SQLite DateTime stores a naive datetime.
 
@@ -71,7 +80,7 @@ class SqliteRows:
             if table in ("sources", STAGED) and self.replace_sources:
                 verb, tail = "INSERT", (" ON CONFLICT(id) DO UPDATE SET url = excluded.url, "
                                         f"first_seen = min({table}.first_seen, excluded.first_seen)")
-            sql = (f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){tail}")
+            sql = (f"{verb} INTO {table} ({', '.join(quoted(columns))}) VALUES ({', '.join('?' * len(columns))}){tail}")
             plan = self._sql[(table, columns)] = (sql, [i for i, c in enumerate(columns) if c in DATETIMES])
         return plan
 
@@ -197,7 +206,7 @@ class EngineRows:
         if table == VERDICTS:
             from sqlalchemy import text
 
-            self.conn.execute(text(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+            self.conn.execute(text(f"INSERT INTO {table} ({', '.join(quoted(names))}) VALUES "
                                    f"({', '.join(':' + n for n in names)})"), dicts)
         elif table == "sources" and self.replace_sources:
             _upsert_sources(self.conn, dicts)
@@ -208,7 +217,7 @@ class EngineRows:
 
             writes._insert_ignore(self.conn, Crawl, dicts)
         else:
-            getattr(index, f"add_{table}")(self.conn, dicts)
+            getattr(writes, f"add_{table}")(self.conn, dicts)
 
     def execute(self, sql: str, params: dict[str, Any] | Sequence[Any] = ()) -> None:
         from sqlalchemy import text
