@@ -39,7 +39,7 @@ def _write(data: bytes, output: Path | None) -> None:
 
 
 def _known_document(archive: Any, document_id: str) -> None:
-    from archive.report.build import document_row
+    from archive.index.lookup import document as document_row
 
     with archive.reading() as conn:
         document_row(conn, document_id)

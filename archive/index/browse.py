@@ -13,7 +13,6 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Connection, bindparam, text
 
 from archive.checks.shape import iso_time
-from archive.errors import NotFoundError
 from archive.index import lookup as reads
 from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
 from archive.urls import normalize_url
@@ -72,19 +71,14 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
 def documents(conn: Connection) -> list[dict[str, Any]]:
     """:func:`archive.index.lookup.documents` plus ``origin`` (the file name a document was added from)."""
     rows = conn.execute(text(
-        "SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents ORDER BY added_at, id"
+        f"SELECT {reads.DOCUMENT_COLUMNS} FROM documents ORDER BY added_at, id"
     )).mappings().all()
     return [{**r, "added_at": iso_time(r["added_at"])} for r in rows]
 
 
 def document(conn: Connection, document_id: str) -> dict[str, Any]:
-    row = conn.execute(
-        text("SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents WHERE id = :d"),
-        {"d": document_id},
-    ).mappings().first()
-    if row is None:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
-    out = dict(row)
+    """:func:`archive.index.lookup.document` with ``added_at`` as the claim JSON prints times."""
+    out = reads.document(conn, document_id)
     out["added_at"] = iso_time(out["added_at"])
     return out
 

@@ -79,6 +79,19 @@ def show(conn: Connection, claim_id: str) -> dict[str, Any]:
     return result[0]
 
 
+#: The columns of a document the read side shows.
+DOCUMENT_COLUMNS = "id, url, title, kind, origin, status, claim_count, added_at"
+
+
+def document(conn: Connection, document_id: str) -> dict[str, Any]:
+    """The row of ``document_id`` (``added_at`` as stored), or :class:`NotFoundError` saying where ids are."""
+    row = conn.execute(text(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :d"),
+                       {"d": document_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
+    return dict(row)
+
+
 def fts_query(words: str) -> str:
     """Turn user words into an FTS5 query: every word must appear (quoted, so no FTS syntax leaks).
 
@@ -140,8 +153,7 @@ def document_claims(conn: Connection, document_id: str | None) -> list[dict[str,
     """Claims with a one-word evidence state each: ``archived`` when every source is, else the worst one
     (gone, failed, pending, changed in that order), ``unsourced`` without sources. Streams nothing big: use for one document or a listing."""
     if document_id is not None:
-        if conn.execute(text("SELECT 1 FROM documents WHERE id = :d"), {"d": document_id}).first() is None:
-            raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+        document(conn, document_id)  # NotFoundError for an unknown id
     where = "WHERE c.document_id = :d" if document_id is not None else ""
     rows = conn.execute(
         text(

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, text
 
 from archive.checks.shape import iso_time
 from archive.errors import NotFoundError
+from archive.index.lookup import document
 from archive.urls import is_archivable, normalize_url
 
 if TYPE_CHECKING:
@@ -31,10 +32,11 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
 def status(conn: Connection, document_id: str | None = None) -> list[dict[str, Any]]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when."""
-    docs = conn.execute(text("SELECT id, url, title, origin FROM documents" + (" WHERE id = :d" if document_id else "")
-                             + " ORDER BY added_at, id"), {"d": document_id} if document_id else {}).mappings().all()
-    if document_id and not docs:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+    if document_id:
+        docs = [document(conn, document_id)]  # NotFoundError for an unknown id
+    else:
+        docs = [dict(r) for r in conn.execute(text("SELECT id, url, title, origin FROM documents "
+                                                   "ORDER BY added_at, id")).mappings()]
     out = []
     for doc in docs:
         # The claim-id list is the one part SQLite and PostgreSQL spell differently.

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, text
-
-from archive.errors import NotFoundError
+from sqlalchemy import Connection
 
 #: Where ``citevault serve`` listens by default; pass the public address of your instance instead.
 DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
@@ -57,14 +55,6 @@ def timestamp14(value: Any) -> str:
     return "".join(ch for ch in text_value[:19] if ch.isdigit())
 
 
-def document_row(conn: Connection, document_id: str) -> dict[str, Any]:
-    row = conn.execute(text("SELECT id, url, title, kind, origin, added_at, claim_count FROM documents WHERE id = :d"),
-                       {"d": document_id}).mappings().first()
-    if row is None:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
-    return dict(row)
-
-
 def build_report(conn: Connection, document_id: str, *, replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
     """The report of ``document_id`` (see the module docstring); raises NotFoundError for unknown ids."""
     from archive import __version__
@@ -72,7 +62,7 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
     from archive.index import lookup as reads
     from archive.index.writes import utcnow
 
-    doc = document_row(conn, document_id)
+    doc = reads.document(conn, document_id)
     listed = reads.document_claims(conn, document_id)
     claims: list[dict[str, Any]] = []
     for i in range(0, len(listed), _CHUNK):

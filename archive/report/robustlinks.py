@@ -22,7 +22,8 @@ from urllib.parse import urljoin
 from sqlalchemy import Connection, text
 
 from archive.errors import InputError
-from archive.report.build import DEFAULT_REPLAY_BASE, archived_url, document_row
+from archive.index.lookup import document
+from archive.report.build import DEFAULT_REPLAY_BASE, archived_url
 from archive.urls import is_archivable, normalize_url
 
 _ATTRS = ("data-originalurl", "data-versionurl", "data-versiondate")
@@ -69,7 +70,7 @@ def robust_links(conn: Connection, home: Any, document_id: str, *,
     from archive.checks.texts import charset_of, kind_of, read_payload
     from archive.claims.decode import decode_with_encoding
 
-    doc = document_row(conn, document_id)
+    doc = document(conn, document_id)
     cap = article_capture(conn, document_id)
     data = read_payload(home.warc_path(cap["warc_file"]), cap["warc_offset"])
     if kind_of(data, cap["content_type"]) != "html":
