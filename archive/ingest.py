@@ -24,6 +24,7 @@ from archive import ids
 from archive.errors import InputError, UnsupportedSource
 from archive.index import writes
 from archive.index.rows import capture_row
+from archive.states import DocumentStatus, SourceState
 from archive.urls import is_archivable, normalize_url
 from archive.warc.builder import b32_digest
 
@@ -165,7 +166,7 @@ def _claim_lines(
                 continue
             seen.add(url)
             sid = ids.source_id_normalized(url)
-            sources.setdefault(sid, {"id": sid, "url": url, "state": "pending", "first_seen": now,
+            sources.setdefault(sid, {"id": sid, "url": url, "state": SourceState.PENDING, "first_seen": now,
                                      "last_fetched": None})
             citations.append({"claim_id": cid, "source_id": sid, "position": len(refs), "anchor": ref.anchor})
             refs.append({"url": url, "id": sid, "anchor": ref.anchor})
@@ -189,7 +190,7 @@ def ingest(
     *,
     article: AddedFile | None = None,
     now: datetime,
-    status: str = "extracted",
+    status: str = DocumentStatus.EXTRACTED,
 ) -> Ingested:
     """Index ``extracted`` for document row ``doc`` and write its WARC records; the caller commits.
 

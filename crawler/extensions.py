@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.states import SourceState
 from crawler.session import session_for
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ class CrawlProgress:
         reasons = ", ".join(f"{k}: {v}" for k, v in p.reasons.most_common())
         stats = session.recorder.stats
         files = ", ".join(session.recorder.closed_files) or "none"
-        counts = ", ".join(f"{p.states[s]} {s}" for s in ("archived", "gone", "failed") if p.states[s]) or "nothing to fetch"
+        shown = (SourceState.ARCHIVED, SourceState.GONE, SourceState.FAILED)
+        counts = ", ".join(f"{p.states[s]} {s}" for s in shown if p.states[s]) or "nothing to fetch"
         summary = (
             f"citevault: done in {elapsed:.1f}s: {counts}"
             f"{f' ({reasons})' if reasons else ''}; {stats.records} WARC records in {files}"

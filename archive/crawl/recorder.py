@@ -26,6 +26,7 @@ from archive.index import writes
 from archive.index.rows import capture_row
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
 from archive.recheck.policy import Policy
+from archive.states import SourceState
 from archive.urlkey import urlkey
 from archive.warc.builder import HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warc.store import WarcStore
@@ -50,19 +51,19 @@ def _sid(source_url: str | None) -> str | None:
     return source_id(source_url) if source_url else None
 
 
-def state_for_status(status: int | None) -> str:
+def state_for_status(status: int | None) -> SourceState:
     """Source state after a final response (DESIGN.md "Source states").
 
-    >>> [state_for_status(s) for s in (200, 204, 404, 410, 500, 301, None)]
+    >>> [str(state_for_status(s)) for s in (200, 204, 404, 410, 500, 301, None)]
     ['archived', 'archived', 'gone', 'gone', 'failed', 'failed', 'failed']
     """
     if status is None:
-        return "failed"
+        return SourceState.FAILED
     if 200 <= status < 300:
-        return "archived"
+        return SourceState.ARCHIVED
     if status in (404, 410):
-        return "gone"
-    return "failed"
+        return SourceState.GONE
+    return SourceState.FAILED
 
 
 @dataclass
@@ -73,7 +74,7 @@ class RecorderStats:
     revisits: int = 0
     documents: int = 0
     errors: list[str] = field(default_factory=list)
-    states: Counter[str] = field(default_factory=Counter)
+    states: Counter[SourceState] = field(default_factory=Counter)
 
 
 class Recorder:
@@ -332,7 +333,7 @@ class Recorder:
             self._urls[source_id] = url
         if pending is None and claimed is not None:
             state, failures, first_failure, evidence, latest = claimed
-            known = Known(state, evidence is not None, failures or 0, clock.as_datetime(first_failure))
+            known = Known(SourceState(state), evidence is not None, failures or 0, clock.as_datetime(first_failure))
         elif pending is not None:
             known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
             evidence, latest = pending["evidence"], pending["latest"]
@@ -342,7 +343,7 @@ class Recorder:
                 "WHERE id = :s"), {"s": source_id}).first()
             if row is None:
                 return
-            known = Known(row[0], row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
+            known = Known(SourceState(row[0]), row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
             evidence, latest = row[3], row[4]
             self._urls[source_id] = row[5]
         changed = None

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, bindparam, text
 from archive.checks.shape import iso_time
 from archive.index import lookup as reads
 from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
+from archive.states import ClaimState
 from archive.urls import normalize_url
 
 #: Claim states in the order the UI shows them; the precedence is :func:`archive.index.lookup.document_claims`'.
-STATES = ("archived", "changed", "pending", "failed", "gone", "unsourced")
+STATES = tuple(ClaimState)
 
 _CAPTURE_COLUMNS = ", ".join(CAPTURE_COLUMNS)
 
@@ -43,8 +44,8 @@ GROUP BY c.id, c.document_id
 def claim_coverage(counts: Mapping[str, int]) -> dict[str, Any]:
     """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
     total = sum(counts.values())
-    sourced = total - counts.get("unsourced", 0)
-    archived = counts.get("archived", 0)
+    sourced = total - counts.get(ClaimState.UNSOURCED, 0)
+    archived = counts.get(ClaimState.ARCHIVED, 0)
     return {
         "claims": total,
         "sourced": sourced,

@@ -7,11 +7,12 @@ path (add, crawl, reindex) goes through these functions, and every capture row i
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, insert, update
 
 from archive import clock
+from archive.states import SourceState
 
 # The models are imported inside the functions that write rows.
 
@@ -113,12 +114,12 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
                                   "host": socket.gethostname()}])
 
 
-def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
+def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: Mapping[SourceState, int]) -> None:
     from archive.index.models import Crawl
 
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
-        finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
-        failed=sum(v for k, v in states.items() if k != "archived"),
+        finished_at=finished_at, requested=sum(states.values()), archived=states.get(SourceState.ARCHIVED, 0),
+        failed=sum(v for k, v in states.items() if k != SourceState.ARCHIVED),
     ))
 
 

@@ -17,6 +17,7 @@ from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.replay_states import add_verdicts
 from archive.integrity.unit_rows import ClaimsRecord, UnitRows, Verdict, iter_claims
 from archive.integrity.writers import COLUMNS
+from archive.states import DocumentStatus, SourceState
 from archive.warc.scan import BadRecord, RecordError, WarcReader
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Problem:
 
 def source_row(sid: str, url: str, first_seen: datetime) -> tuple[Any, ...]:
     """A source as the claims (or a fetch) first name it: pending until its checks are replayed."""
-    return (sid, url, "pending", first_seen, None, None, 0, None, None, None, None, None, None)
+    return (sid, url, SourceState.PENDING, first_seen, None, None, 0, None, None, None, None, None, None)
 
 
 @dataclass
@@ -118,8 +119,8 @@ class Loader:
                 self._drop_document(doc_id)
         elif current is None:
             row = next(self.out.fetch("SELECT status FROM documents WHERE id = :d", {"d": doc_id}), None)
-            extracted = record.document is not None and record.document.get("status") != "pending"
-            if row is not None and not (row[0] == "pending" and extracted):
+            extracted = record.document is not None and record.document.get("status") != DocumentStatus.PENDING
+            if row is not None and not (row[0] == DocumentStatus.PENDING and extracted):
                 return False  # the index has it already
             if row is not None:
                 self._drop_document(doc_id)

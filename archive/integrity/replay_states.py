@@ -31,6 +31,7 @@ from archive.integrity.unit_rows import Verdict
 from archive.integrity.writers import VERDICTS, quoted
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
 from archive.recheck.transitions import Known, decide
+from archive.states import SourceState
 
 if TYPE_CHECKING:
     from archive.integrity.writers import Rows
@@ -60,10 +61,10 @@ VERDICT_TYPES = {"at": "TIMESTAMP", "first_failure": "TIMESTAMP", "next_due": "T
 
 
 @dataclass
-class SourceState:
+class Settled:
     """The columns of a ``sources`` row that checks decide."""
 
-    state: str = "pending"
+    state: SourceState = SourceState.PENDING
     failures: int = 0
     first_failure: datetime | None = None
     reason: str | None = None
@@ -93,9 +94,9 @@ class Fetch:
 
 @dataclass
 class Replayed:
-    state: SourceState
+    state: Settled
     events: list[tuple[Any, ...]] = field(default_factory=list)  # source_events rows
-    crawls: list[tuple[str | None, str]] = field(default_factory=list)  # (crawl id, state) per check
+    crawls: list[tuple[str | None, SourceState]] = field(default_factory=list)  # (crawl id, state) per check
 
 
 def outcome_of(final: FetchCapture) -> Outcome:
@@ -124,7 +125,7 @@ def fetches_of(captures: list[tuple[Any, ...]]) -> list[Fetch]:
     return fetches
 
 
-def replay(sid: str, start: SourceState, fetches: list[Fetch], verdicts: list[Verdict],
+def replay(sid: str, start: Settled, fetches: list[Fetch], verdicts: list[Verdict],
            every: timedelta | None, policy: Policy) -> Replayed:
     """Apply ``fetches`` and ``verdicts`` (newer than ``start``) to ``start`` (changed in place); see the
     module docstring."""
@@ -213,18 +214,19 @@ def _stored_verdicts(out: Rows) -> Iterator[tuple[str, list[Verdict]]]:
             v = Verdict(*row)
             for name in ("at", "first_failure", "next_due", "last_fetched"):
                 setattr(v, name, as_datetime(getattr(v, name)))
+            v.state = SourceState(v.state)
             verdicts.append(v)
         yield sid, verdicts
 
 
-def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
+def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[SourceState]]:
     """Rebuild: every fetched source's state and history, in one ordered pass over the captures merged with
     the verdict table. Returns each crawl's count of states."""
     every = intervals(out)
     captures = _groups(out.fetch(f"SELECT {CAPTURE_SQL} FROM captures WHERE source_id IS NOT NULL AND record_type IN "
                                  f"{FETCH_TYPES} ORDER BY source_id, fetched_at, warc_file, warc_offset"))
     verdicts = _stored_verdicts(out)
-    per_crawl: dict[str, Counter[str]] = {}
+    per_crawl: dict[str, Counter[SourceState]] = {}
     updates: list[dict[str, Any]] = []
     events: list[tuple[Any, ...]] = []
     cap = next(captures, None)
@@ -243,7 +245,7 @@ def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
             found, ver = ver[1], next(verdicts, None)
             if not rows and not out.has_source(sid):
                 continue  # a verdict about a source nothing else names (no URL to give it a row)
-        done = replay(sid, SourceState(), fetches_of(rows), found, every.get(sid), policy)
+        done = replay(sid, Settled(), fetches_of(rows), found, every.get(sid), policy)
         updates.append(done.state.update(sid))
         events.extend(done.events)
         for crawl_id, state in done.crawls:
@@ -274,7 +276,7 @@ def settle_some(out: Rows, source_ids: set[str], verdicts: list[Verdict], policy
         if row is None:
             continue
         state, failures, first_failure, reason, next_due, last_fetched, evidence, latest = row
-        start = SourceState(state, failures or 0, as_datetime(first_failure), reason, as_datetime(next_due),
+        start = Settled(SourceState(state), failures or 0, as_datetime(first_failure), reason, as_datetime(next_due),
                             as_datetime(last_fetched), evidence, latest)
         since = start.last_fetched
         newer = "" if since is None else " AND fetched_at > :t"
@@ -296,7 +298,7 @@ def settle_some(out: Rows, source_ids: set[str], verdicts: list[Verdict], policy
     return len(updates)
 
 
-def add_crawls(out: Rows, per_crawl: dict[str, Counter[str]], crawl_ids: list[str] | None = None) -> None:
+def add_crawls(out: Rows, per_crawl: dict[str, Counter[SourceState]], crawl_ids: list[str] | None = None) -> None:
     """One ``crawls`` row per crawl id of the captures (first and last capture time, states counted by
     check); pid and host are not in the WARC files and stay NULL. Rows already there are kept."""
     params: dict[str, Any] = {}
@@ -312,10 +314,10 @@ def add_crawls(out: Rows, per_crawl: dict[str, Counter[str]], crawl_ids: list[st
     for crawl_id, first, last in out.fetch(sql, params):
         states = per_crawl.get(crawl_id, Counter())
         total = sum(states.values())
-        rows.append((crawl_id, as_datetime(first), as_datetime(last), total, states.get("archived", 0),
-                     total - states.get("archived", 0), None, None))
+        archived = states.get(SourceState.ARCHIVED, 0)
+        rows.append((crawl_id, as_datetime(first), as_datetime(last), total, archived, total - archived, None, None))
     out.add("crawls", rows)
 
 
-__all__ = ["SourceState", "Fetch", "FetchCapture", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of",
+__all__ = ["Settled", "Fetch", "FetchCapture", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of",
            "fetches_of", "intervals"]

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from archive import ids
 from archive.index.rows import CAPTURE_COLUMNS, capture_row
 from archive.integrity.units import Unit
+from archive.states import DocumentStatus, SourceState
 from archive.warc.scan import (
     ARTICLE_URN,
     DOCUMENT_URN,
@@ -78,7 +79,7 @@ class Verdict:
     file_index: int
     offset: int
     url: str | None
-    state: str
+    state: SourceState
     outcome: str
     detail: str | None
     reason: str | None
@@ -212,8 +213,8 @@ def verdict_of(record: Record, file_index: int) -> Verdict:
             raise ValueError("no source_id, state or at")
         return Verdict(
             source_id=v["source_id"], crawl_id=record.get("citevault-crawl-id"), at=at, file_index=file_index,
-            offset=record.offset, url=v.get("url") or None, state=v["state"], outcome=v.get("outcome") or "",
-            detail=v.get("detail"), reason=v.get("reason"), failures=int(v.get("failures") or 0),
+            offset=record.offset, url=v.get("url") or None, state=SourceState(v["state"]),
+            outcome=v.get("outcome") or "", detail=v.get("detail"), reason=v.get("reason"), failures=int(v.get("failures") or 0),
             first_failure=_when(v.get("first_failure")), next_due=_when(v.get("next_due")),
             last_fetched=_when(v.get("last_fetched")), evidence=v.get("evidence_capture"),
             latest=v.get("latest_good_capture"),
@@ -304,7 +305,7 @@ def iter_claims(record: Record, into: ClaimsRecord, batch: int) -> Iterator[Clai
         doc["added_at"] = parse_warc_date(header.get("added_at")) or into.date
         # A document added by URL keeps kind "url" until the crawl extracts it: it is still pending.
         if doc["kind"] == "url":
-            doc["status"] = "pending"
+            doc["status"] = DocumentStatus.PENDING
         doc["claim_count"] = int(doc["claim_count"] or 0)
         doc["check_every"] = int(doc["check_every"]) if doc["check_every"] is not None else None
         into.document = doc

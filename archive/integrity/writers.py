@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.unit_rows import DOCUMENT_KEYS
+from archive.states import SourceState
 
 if TYPE_CHECKING:
     import sqlite3
@@ -154,8 +155,8 @@ class SqliteRows:
         self.staged = False
         self.db.execute(
             f"INSERT INTO sources ({', '.join(COLUMNS['sources'])}) "
-            "SELECT s.id, s.url, coalesce(t.state, 'pending'), s.first_seen, t.last_fetched, t.next_due, "
-            "coalesce(t.failures, 0), t.first_failure, t.reason, t.evidence_capture, t.latest_good_capture, "
+            f"SELECT s.id, s.url, coalesce(t.state, '{SourceState.PENDING}'), s.first_seen, t.last_fetched, "
+            "t.next_due, coalesce(t.failures, 0), t.first_failure, t.reason, t.evidence_capture, t.latest_good_capture, "
             f"NULL, NULL FROM {STAGED} s LEFT JOIN {SETTLED} t ON t.id = s.id ORDER BY s.id")
         self.db.execute(f"DROP TABLE {STAGED}")
         self.db.execute(f"DROP TABLE {SETTLED}")

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, text
 from archive.checks.shape import iso_time
 from archive.errors import NotFoundError
 from archive.index.lookup import document
+from archive.states import SourceState
 from archive.urls import is_archivable, normalize_url
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
     from archive.home import DataHome
 
-PROBLEM_STATES = ("changed", "gone", "failed")
+PROBLEM_STATES = (SourceState.CHANGED, SourceState.GONE, SourceState.FAILED)
 
 
 def _since(conn: Connection, source_id: str, state: str) -> Any:
@@ -51,7 +52,7 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
         problems = []
         for r in rows:
             counts[r["state"]] = counts.get(r["state"], 0) + 1
-            suspect = r["state"] in ("archived", "changed") and (r["failures"] or 0) > 0
+            suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
             if r["state"] in PROBLEM_STATES or suspect:
                 claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
                 problems.append({

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from archive.states import SourceState
+
 #: Where ``citevault serve`` listens by default; pass the public address of your instance instead.
 DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
 _CHUNK = 500
@@ -129,7 +131,7 @@ def _capture(cap: dict[str, Any], replay_base: str | None) -> dict[str, Any]:
 
 def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
     states: Counter[str] = Counter()
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # url -> its SourceState
     for claim in claims:
         for source in claim["sources"]:
             seen[source["url"]] = source["state"]
@@ -145,11 +147,11 @@ def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
         "sourced_claims": sum(1 for c in claims if c["sources"]),
         "unsourced_claims": sum(1 for c in claims if not c["sources"]),
         "sources": len(seen),
-        "archived": states["archived"],
-        "changed": states["changed"],
-        "gone": states["gone"],
-        "failed": states["failed"],
-        "pending": states["pending"],
+        "archived": states[SourceState.ARCHIVED],
+        "changed": states[SourceState.CHANGED],
+        "gone": states[SourceState.GONE],
+        "failed": states[SourceState.FAILED],
+        "pending": states[SourceState.PENDING],
         "quotes": len(quote_claims),
         "quotes_found": verdicts["found"],
         "quotes_close": verdicts["close"],

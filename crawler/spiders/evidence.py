@@ -18,6 +18,7 @@ import scrapy
 from archive import clock, ids
 from archive.crawl import frontier
 from archive.recheck.outcomes import classify_failure, classify_response
+from archive.states import SourceState
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
 from crawler.session import session_for
@@ -64,19 +65,19 @@ class EvidenceSpider(scrapy.Spider):
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None, "citevault_known": known,
                 # never captured: no earlier payload of this URL to deduplicate against
-                "citevault_fresh": bool(known and known[3] is None and known[0] == "pending")}
+                "citevault_fresh": bool(known and known[3] is None and known[0] == SourceState.PENDING)}
         callback = self.parse_document if document_id else self.parse_source
         # dont_filter: sources are unique in the index already, and a redirect that lands on another
         # source's URL must still be followed, or that chain would never reach its final response.
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, dont_filter=True)
 
     # -- outcomes ----------------------------------------------------------------------------------------
-    def _done(self, state: str, reason: str | None = None) -> None:
+    def _done(self, state: SourceState, reason: str | None = None) -> None:
         progress = self.session.progress
         progress.done += 1
         progress.states[state] += 1
         self.crawler.stats.inc_value(f"citevault/sources/{state}")
-        if state != "archived":
+        if state != SourceState.ARCHIVED:
             progress.failed += 1
             progress.reasons[reason or state] += 1
             self.crawler.stats.inc_value(f"citevault/failures/{reason or state}")
@@ -96,9 +97,10 @@ class EvidenceSpider(scrapy.Spider):
         # Progress shows what this fetch was; the recorder may keep an archived source archived after a
         # single failed check (a source is gone only when repeated checks confirm it).
         if outcome.kind == "ok":
-            self._done("archived")
+            self._done(SourceState.ARCHIVED)
         else:
-            self._done("gone" if outcome.kind == "gone" else "failed", outcome.detail or outcome.kind)
+            state = SourceState.GONE if outcome.kind == "gone" else SourceState.FAILED
+            self._done(state, outcome.detail or outcome.kind)
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
@@ -120,12 +122,12 @@ class EvidenceSpider(scrapy.Spider):
             claims = list(extracted.claims)
         except InputError as exc:
             self.logger.warning("cannot read claims from %s: %s", response.url, exc)
-            self._done("failed", "unreadable document")
+            self._done(SourceState.FAILED, "unreadable document")
             return
         session.recorder.document_fetched(
             document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
         )
-        self._done("archived")
+        self._done(SourceState.ARCHIVED)
         wanted: dict[str, str] = {}
         for claim in claims:
             for ref in claim.sources:
@@ -152,7 +154,7 @@ class EvidenceSpider(scrapy.Spider):
             session.recorder.source_done(source_id, classify_failure(reason), now,
                                          known=request.meta.get("citevault_known"),
                                          url=request.meta.get("citevault_source_url"))
-        self._done("failed", reason)
+        self._done(SourceState.FAILED, reason)
 
 
 __all__ = ["EvidenceSpider", "CAPTURE_META"]
