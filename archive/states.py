@@ -35,6 +35,12 @@ class ClaimState(StrEnum):
     UNSOURCED = "unsourced"
 
 
+#: A claim is as good as its worst source: its state is the first of these that one of its sources is in,
+#: else ``archived`` (``unsourced`` without sources). :data:`archive.index.lookup.CLAIM_STATE_SQL` is written
+#: from it.
+CLAIM_PRECEDENCE = (ClaimState.GONE, ClaimState.FAILED, ClaimState.PENDING, ClaimState.CHANGED)
+
+
 class DocumentStatus(StrEnum):
     """``documents.status``: a document added by URL is pending until the crawl fetches it and extracts
     its claims."""
@@ -43,4 +49,4 @@ class DocumentStatus(StrEnum):
     EXTRACTED = "extracted"
 
 
-__all__ = ["ClaimState", "DocumentStatus", "SourceState"]
+__all__ = ["CLAIM_PRECEDENCE", "ClaimState", "DocumentStatus", "SourceState"]

@@ -18,23 +18,14 @@ from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
 from archive.states import ClaimState
 from archive.urls import normalize_url
 
-#: Claim states in the order the UI shows them; the precedence is :func:`archive.index.lookup.document_claims`'.
+#: Claim states in the order the UI shows them (the precedence is archive.states.CLAIM_PRECEDENCE).
 STATES = tuple(ClaimState)
 
 _CAPTURE_COLUMNS = ", ".join(CAPTURE_COLUMNS)
 
-# One evidence state per claim, with the precedence of archive.index.lookup.document_claims (kept in step by
-# tests/test_web.py::test_coverage_matches_claim_states).
-_CLAIM_STATE_SQL = """
-SELECT c.document_id AS document_id,
-  CASE
-    WHEN COUNT(s.id) = 0 THEN 'unsourced'
-    WHEN SUM(CASE WHEN s.state = 'gone' THEN 1 ELSE 0 END) > 0 THEN 'gone'
-    WHEN SUM(CASE WHEN s.state = 'failed' THEN 1 ELSE 0 END) > 0 THEN 'failed'
-    WHEN SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) > 0 THEN 'pending'
-    WHEN SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) > 0 THEN 'changed'
-    ELSE 'archived'
-  END AS state
+# One evidence state per claim: the rule `citevault claims` prints (archive.index.lookup.CLAIM_STATE_SQL).
+_CLAIM_STATES = f"""
+SELECT c.document_id AS document_id, {reads.CLAIM_STATE_SQL} AS state
 FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id
 WHERE c.document_id IN :ids
 GROUP BY c.id, c.document_id
@@ -61,7 +52,7 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
     """
     if not document_ids:
         return {}
-    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATE_SQL}) per_claim "
+    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATES}) per_claim "
                 "GROUP BY document_id, state").bindparams(bindparam("ids", expanding=True))
     counts: dict[str, dict[str, int]] = {}
     for document_id, state, n in conn.execute(stmt, {"ids": list(document_ids)}):
