@@ -51,21 +51,6 @@ def _sid(source_url: str | None) -> str | None:
     return source_id(source_url) if source_url else None
 
 
-def state_for_status(status: int | None) -> SourceState:
-    """Source state after a final response (DESIGN.md "Source states").
-
-    >>> [str(state_for_status(s)) for s in (200, 204, 404, 410, 500, 301, None)]
-    ['archived', 'archived', 'gone', 'gone', 'failed', 'failed', 'failed']
-    """
-    if status is None:
-        return SourceState.FAILED
-    if 200 <= status < 300:
-        return SourceState.ARCHIVED
-    if status in (404, 410):
-        return SourceState.GONE
-    return SourceState.FAILED
-
-
 @dataclass
 class RecorderStats:
     records: int = 0
@@ -347,7 +332,7 @@ class Recorder:
             evidence, latest = row[3], row[4]
             self._urls[source_id] = row[5]
         changed = None
-        if outcome.kind == "ok" and evidence and capture_id:
+        if outcome.kind == OK and evidence and capture_id:
             from archive.recheck.drift import main_text_changed
 
             self._commit(conn)  # the new capture's row and bytes must be readable

@@ -29,7 +29,7 @@ from archive.clock import as_datetime
 from archive.index.rows import capture_columns
 from archive.integrity.unit_rows import Verdict
 from archive.integrity.writers import VERDICTS, quoted
-from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
+from archive.recheck.outcomes import Outcome, classify_failure, status_outcome
 from archive.recheck.transitions import Known, decide
 from archive.states import SourceState
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from archive.recheck.policy import Policy
 
 BATCH = 5000
-_OK = Outcome(OK)
 
 
 class FetchCapture(NamedTuple):
@@ -101,14 +100,9 @@ class Replayed:
 
 def outcome_of(final: FetchCapture) -> Outcome:
     """The outcome a final capture stands for, when no verdict record says more."""
-    record_type, status, error = final.record_type, final.http_status, final.error
-    if record_type == "metadata":
-        return classify_failure(error or "error")
-    if status is not None and 200 <= status < 300:
-        return _OK
-    if status in (404, 410):
-        return Outcome(GONE, f"http {status}")
-    return Outcome(ERROR, f"http {status}")
+    if final.record_type == "metadata":
+        return classify_failure(final.error or "error")
+    return status_outcome(final.http_status)
 
 
 def fetches_of(captures: list[tuple[Any, ...]]) -> list[Fetch]:

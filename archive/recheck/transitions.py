@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from archive.recheck.outcomes import GONE, OK, RATE_LIMITED, Outcome
+from archive.recheck.outcomes import OK, RATE_LIMITED, Outcome, state_of
 from archive.recheck.policy import Policy
 from archive.states import SourceState
 
@@ -68,7 +68,7 @@ def decide(known: Known, outcome: Outcome, *, changed: bool | None, now: datetim
     if not known.has_evidence:
         # Never archived: nothing to protect. A plain crawl retries failures at once (or after
         # Retry-After); a gone source is looked at again on the normal schedule, in case it returns.
-        state = SourceState.GONE if outcome.kind == GONE else SourceState.FAILED
+        state = state_of(outcome)
         retry = due if outcome.kind == RATE_LIMITED else (now + every if state == SourceState.GONE else now)
         return Decision(state, known.failures + 1, known.first_failure or now, False, False,
                         outcome.detail or outcome.kind, retry)

@@ -17,7 +17,7 @@ import scrapy
 
 from archive import clock, ids
 from archive.crawl import frontier
-from archive.recheck.outcomes import classify_failure, classify_response
+from archive.recheck.outcomes import OK, classify_failure, classify_response, state_of, status_outcome
 from archive.states import SourceState
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
@@ -96,22 +96,19 @@ class EvidenceSpider(scrapy.Spider):
                                           url=response.meta.get("citevault_source_url"))
         # Progress shows what this fetch was; the recorder may keep an archived source archived after a
         # single failed check (a source is gone only when repeated checks confirm it).
-        if outcome.kind == "ok":
-            self._done(SourceState.ARCHIVED)
-        else:
-            state = SourceState.GONE if outcome.kind == "gone" else SourceState.FAILED
-            self._done(state, outcome.detail or outcome.kind)
+        state = state_of(outcome)
+        self._done(state, None if state == SourceState.ARCHIVED else outcome.detail or outcome.kind)
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
         from archive.claims import ExtractedDocument, detect_kind, extract
-        from archive.crawl.recorder import state_for_status
         from archive.errors import InputError
 
         document_id = response.meta["citevault_document_id"]
         session = self.session
-        if not 200 <= response.status < 300:
-            self._done(state_for_status(response.status), f"http {response.status}")
+        by_status = status_outcome(response.status)
+        if by_status.kind != OK:
+            self._done(state_of(by_status), by_status.detail)
             return
         try:
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
