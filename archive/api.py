@@ -71,7 +71,7 @@ class Archive:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
         from archive import ingest
-        from archive.index.writes import utcnow
+        from archive.clock import real_now as utcnow
         from archive.warc.store import WarcStore
 
         inputs = [ingest.classify(s) for s in sources]  # every name checked before anything is written

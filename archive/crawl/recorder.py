@@ -184,7 +184,7 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
-        writes.start_crawl(conn, self.crawl_id, writes.utcnow())
+        writes.start_crawl(conn, self.crawl_id, clock.real_now())
         conn.commit()
         self._doc_intervals = conn.execute(text(
             "SELECT 1 FROM documents WHERE check_every IS NOT NULL LIMIT 1")).first() is not None
@@ -205,7 +205,7 @@ class Recorder:
                     last_commit = time.monotonic()
             self._safe_commit(conn)
             frontier.release(conn, self.crawl_id)
-            writes.finish_crawl(conn, self.crawl_id, writes.utcnow(), self.stats.states)
+            writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
             conn.commit()
         finally:
             try:
@@ -338,11 +338,11 @@ class Recorder:
             self._commit(conn)  # the new capture's row and bytes must be readable
             changed = main_text_changed(conn, self.home, evidence, capture_id)
         every = self._interval(conn, source_id)
-        naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+        naive = clock.naive_utc(fetched_at)
         # A first fetch that its status alone decides is scheduled from its fetch time (its WARC-Date), so
         # reindex derives the same values; anything else is written down in a verdict record.
         derivable = not known.has_evidence and outcome.kind in (OK, GONE, ERROR) and not clock.fixed()
-        now = naive if derivable else clock.now()
+        now = naive if derivable else clock.schedule_now()
         decision = decide(known, outcome, changed=changed, now=now, policy=self.policy, every=every)
         self.stats.states[decision.state] += 1
         update = {
@@ -392,6 +392,6 @@ class Recorder:
         row = conn.execute(select(table).where(table.c.id == document_id)).mappings().one()
         doc = {**row, "kind": extracted.kind}
         writes.update_document(conn, document_id, kind=extracted.kind)
-        ingest(conn, self.store, doc, extracted, now=writes.utcnow())
+        ingest(conn, self.store, doc, extracted, now=clock.real_now())
         conn.commit()
         self.stats.documents += 1

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive.checks.shape import iso_time
+from archive.clock import iso_time
 from archive.index import lookup as reads
 from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
 from archive.states import ClaimState

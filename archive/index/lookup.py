@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive.checks.shape import iso_time, verifications_for_claims
+from archive.checks.shape import verifications_for_claims
+from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
 from archive.states import CLAIM_PRECEDENCE, ClaimState

@@ -7,23 +7,12 @@ SQLAlchemy nor ``surt`` (0.2 s each to import): a reindex worker needs neither.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from archive.clock import cdx_timestamp, naive_utc
 from archive.ids import capture_id
 from archive.urlkey import urlkey
-
-
-def cdx_timestamp(moment: datetime) -> str:
-    """14-digit CDX timestamp.
-
-    >>> cdx_timestamp(datetime(2026, 11, 28, 5, 1, 2))
-    '20261128050102'
-    """
-    if moment.year < 1000:  # strftime does not pad such a year: keep its answer
-        return moment.strftime("%Y%m%d%H%M%S")
-    return "%04d%02d%02d%02d%02d%02d" % (moment.year, moment.month, moment.day, moment.hour, moment.minute,
-                                         moment.second)  # a third of strftime's cost
 
 
 def mime_of(content_type: str | None) -> str | None:
@@ -61,7 +50,7 @@ def capture_row(
 ) -> dict[str, Any]:
     """The canonical capture row (CDXJ fields plus citevault's own): crawl, reindex and exports share it.
     ``key``: the SURT key when the caller computed it already."""
-    naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+    naive = naive_utc(fetched_at)
     return {
         "id": capture_id(record_id),
         "source_id": source_id,
@@ -130,6 +119,5 @@ __all__ = [
     "REPLAYABLE_TYPES",
     "capture_columns",
     "capture_row",
-    "cdx_timestamp",
     "mime_of",
 ]

@@ -6,7 +6,7 @@ path (add, crawl, reindex) goes through these functions, and every capture row i
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, insert, update
@@ -17,10 +17,6 @@ from archive.states import SourceState
 # The models are imported inside the functions that write rows.
 
 SourceStateUpdate = dict[str, Any]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]) -> None:

@@ -45,7 +45,7 @@ def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
     if cached is not None:
         return cached
     found = payload_text(home.warc_path(row["warc_file"]), row["warc_offset"], row["content_type"])
-    save_texts(conn, {key: found}, clock.now())
+    save_texts(conn, {key: found}, clock.schedule_now())
     return found
 
 

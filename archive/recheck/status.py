@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 
-from archive.checks.shape import iso_time
+from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.lookup import document
 from archive.states import SourceState

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from archive.clock import timestamp14
 from archive.states import SourceState
 
 #: Where ``citevault serve`` listens by default; pass the public address of your instance instead.
@@ -47,22 +48,12 @@ def archived_url(capture: dict[str, Any], replay_base: str | None = DEFAULT_REPL
     return f"{base}/replay/{timestamp14(capture['fetched_at'])}/{capture['url']}"
 
 
-def timestamp14(value: Any) -> str:
-    """The 14-digit CDX timestamp of a stored time.
-
-    >>> timestamp14("2026-11-28T05:41:14.309Z"), timestamp14("2026-11-28 05:41:14")
-    ('20261128054114', '20261128054114')
-    """
-    text_value = value if isinstance(value, str) else value.isoformat()
-    return "".join(ch for ch in text_value[:19] if ch.isdigit())
-
-
 def build_report(conn: Connection, document_id: str, *, replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
     """The report of ``document_id`` (see the module docstring); raises NotFoundError for unknown ids."""
     from archive import __version__
-    from archive.checks.shape import iso_time, verifications_for_claims
+    from archive.checks.shape import verifications_for_claims
+    from archive.clock import iso_time, real_now
     from archive.index import lookup as reads
-    from archive.index.writes import utcnow
 
     doc = reads.document(conn, document_id)
     listed = reads.document_claims(conn, document_id)
@@ -77,7 +68,7 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
     return {
         "document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "kind": doc["kind"],
                      "origin": doc["origin"], "added_at": iso_time(doc["added_at"])},
-        "generated_at": utcnow().replace(microsecond=0).isoformat() + "Z",
+        "generated_at": real_now().replace(microsecond=0).isoformat() + "Z",
         "generator": f"citevault {__version__}",
         "replay_base": replay_base or None,
         "totals": _totals(claims),

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 from sqlalchemy import Connection, text
 
+from archive.clock import iso_seconds
 from archive.errors import InputError
 from archive.index.lookup import document
 from archive.report.build import DEFAULT_REPLAY_BASE, archived_url
@@ -60,7 +61,7 @@ def cited_versions(conn: Connection, document_id: str, replay_base: str | None) 
     for url, capture_id, capture_url, fetched_at in rows:  # newest first: the first capture is written last
         when = fetched_at if isinstance(fetched_at, str) else fetched_at.isoformat()
         capture = {"id": capture_id, "url": capture_url, "fetched_at": when}
-        out[url] = (archived_url(capture, replay_base), when.replace(" ", "T")[:19] + "Z")
+        out[url] = (archived_url(capture, replay_base), iso_seconds(fetched_at))
     return out
 
 

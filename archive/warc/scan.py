@@ -12,9 +12,11 @@ with a "truncated record" problem. Nothing is raised for a bad record.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
+
+from archive.clock import naive_utc
 
 try:  # ISA-L inflates ~1.6x faster than zlib: same format, same errors (optional: `pip install isal`)
     from isal import isal_zlib as _zlib
@@ -395,9 +397,7 @@ def parse_warc_date(value: str | None) -> datetime | None:
             moment = iso_date_to_datetime(value)
         except Exception:
             return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return naive_utc(moment)
 
 
 def warc_files(home: DataHome) -> list[Path]:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
+from archive.clock import naive_utc
 from archive.index import browse
 
 router = APIRouter(include_in_schema=False)
@@ -84,9 +85,7 @@ def parse_accept_datetime(value: str) -> datetime | None:
         return None
     if moment is None:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return naive_utc(moment)
 
 
 def memento_moment(capture: dict[str, Any]) -> datetime:

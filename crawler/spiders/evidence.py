@@ -53,7 +53,7 @@ class EvidenceSpider(scrapy.Spider):
         for target in documents:
             session.progress.total += 1
             yield self._request(target.url, document_id=target.document_id)
-        for target in frontier.claim_sources(engine, session.crawl_id, clock.now(), due=self.due,
+        for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
                                              document_ids=self.document_ids):
             session.progress.total += 1
             yield self._request(target.url, source_id=target.source_id, known=target.known)
@@ -132,7 +132,7 @@ class EvidenceSpider(scrapy.Spider):
         # The recorder inserts these sources in its own thread; claim them once they are there.
         session.recorder.flush_wait()
         fresh = [sid for sid in wanted if sid not in self._requested]
-        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.now()):
+        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.schedule_now()):
             session.progress.total += 1
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
