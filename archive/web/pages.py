@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from archive.index import browse
 from archive.index import lookup as reads
 from archive.index.rows import mime_of
-from archive.web import payload
+from archive.warc import reader as payload
 from archive.web.memento import replay_url
 
 router = APIRouter(include_in_schema=False)

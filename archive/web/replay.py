@@ -27,7 +27,8 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from archive.index import browse, lookup
 from archive.index.rows import mime_of
-from archive.web import memento, payload
+from archive.warc.reader import open_response
+from archive.web import memento
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
 
 router = APIRouter(include_in_schema=False)
@@ -105,7 +106,7 @@ def replay(request: Request, rest: str) -> Response:
 def serve(request: Request, home: Any, chosen: dict[str, Any], source: dict[str, Any], modifier: str) -> Response:
     """Serve ``source``'s payload as the capture ``chosen`` (they differ for a revisit)."""
     headers = {**_base_headers(request), **memento.replay_headers(memento.base_url(request), chosen)}
-    archived = payload.open_response(home, source)
+    archived = open_response(home, source)
     status = chosen["http_status"] or archived.status or 200
     if not 100 <= status <= 599:
         status = 200
