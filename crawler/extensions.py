@@ -17,6 +17,7 @@ from crawler.session import session_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.internet.task import LoopingCall
 
 INTERVAL = 1.0
 
@@ -28,7 +29,7 @@ class CrawlProgress:
         self.crawler = crawler
         self.tty = sys.stderr.isatty()
         self._last = ""
-        self._task = None
+        self._task: LoopingCall | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 

@@ -12,7 +12,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
@@ -41,7 +41,7 @@ class Target:
     document_id: str | None = None
     #: What the index knew when the source was claimed (state, failures, first_failure, evidence,
     #: latest good capture): the recorder decides the next state without reading the row again.
-    known: tuple | None = None
+    known: tuple[Any, ...] | None = None
 
 
 def pending_documents(conn: Connection, document_ids: Sequence[str] | None = None) -> Iterator[Target]:

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
-Job = tuple[Callable[..., None], tuple]  # a writer-thread method (called with the connection first) and its args
+#: A writer-thread method (called with the connection first) and its args.
+Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -142,7 +143,8 @@ class Recorder:
         return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment)
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
-                    capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> Job:
+                    capture_id: str | None = None, known: tuple[Any, ...] | None = None,
+                    url: str | None = None) -> Job:
         """A source's fetch is over (after redirects and retries): decide its state (``archive.recheck.transitions``).
         ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
         the frontier claimed it (state, failures, first_failure, evidence, latest), saving a read."""
@@ -213,7 +215,7 @@ class Recorder:
             finally:
                 conn.close()
 
-    def _execute(self, conn: Any, func: Callable[..., None], args: tuple) -> None:
+    def _execute(self, conn: Any, func: Callable[..., None], args: tuple[Any, ...]) -> None:
         try:
             func(conn, *args)
         except Exception as exc:  # one bad record must not stop the crawl
@@ -293,7 +295,9 @@ class Recorder:
         ), {"k": key, "u": url, "d": payload_digest}).first()
         if found is None:
             return None
-        return {"record_id": found[0], "url": url, "date": warc_date(clock.as_datetime(found[1]))}
+        fetched_at = clock.as_datetime(found[1])
+        assert fetched_at is not None  # captures.fetched_at is NOT NULL
+        return {"record_id": found[0], "url": url, "date": warc_date(fetched_at)}
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime) -> None:
@@ -310,7 +314,7 @@ class Recorder:
         ))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
-                capture_id: str | None, claimed: tuple | None = None, url: str | None = None) -> None:
+                capture_id: str | None, claimed: tuple[Any, ...] | None = None, url: str | None = None) -> None:
         from archive.recheck.transitions import Known, decide
 
         pending = self._pending_states.get(source_id)

@@ -98,7 +98,7 @@ def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
             if old is None or new is None or old.status != "ok" or new.status != "ok":
                 entry["note"] = "main text unreadable in one of the captures"
             else:
-                times = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
+                times: dict[str, Any] = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)), {"ids": [old_id, new_id]}).all())
                 entry["diff"] = unified_diff(old.text, new.text, f"{source['url']} @ {iso_time(times.get(old_id))}",
                                              f"{source['url']} @ {iso_time(times.get(new_id))}")

@@ -64,7 +64,8 @@ def warc_date(moment: datetime) -> str:
     >>> warc_date(datetime(2026, 11, 28, 5, 0, 1, 250000, tzinfo=timezone.utc))
     '2026-11-28T05:00:01.250000Z'
     """
-    return datetime_to_iso_date(naive_utc(moment), use_micros=True)
+    text: str = datetime_to_iso_date(naive_utc(moment), use_micros=True)
+    return text
 
 
 SOURCE_FIELD = "Citevault-Source-URL"

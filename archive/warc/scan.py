@@ -391,7 +391,7 @@ def parse_warc_date(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        from warcio.timeutils import iso_date_to_datetime  # type: ignore[import-untyped]
+        from warcio.timeutils import iso_date_to_datetime
 
         try:
             moment = iso_date_to_datetime(value)

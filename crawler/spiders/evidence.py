@@ -59,7 +59,7 @@ class EvidenceSpider(scrapy.Spider):
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
-                 known: tuple | None = None) -> scrapy.Request:
+                 known: tuple[Any, ...] | None = None) -> scrapy.Request:
         if source_id:
             self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
@@ -111,7 +111,7 @@ class EvidenceSpider(scrapy.Spider):
             self._done(state_of(by_status), by_status.detail)
             return
         try:
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             kind = detect_kind(response.url, content_type)
             charset = getattr(response, "encoding", None)
             # HttpCompressionMiddleware has decoded the body by now (the WARC kept it encoded).
