@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
-    from archive.web.payload import ArchivedResponse
+    from archive.warc.reader import ArchivedResponse
 
 
 def _seconds(every: timedelta | None) -> int | None:
@@ -108,7 +108,8 @@ class Archive:
         """Add articles, claim lists or article URLs. Each input is all-or-nothing: a bad one leaves the
         index and the WARC files as they were, and raises :class:`InputError` naming it."""
         from archive import ingest
-        from archive.index.writes import set_interval, utcnow
+        from archive.clock import real_now as utcnow
+        from archive.index.writes import set_interval
         from archive.warc.store import WarcStore
 
         inputs = [ingest.classify(s) for s in sources]  # every name checked before anything is written
@@ -318,7 +319,7 @@ class Archive:
         """The archived HTTP response of ``capture`` (a revisit's from its original's record), opened:
         status, headers and the content-decoded payload stream. Close it, or stream its ``chunks()``."""
         from archive.index.lookup import payload_capture
-        from archive.web.payload import open_response
+        from archive.warc.reader import open_response
 
         with self.reading() as conn:
             holder = payload_capture(conn, capture)
@@ -327,16 +328,16 @@ class Archive:
     def raw_record(self, capture: dict[str, Any]) -> Iterator[bytes]:
         """``capture``'s WARC record as stored, in chunks. The file is opened before the first chunk, so
         a missing one raises here."""
-        from archive.web.payload import raw_record
+        from archive.warc.reader import raw_record
 
         return raw_record(self.home, capture)
 
     # -- evidence: checks, reports, exports -----------------------------------------------------------
     def _require_document(self, document_id: str) -> None:
-        from archive.report.build import document_row
+        from archive.index.lookup import document
 
         with self.reading() as conn:
-            document_row(conn, document_id)  # NotFoundError for an unknown id
+            document(conn, document_id)  # NotFoundError for an unknown id
 
     def check(self, document_id: str | None = None, *, force: bool = False, workers: int = 1) -> CheckStats:
         """Check claims against the captures of their sources (all documents, or ``document_id``): only

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from archive import ids
 from archive.errors import InputError, UnsupportedSource
 from archive.index import writes
+from archive.index.rows import capture_row
+from archive.states import DocumentStatus, SourceState
 from archive.urls import is_archivable, normalize_url
 from archive.warc.builder import b32_digest
 
@@ -164,7 +166,7 @@ def _claim_lines(
                 continue
             seen.add(url)
             sid = ids.source_id_normalized(url)
-            sources.setdefault(sid, {"id": sid, "url": url, "state": "pending", "first_seen": now,
+            sources.setdefault(sid, {"id": sid, "url": url, "state": SourceState.PENDING, "first_seen": now,
                                      "last_fetched": None})
             citations.append({"claim_id": cid, "source_id": sid, "position": len(refs), "anchor": ref.anchor})
             refs.append({"url": url, "id": sid, "anchor": ref.anchor})
@@ -188,7 +190,7 @@ def ingest(
     *,
     article: AddedFile | None = None,
     now: datetime,
-    status: str = "extracted",
+    status: str = DocumentStatus.EXTRACTED,
 ) -> Ingested:
     """Index ``extracted`` for document row ``doc`` and write its WARC records; the caller commits.
 
@@ -217,7 +219,7 @@ def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], ar
             extra={"WARC-Citevault-Filename": article.path.name}, sha1=article.sha1,
         )
         where = store.write(built.record)
-    writes.add_captures(conn, [writes.capture_row(
+    writes.add_captures(conn, [capture_row(
         record_id=built.record_id, record_type="resource", url=ARTICLE_URN + doc["id"], fetched_at=now,
         warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
         content_type=article.content_type, payload_digest=article.sha1, payload_sha256=doc.get("sha256"),

@@ -105,6 +105,7 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
     from archive import ids
     from archive.api import Archive
     from archive.index import writes
+    from archive.index.rows import capture_row
     from archive.warc.builder import HttpExchange
     from archive.warc.store import WarcStore
 
@@ -152,7 +153,7 @@ def build(home: Path, n: int, seed: int = 5) -> dict[str, str]:
                               body=body, ip_address="127.0.0.1", fetched_at=fetched)
             response, request = store.factory.exchange(ex)
             where, _ = store.write_group([response.record, request.record])
-            rows.append(writes.capture_row(
+            rows.append(capture_row(
                 record_id=response.record_id, record_type="response", url=url, fetched_at=fetched,
                 warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length, http_status=200,
                 content_type=ctype, payload_digest=response.payload_digest, payload_sha256=response.payload_sha256,

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.states import SourceState
 from crawler.session import session_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.internet.task import LoopingCall
 
 INTERVAL = 1.0
 
@@ -27,7 +29,7 @@ class CrawlProgress:
         self.crawler = crawler
         self.tty = sys.stderr.isatty()
         self._last = ""
-        self._task = None
+        self._task: LoopingCall | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
@@ -62,7 +64,8 @@ class CrawlProgress:
         reasons = ", ".join(f"{k}: {v}" for k, v in p.reasons.most_common())
         stats = session.recorder.stats
         files = ", ".join(session.recorder.closed_files) or "none"
-        counts = ", ".join(f"{p.states[s]} {s}" for s in ("archived", "gone", "failed") if p.states[s]) or "nothing to fetch"
+        shown = (SourceState.ARCHIVED, SourceState.GONE, SourceState.FAILED)
+        counts = ", ".join(f"{p.states[s]} {s}" for s in shown if p.states[s]) or "nothing to fetch"
         if p.assets or p.assets_cut:  # page assets: never counted as sources (crawler.assets)
             counts += f" + {p.assets} assets" + (f" ({p.assets_cut} cut by the per-page limits)" if p.assets_cut else "")
         summary = (

@@ -244,7 +244,8 @@ ALLOWED_IMPORTS = {
     ("archive.web", "archive_of"), ("archive.web", "api"), ("archive.web", "memento"), ("archive.web", "pages"),
     ("archive.web", "replay"),
     ("archive.web.app", "*"), ("archive.web.memento", "*"), ("archive.web.rewrite", "*"),
-    ("archive.web.schemas", "*"), ("archive.web.payload", "ArchivedResponse"),
+    ("archive.web.schemas", "*"), ("archive.warc.reader", "ArchivedResponse"),
+    ("archive.clock", "naive_utc"),  # a pure time helper, no query
 }
 LAYERS = [*sorted((ROOT / "archive" / "cli").glob("*.py")),
           *(ROOT / "archive" / "web" / f"{name}.py" for name in ("app", "pages", "api", "replay", "memento"))]

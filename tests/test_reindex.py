@@ -380,8 +380,8 @@ def test_worker_side_loads_without_the_orm() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, archive.integrity.reindex, archive.integrity.unit_rows, archive.index.writes; "
-            "archive.index.writes.capture_row(record_id='<urn:uuid:x>', record_type='response', url='http://a.example/', "
+    code = ("import sys, archive.integrity.reindex, archive.integrity.unit_rows, archive.index.rows; "
+            "archive.index.rows.capture_row(record_id='<urn:uuid:x>', record_type='response', url='http://a.example/', "
             "fetched_at=__import__('datetime').datetime(2026, 1, 1), warc_file='f', warc_offset=0, warc_length=1); "
             "print(sorted(m for m in ('archive.index.models', 'sqlalchemy.orm', 'alembic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -24,7 +24,7 @@ from archive.checks.anchor import Anchor, anchor_at, reanchor, text_fragment_url
 from archive.checks.match import Match, TermIndex, key_terms_support, match_quote
 from archive.checks.normalize import Normalized, normalize_with_map
 from archive.checks.texts import CaptureText, payload_text
-from archive.index.writes import utcnow
+from archive.clock import real_now
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -113,12 +113,12 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     stats.texts_reused += len(texts)
     missing = [needed[key] for key in needed if key not in texts]
     fresh = _extract(home, missing, pool)
-    store.save_texts(conn, fresh, utcnow())
+    store.save_texts(conn, fresh, real_now())
     texts.update(fresh)
     stats.texts_extracted += len(fresh)
     stats.unreadable_texts += sum(1 for t in fresh.values() if t.status != "ok")
     cache = _TextCache(texts)
-    now = utcnow()
+    now = real_now()
     rows: list[dict[str, Any]] = []
     for claim_id, source_id in chunk:
         if claim_id not in claims:

@@ -41,20 +41,6 @@ def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict
     return {(row["claim_id"], row["capture_id"]): verification_json(dict(row)) for row in rows}
 
 
-def iso_time(value: Any) -> str | None:
-    """A stored time as ISO-8601 UTC text (SQLite hands raw SQL times back as text).
-
-    >>> iso_time("2026-11-28 05:00:01.000001"), iso_time(None)
-    ('2026-11-28T05:00:01.000001Z', None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.replace(" ", "T")
-        return value if value.endswith("Z") else value + "Z"
-    return value.isoformat() + "Z"
-
-
 def verification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """One stored row as the ``verification`` object.
 

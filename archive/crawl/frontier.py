@@ -12,11 +12,12 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
 from archive.crawl.pids import alive
+from archive.states import DocumentStatus, SourceState
 
 # Times bound with the column type, so SQLite compares them in the format the columns store.
 _TIMES = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 #: Without --due: never fetched, or failed (and not asked to wait, e.g. by Retry-After).
-PLAIN = "(s.state = 'pending' OR (s.state = 'failed' AND (s.next_due IS NULL OR s.next_due <= :now)))"
+PLAIN = (f"(s.state = '{SourceState.PENDING}' OR (s.state = '{SourceState.FAILED}' AND (s.next_due IS NULL "
+         "OR s.next_due <= :now)))")
 #: With --due: also every source whose re-check time has come (archived, changed and gone ones).
 DUE = f"({PLAIN} OR (s.next_due IS NOT NULL AND s.next_due <= :now))"
 LEASE = timedelta(hours=6)
@@ -39,11 +41,11 @@ class Target:
     document_id: str | None = None
     #: What the index knew when the source was claimed (state, failures, first_failure, evidence,
     #: latest good capture): the recorder decides the next state without reading the row again.
-    known: tuple | None = None
+    known: tuple[Any, ...] | None = None
 
 
 def pending_documents(conn: Connection, document_ids: Sequence[str] | None = None) -> Iterator[Target]:
-    sql = "SELECT id, url FROM documents WHERE status = 'pending' AND url IS NOT NULL"
+    sql = f"SELECT id, url FROM documents WHERE status = '{DocumentStatus.PENDING}' AND url IS NOT NULL"
     params: dict[str, object] = {}
     stmt = text(sql)
     if document_ids is not None:

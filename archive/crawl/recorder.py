@@ -23,8 +23,11 @@ from archive import clock
 from archive.crawl import frontier
 from archive.ids import capture_id, source_id
 from archive.index import writes
+from archive.index.rows import capture_row
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
 from archive.recheck.policy import Policy
+from archive.states import SourceState
+from archive.urlkey import urlkey
 from archive.warc.builder import ROLE_FIELD, HttpExchange, RecordFactory, citevault_fields, warc_date
 from archive.warc.store import WarcStore
 
@@ -37,7 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _STOP = object()
-Job = tuple[Callable[..., None], tuple]  # a writer-thread method (called with the connection first) and its args
+#: A writer-thread method (called with the connection first) and its args.
+Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -48,21 +52,6 @@ def _sid(source_url: str | None) -> str | None:
     return source_id(source_url) if source_url else None
 
 
-def state_for_status(status: int | None) -> str:
-    """Source state after a final response (docs/architecture.md "Source states").
-
-    >>> [state_for_status(s) for s in (200, 204, 404, 410, 500, 301, None)]
-    ['archived', 'archived', 'gone', 'gone', 'failed', 'failed', 'failed']
-    """
-    if status is None:
-        return "failed"
-    if 200 <= status < 300:
-        return "archived"
-    if status in (404, 410):
-        return "gone"
-    return "failed"
-
-
 @dataclass
 class RecorderStats:
     records: int = 0
@@ -71,7 +60,7 @@ class RecorderStats:
     revisits: int = 0
     documents: int = 0
     errors: list[str] = field(default_factory=list)
-    states: Counter[str] = field(default_factory=Counter)
+    states: Counter[SourceState] = field(default_factory=Counter)
 
 
 class Recorder:
@@ -160,7 +149,8 @@ class Recorder:
         return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment, role)
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
-                    capture_id: str | None = None, known: tuple | None = None, url: str | None = None) -> Job:
+                    capture_id: str | None = None, known: tuple[Any, ...] | None = None,
+                    url: str | None = None) -> Job:
         """A source's fetch is over (after redirects and retries): decide its state (``archive.recheck.transitions``).
         ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
         the frontier claimed it (state, failures, first_failure, evidence, latest), saving a read."""
@@ -208,7 +198,7 @@ class Recorder:
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
         conn = self.engine.connect()
-        writes.start_crawl(conn, self.crawl_id, writes.utcnow())
+        writes.start_crawl(conn, self.crawl_id, clock.real_now())
         conn.commit()
         self._doc_intervals = conn.execute(text(
             "SELECT 1 FROM documents WHERE check_every IS NOT NULL LIMIT 1")).first() is not None
@@ -229,7 +219,7 @@ class Recorder:
                     last_commit = time.monotonic()
             self._safe_commit(conn)
             frontier.release(conn, self.crawl_id)
-            writes.finish_crawl(conn, self.crawl_id, writes.utcnow(), self.stats.states)
+            writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
             conn.commit()
         finally:
             try:
@@ -237,7 +227,7 @@ class Recorder:
             finally:
                 conn.close()
 
-    def _execute(self, conn: Any, func: Callable[..., None], args: tuple) -> None:
+    def _execute(self, conn: Any, func: Callable[..., None], args: tuple[Any, ...]) -> None:
         try:
             func(conn, *args)
         except Exception as exc:  # one bad record must not stop the crawl
@@ -285,7 +275,7 @@ class Recorder:
             fields[ROLE_FIELD] = role
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
-        key = writes.urlkey(ex.url)
+        key = urlkey(ex.url)
         original = self._earlier_capture(conn, ex.url, key, response.payload_digest, fresh)
         if original is not None:  # same URL, same payload: a revisit, no payload bytes stored again
             response, request = self.factory.revisit(ex, original, record_id=record_id, extra=fields)
@@ -295,7 +285,7 @@ class Recorder:
         self.stats.records += 2
         self.stats.captures += 1
         content_type = next((v for k, v in ex.response_headers if k.lower() == "content-type"), None)
-        row = writes.capture_row(
+        row = capture_row(
             record_id=record_id, record_type=record_type, url=ex.url, fetched_at=ex.fetched_at,
             refers_to=refers_to, key=key,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
@@ -323,7 +313,9 @@ class Recorder:
         ), {"k": key, "u": url, "d": payload_digest}).first()
         if found is None:
             return None
-        return {"record_id": found[0], "url": url, "date": warc_date(clock.as_datetime(found[1]))}
+        fetched_at = clock.as_datetime(found[1])
+        assert fetched_at is not None  # captures.fetched_at is NOT NULL
+        return {"record_id": found[0], "url": url, "date": warc_date(fetched_at)}
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime,
@@ -336,7 +328,7 @@ class Recorder:
         where = self.store.write(built.record)
         self.stats.records += 1
         self.stats.failures += 1
-        self._captures.append(writes.capture_row(
+        self._captures.append(capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason, role=role,
@@ -353,7 +345,7 @@ class Recorder:
         self._links.extend(link_rows(page_record_id, body))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
-                capture_id: str | None, claimed: tuple | None = None, url: str | None = None) -> None:
+                capture_id: str | None, claimed: tuple[Any, ...] | None = None, url: str | None = None) -> None:
         from archive.recheck.transitions import Known, decide
 
         pending = self._pending_states.get(source_id)
@@ -361,7 +353,7 @@ class Recorder:
             self._urls[source_id] = url
         if pending is None and claimed is not None:
             state, failures, first_failure, evidence, latest = claimed
-            known = Known(state, evidence is not None, failures or 0, clock.as_datetime(first_failure))
+            known = Known(SourceState(state), evidence is not None, failures or 0, clock.as_datetime(first_failure))
         elif pending is not None:
             known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
             evidence, latest = pending["evidence"], pending["latest"]
@@ -371,21 +363,21 @@ class Recorder:
                 "WHERE id = :s"), {"s": source_id}).first()
             if row is None:
                 return
-            known = Known(row[0], row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
+            known = Known(SourceState(row[0]), row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
             evidence, latest = row[3], row[4]
             self._urls[source_id] = row[5]
         changed = None
-        if outcome.kind == "ok" and evidence and capture_id:
+        if outcome.kind == OK and evidence and capture_id:
             from archive.recheck.drift import main_text_changed
 
             self._commit(conn)  # the new capture's row and bytes must be readable
             changed = main_text_changed(conn, self.home, evidence, capture_id)
         every = self._interval(conn, source_id)
-        naive = fetched_at.astimezone(timezone.utc).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
+        naive = clock.naive_utc(fetched_at)
         # A first fetch that its status alone decides is scheduled from its fetch time (its WARC-Date), so
         # reindex derives the same values; anything else is written down in a verdict record.
         derivable = not known.has_evidence and outcome.kind in (OK, GONE, ERROR) and not clock.fixed()
-        now = naive if derivable else clock.now()
+        now = naive if derivable else clock.schedule_now()
         decision = decide(known, outcome, changed=changed, now=now, policy=self.policy, every=every)
         self.stats.states[decision.state] += 1
         update = {
@@ -435,6 +427,6 @@ class Recorder:
         row = conn.execute(select(table).where(table.c.id == document_id)).mappings().one()
         doc = {**row, "kind": extracted.kind}
         writes.update_document(conn, document_id, kind=extracted.kind)
-        ingest(conn, self.store, doc, extracted, now=writes.utcnow())
+        ingest(conn, self.store, doc, extracted, now=clock.real_now())
         conn.commit()
         self.stats.documents += 1

@@ -17,14 +17,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
+from archive.index.rows import CDXJ_CAPTURE_COLUMNS, REPLAYABLE_TYPES
+
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import BindParameter
-
-#: Record types a CDXJ export lists.
-INDEXED_TYPES = ("response", "revisit", "resource")
-
-_COLUMNS = ("urlkey", "timestamp", "url", "record_type", "mime", "http_status", "payload_digest",
-            "warc_length", "warc_offset", "warc_file")
 
 
 def cdxj_line(row: dict[str, Any]) -> str:
@@ -52,7 +48,7 @@ def cdxj_line(row: dict[str, Any]) -> str:
 def iter_rows(conn: Connection, warc_files: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
     """Capture rows to index, in the order of their lines' ``urlkey timestamp`` prefix."""
     where = "record_type IN :types"
-    params: dict[str, Any] = {"types": list(INDEXED_TYPES)}
+    params: dict[str, Any] = {"types": list(REPLAYABLE_TYPES)}
     binds: list[BindParameter[Any]] = [bindparam("types", expanding=True)]
     if warc_files is not None:
         where += " AND warc_file IN :files"
@@ -61,7 +57,7 @@ def iter_rows(conn: Connection, warc_files: Sequence[str] | None = None) -> Iter
     # Order by the line's own prefix, in byte order (as Python compares strings; PostgreSQL's locale
     # collation would not give it): the database sorts, on disk if it must, not Python in memory.
     collate = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
-    stmt = text(f"SELECT {', '.join(_COLUMNS)} FROM captures WHERE {where} "
+    stmt = text(f"SELECT {', '.join(CDXJ_CAPTURE_COLUMNS)} FROM captures WHERE {where} "
                 f"ORDER BY (urlkey || ' ' || timestamp){collate}").bindparams(*binds)
     for row in conn.execution_options(stream_results=True).execute(stmt, params).mappings():
         yield dict(row)

@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 from sqlalchemy import Connection, text
 
 from archive import __version__
-from archive.checks.shape import iso_time
+from archive.clock import iso_seconds, iso_time
 from archive.errors import StoreError
 from archive.exports.cdxj import write_cdxj
 from archive.index import lookup as reads
@@ -230,7 +230,7 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
                 "ORDER BY fetched_at DESC LIMIT 1"), {"d": document_id}).first()
             if main is not None:
                 meta["mainPageURL"] = main[0]
-                meta["mainPageDate"] = (iso_time(main[1]) or "")[:19] + "Z"
+                meta["mainPageDate"] = iso_seconds(main[1])
         else:
             files = _closed_files(archive)
             meta["title"] = "citevault archive"

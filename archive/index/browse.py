@@ -12,35 +12,20 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive.checks.shape import iso_time
-from archive.errors import NotFoundError
+from archive.clock import iso_time
 from archive.index import lookup as reads
+from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
+from archive.states import ClaimState
 from archive.urls import normalize_url
 
-#: Claim states in the order the UI shows them; the precedence is :func:`archive.index.lookup.document_claims`'.
-STATES = ("archived", "changed", "pending", "failed", "gone", "unsourced")
+#: Claim states in the order the UI shows them (the precedence is archive.states.CLAIM_PRECEDENCE).
+STATES = tuple(ClaimState)
 
-#: Record types a browser can replay. ``metadata`` records are failed fetches: evidence, not mementos.
-REPLAYABLE = ("response", "revisit", "resource")
+_CAPTURE_COLUMNS = ", ".join(CAPTURE_COLUMNS)
 
-_CAPTURE_COLUMNS = (
-    "id, source_id, document_id, record_type, url, urlkey, timestamp, fetched_at, http_status, mime, "
-    "content_type, payload_digest, payload_sha256, payload_length, redirect_to, warc_file, warc_offset, "
-    "warc_length, warc_record_id, refers_to, error"
-)
-
-# One evidence state per claim, with the precedence of archive.index.lookup.document_claims (kept in step by
-# tests/test_web.py::test_coverage_matches_claim_states).
-_CLAIM_STATE_SQL = """
-SELECT c.document_id AS document_id,
-  CASE
-    WHEN COUNT(s.id) = 0 THEN 'unsourced'
-    WHEN SUM(CASE WHEN s.state = 'gone' THEN 1 ELSE 0 END) > 0 THEN 'gone'
-    WHEN SUM(CASE WHEN s.state = 'failed' THEN 1 ELSE 0 END) > 0 THEN 'failed'
-    WHEN SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) > 0 THEN 'pending'
-    WHEN SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) > 0 THEN 'changed'
-    ELSE 'archived'
-  END AS state
+# One evidence state per claim: the rule `citevault claims` prints (archive.index.lookup.CLAIM_STATE_SQL).
+_CLAIM_STATES = f"""
+SELECT c.document_id AS document_id, {reads.CLAIM_STATE_SQL} AS state
 FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id
 WHERE c.document_id IN :ids
 GROUP BY c.id, c.document_id
@@ -50,8 +35,8 @@ GROUP BY c.id, c.document_id
 def claim_coverage(counts: Mapping[str, int]) -> dict[str, Any]:
     """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
     total = sum(counts.values())
-    sourced = total - counts.get("unsourced", 0)
-    archived = counts.get("archived", 0)
+    sourced = total - counts.get(ClaimState.UNSOURCED, 0)
+    archived = counts.get(ClaimState.ARCHIVED, 0)
     return {
         "claims": total,
         "sourced": sourced,
@@ -67,7 +52,7 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
     """
     if not document_ids:
         return {}
-    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATE_SQL}) per_claim "
+    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATES}) per_claim "
                 "GROUP BY document_id, state").bindparams(bindparam("ids", expanding=True))
     counts: dict[str, dict[str, int]] = {}
     for document_id, state, n in conn.execute(stmt, {"ids": list(document_ids)}):
@@ -78,19 +63,14 @@ def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[st
 def documents(conn: Connection) -> list[dict[str, Any]]:
     """:func:`archive.index.lookup.documents` plus ``origin`` (the file name a document was added from)."""
     rows = conn.execute(text(
-        "SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents ORDER BY added_at, id"
+        f"SELECT {reads.DOCUMENT_COLUMNS} FROM documents ORDER BY added_at, id"
     )).mappings().all()
     return [{**r, "added_at": iso_time(r["added_at"])} for r in rows]
 
 
 def document(conn: Connection, document_id: str) -> dict[str, Any]:
-    row = conn.execute(
-        text("SELECT id, url, title, kind, origin, status, claim_count, added_at FROM documents WHERE id = :d"),
-        {"d": document_id},
-    ).mappings().first()
-    if row is None:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
-    out = dict(row)
+    """:func:`archive.index.lookup.document` with ``added_at`` as the claim JSON prints times."""
+    out = reads.document(conn, document_id)
     out["added_at"] = iso_time(out["added_at"])
     return out
 
@@ -131,7 +111,7 @@ def source(conn: Connection, url: str) -> dict[str, Any] | None:
 def url_captures(conn: Connection, url: str, source_id: str | None = None) -> list[dict[str, Any]]:
     """Every capture of ``url`` (same SURT key), plus, with ``source_id``, every capture fetched for that
     source (the hops of its redirect chains), in time order."""
-    from archive.index.writes import urlkey
+    from archive.urlkey import urlkey
 
     where = "urlkey = :k" + (" OR source_id = :s" if source_id else "")
     rows = conn.execute(
@@ -144,13 +124,13 @@ def url_captures(conn: Connection, url: str, source_id: str | None = None) -> li
 def mementos(conn: Connection, url: str) -> list[dict[str, Any]]:
     """Replayable captures of ``url`` (same SURT key) in time order: responses (any status, redirects
     included), revisits and resource records. Failed fetches are not mementos."""
-    from archive.index.writes import urlkey
+    from archive.urlkey import urlkey
 
     rows = conn.execute(
         text(f"SELECT {_CAPTURE_COLUMNS} FROM captures WHERE urlkey = :k AND record_type IN :types "
              "AND (http_status IS NOT NULL OR record_type = 'resource') "
              "ORDER BY timestamp, fetched_at, warc_file, warc_offset").bindparams(bindparam("types", expanding=True)),
-        {"k": urlkey(url), "types": list(REPLAYABLE)},
+        {"k": urlkey(url), "types": list(REPLAYABLE_TYPES)},
     ).mappings().all()
     return [_capture(r) for r in rows]
 

@@ -10,14 +10,33 @@ from typing import Any, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive.checks.shape import iso_time, verifications_for_claims
+from archive.checks.shape import verifications_for_claims
+from archive.clock import iso_time
 from archive.errors import NotFoundError
+from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
+from archive.states import CLAIM_PRECEDENCE, ClaimState
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
-_CAPTURE_FIELDS = (
-    "id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
-    "warc_record_id", "payload_sha256", "error",
-)
+
+def claim_state_sql(precedence: Sequence[ClaimState] = CLAIM_PRECEDENCE) -> str:
+    """The SQL expression of a claim's state, over the claim's rows joined to its sources ``s`` and grouped
+    by claim: ``unsourced`` without sources, else the first state of ``precedence`` one of them is in, else
+    ``archived``.
+
+    >>> import sqlite3
+    >>> def claim(*states: str) -> str:
+    ...     rows = " UNION ALL ".join(f"SELECT 1 AS id, '{state}' AS state" for state in states)
+    ...     return sqlite3.connect(":memory:").execute(f"SELECT {claim_state_sql()} FROM ({rows}) s").fetchone()[0]
+    >>> claim("archived", "changed"), claim("changed", "pending"), claim("gone", "failed"), claim("archived")
+    ('changed', 'pending', 'gone', 'archived')
+    """
+    steps = " ".join(f"WHEN SUM(CASE WHEN s.state = '{state}' THEN 1 ELSE 0 END) > 0 THEN '{state}'"
+                     for state in precedence)
+    return f"CASE WHEN COUNT(s.id) = 0 THEN '{ClaimState.UNSOURCED}' {steps} ELSE '{ClaimState.ARCHIVED}' END"
+
+
+#: :func:`claim_state_sql` of :data:`archive.states.CLAIM_PRECEDENCE`: the one rule, in SQL.
+CLAIM_STATE_SQL = claim_state_sql()
 
 
 def _in(name: str) -> Any:
@@ -48,13 +67,13 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
     if source_ids:
         rows = conn.execute(
             text(
-                f"SELECT source_id, {', '.join(_CAPTURE_FIELDS)} FROM captures "
+                f"SELECT source_id, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
                 "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
             ).bindparams(_in("sids")),
             {"sids": source_ids},
         ).all()
         for row in rows:
-            cap = dict(zip(_CAPTURE_FIELDS, row[1:]))
+            cap = dict(zip(CLAIM_JSON_CAPTURE_COLUMNS, row[1:]))
             cap["fetched_at"] = iso_time(cap["fetched_at"])
             captures.setdefault(row[0], []).append(cap)
     checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
@@ -81,6 +100,19 @@ def show(conn: Connection, claim_id: str) -> dict[str, Any]:
     if not result:
         raise NotFoundError(f"no claim {claim_id!r} in the index (see `citevault claims` for ids)")
     return result[0]
+
+
+#: The columns of a document the read side shows.
+DOCUMENT_COLUMNS = "id, url, title, kind, origin, status, claim_count, added_at"
+
+
+def document(conn: Connection, document_id: str) -> dict[str, Any]:
+    """The row of ``document_id`` (``added_at`` as stored), or :class:`NotFoundError` saying where ids are."""
+    row = conn.execute(text(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :d"),
+                       {"d": document_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
+    return dict(row)
 
 
 def fts_query(words: str) -> str:
@@ -149,44 +181,22 @@ def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]
 
 
 def document_claims(conn: Connection, document_id: str | None) -> list[dict[str, Any]]:
-    """Claims with a one-word evidence state each: ``archived`` when every source is, else the worst one
-    (gone, failed, pending, changed in that order), ``unsourced`` without sources. Streams nothing big: use for one document or a listing."""
+    """Claims with a one-word evidence state each (:data:`CLAIM_STATE_SQL`). Streams nothing big: use for
+    one document or a listing."""
     if document_id is not None:
-        if conn.execute(text("SELECT 1 FROM documents WHERE id = :d"), {"d": document_id}).first() is None:
-            raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+        document(conn, document_id)  # NotFoundError for an unknown id
     where = "WHERE c.document_id = :d" if document_id is not None else ""
     rows = conn.execute(
         text(
-            "SELECT c.id, c.document_id, c.position, c.text, c.quote, "
-            "COUNT(s.id) AS n, "
-            "SUM(CASE WHEN s.state = 'archived' THEN 1 ELSE 0 END) AS archived, "
-            "SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END) AS pending, "
-            "SUM(CASE WHEN s.state = 'gone' THEN 1 ELSE 0 END) AS gone, "
-            "SUM(CASE WHEN s.state = 'failed' THEN 1 ELSE 0 END) AS failed, "
-            "SUM(CASE WHEN s.state = 'changed' THEN 1 ELSE 0 END) AS changed "
+            f"SELECT c.id, c.document_id, c.position, c.text, c.quote, COUNT(s.id) AS n, {CLAIM_STATE_SQL} AS state "
             "FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id "
             f"LEFT JOIN sources s ON s.id = ci.source_id {where} "
             "GROUP BY c.id, c.document_id, c.position, c.text, c.quote ORDER BY c.document_id, c.position"
         ),
         {"d": document_id} if document_id is not None else {},
     ).all()
-    out = []
-    for r in rows:
-        if r.n == 0:
-            state = "unsourced"
-        elif r.gone:
-            state = "gone"
-        elif r.failed:
-            state = "failed"
-        elif r.pending:
-            state = "pending"
-        elif r.changed:
-            state = "changed"
-        else:
-            state = "archived"
-        out.append({"id": r.id, "document_id": r.document_id, "position": r.position, "text": r.text,
-                    "quote": r.quote, "sources": r.n, "state": state})
-    return out
+    return [{"id": r.id, "document_id": r.document_id, "position": r.position, "text": r.text, "quote": r.quote,
+             "sources": r.n, "state": ClaimState(r.state)} for r in rows]
 
 
 def capture(conn: Connection, capture_id: str) -> dict[str, Any]:

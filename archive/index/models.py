@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from archive.states import DocumentStatus, SourceState
+
 
 class Base(DeclarativeBase):
     pass
@@ -30,7 +32,7 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str | None] = mapped_column(Text)  # file name or URL as the user gave it
     sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="extracted")
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.EXTRACTED)
     added_at: Mapped[datetime] = mapped_column(DateTime)
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
     check_every: Mapped[int | None] = mapped_column(Integer)  # seconds; None: the global default
@@ -55,7 +57,7 @@ class Source(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=SourceState.PENDING, index=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_fetched: Mapped[datetime | None] = mapped_column(DateTime)
     # Re-checks (archive.recheck.transitions): when it is due, how many failed checks in a row since when, why.

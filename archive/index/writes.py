@@ -1,27 +1,22 @@
-"""Bulk writes to the index, and the one function that turns a WARC record into a capture row.
+"""Bulk writes to the index.
 
 Writers batch rows and use ``executemany`` inside one transaction per batch: no commit per row. Every write
-path (add, crawl, reindex) goes through these functions, so rows look the same whichever path made them.
+path (add, crawl, reindex) goes through these functions, and every capture row is built by
+:func:`archive.index.rows.capture_row`, so rows look the same whichever path made them.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, insert, update
 
 from archive import clock
+from archive.states import SourceState
 
-# The models are imported inside the functions that write rows. capture_row (shared with reindex's worker
-# processes) lives in archive.index.rows, which loads without SQLAlchemy; it is re-exported here.
-from archive.index.rows import capture_row, cdx_timestamp, mime_of  # noqa: F401
-from archive.urlkey import urlkey  # noqa: F401
+# The models are imported inside the functions that write rows.
 
 SourceStateUpdate = dict[str, Any]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]) -> None:
@@ -40,9 +35,13 @@ def _insert_ignore(conn: Connection, model: type, rows: Sequence[dict[str, Any]]
 
 
 def add_document(conn: Connection, row: dict[str, Any]) -> None:
+    add_documents(conn, [row])
+
+
+def add_documents(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     from archive.index.models import Document
 
-    _insert_ignore(conn, Document, [row])
+    _insert_ignore(conn, Document, rows)
 
 
 def update_document(conn: Connection, document_id: str, **values: Any) -> None:
@@ -117,12 +116,12 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
                                   "host": socket.gethostname()}])
 
 
-def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: dict[str, int]) -> None:
+def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: Mapping[SourceState, int]) -> None:
     from archive.index.models import Crawl
 
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
-        finished_at=finished_at, requested=sum(states.values()), archived=states.get("archived", 0),
-        failed=sum(v for k, v in states.items() if k != "archived"),
+        finished_at=finished_at, requested=sum(states.values()), archived=states.get(SourceState.ARCHIVED, 0),
+        failed=sum(v for k, v in states.items() if k != SourceState.ARCHIVED),
     ))
 
 

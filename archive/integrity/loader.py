@@ -13,9 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.replay_states import add_verdicts
 from archive.integrity.unit_rows import ClaimsRecord, UnitRows, Verdict, iter_claims
 from archive.integrity.writers import COLUMNS
+from archive.states import DocumentStatus, SourceState
 from archive.warc.scan import BadRecord, RecordError, WarcReader
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ class Problem:
 
 def source_row(sid: str, url: str, first_seen: datetime) -> tuple[Any, ...]:
     """A source as the claims (or a fetch) first name it: pending until its checks are replayed."""
-    return (sid, url, "pending", first_seen, None, None, 0, None, None, None, None, None, None)
+    return (sid, url, SourceState.PENDING, first_seen, None, None, 0, None, None, None, None, None, None)
 
 
 @dataclass
@@ -75,10 +77,9 @@ class Loader:
         self.problems.extend(Problem(name, offset, why) for offset, why in rows.problems)
         self._add_sources([source_row(sid, url, seen) for sid, (url, seen) in rows.sources.items()])
         for i in range(0, len(rows.captures), BATCH):
-            self.out.add("captures", rows.captures[i:i + BATCH], rows.capture_columns)
+            self.out.add("captures", rows.captures[i:i + BATCH])
         if not self.rebuild and rows.captures:
-            columns = rows.capture_columns
-            sid_at, crawl_at = columns.index("source_id"), columns.index("crawl_id")
+            sid_at, crawl_at = CAPTURE_COLUMNS.index("source_id"), CAPTURE_COLUMNS.index("crawl_id")
             self.touched.update(c[sid_at] for c in rows.captures if c[sid_at])
             self.crawl_ids.update(c[crawl_at] for c in rows.captures if c[crawl_at])
         self.out.add("page_assets", rows.page_assets)  # page → asset links (archive.crawl.page_assets)
@@ -119,8 +120,8 @@ class Loader:
                 self._drop_document(doc_id)
         elif current is None:
             row = next(self.out.fetch("SELECT status FROM documents WHERE id = :d", {"d": doc_id}), None)
-            extracted = record.document is not None and record.document.get("status") != "pending"
-            if row is not None and not (row[0] == "pending" and extracted):
+            extracted = record.document is not None and record.document.get("status") != DocumentStatus.PENDING
+            if row is not None and not (row[0] == DocumentStatus.PENDING and extracted):
                 return False  # the index has it already
             if row is not None:
                 self._drop_document(doc_id)

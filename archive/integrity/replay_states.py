@@ -23,22 +23,36 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from archive.clock import as_datetime
+from archive.index.rows import capture_columns
 from archive.integrity.unit_rows import Verdict
-from archive.integrity.writers import VERDICTS
-from archive.recheck.outcomes import ERROR, GONE, OK, Outcome, classify_failure
+from archive.integrity.writers import VERDICTS, quoted
+from archive.recheck.outcomes import Outcome, classify_failure, status_outcome
 from archive.recheck.transitions import Known, decide
+from archive.states import SourceState
 
 if TYPE_CHECKING:
     from archive.integrity.writers import Rows
     from archive.recheck.policy import Policy
 
 BATCH = 5000
-_OK = Outcome(OK)
-#: What is read back of a capture, in this order.
-CAPTURE_SQL = "source_id, crawl_id, id, record_type, http_status, error, fetched_at"
+
+
+class FetchCapture(NamedTuple):
+    """What the replay reads back of a capture (the columns of these names)."""
+
+    source_id: str
+    crawl_id: str | None
+    id: str
+    record_type: str
+    http_status: int | None
+    error: str | None
+    fetched_at: Any  # text on SQLite: see archive.clock.as_datetime
+
+
+CAPTURE_SQL = ", ".join(capture_columns(*FetchCapture._fields))
 FETCH_TYPES = "('response', 'revisit', 'metadata')"
 VERDICT_COLUMNS = tuple(Verdict.__dataclass_fields__)
 VERDICT_TYPES = {"at": "TIMESTAMP", "first_failure": "TIMESTAMP", "next_due": "TIMESTAMP",
@@ -46,10 +60,10 @@ VERDICT_TYPES = {"at": "TIMESTAMP", "first_failure": "TIMESTAMP", "next_due": "T
 
 
 @dataclass
-class SourceState:
+class Settled:
     """The columns of a ``sources`` row that checks decide."""
 
-    state: str = "pending"
+    state: SourceState = SourceState.PENDING
     failures: int = 0
     first_failure: datetime | None = None
     reason: str | None = None
@@ -67,44 +81,45 @@ class SourceState:
 @dataclass
 class Fetch:
     crawl_id: str | None
-    final: tuple[Any, ...]  # the last capture (CAPTURE_SQL columns)
+    final: FetchCapture  # the last capture
     at: datetime  # its time
     verdict: Verdict | None = None
 
     @property
     def capture_id(self) -> str | None:
         """The capture the crawl settled the source with: the final response, none for a failed fetch."""
-        return self.final[2] if self.final[3] != "metadata" else None
+        return self.final.id if self.final.record_type != "metadata" else None
 
 
 @dataclass
 class Replayed:
-    state: SourceState
+    state: Settled
     events: list[tuple[Any, ...]] = field(default_factory=list)  # source_events rows
-    crawls: list[tuple[str | None, str]] = field(default_factory=list)  # (crawl id, state) per check
+    crawls: list[tuple[str | None, SourceState]] = field(default_factory=list)  # (crawl id, state) per check
 
 
-def outcome_of(final: tuple[Any, ...]) -> Outcome:
+def outcome_of(final: FetchCapture) -> Outcome:
     """The outcome a final capture stands for, when no verdict record says more."""
-    record_type, status, error = final[3], final[4], final[5]
-    if record_type == "metadata":
-        return classify_failure(error or "error")
-    if status is not None and 200 <= status < 300:
-        return _OK
-    if status in (404, 410):
-        return Outcome(GONE, f"http {status}")
-    return Outcome(ERROR, f"http {status}")
+    if final.record_type == "metadata":
+        return classify_failure(final.error or "error")
+    return status_outcome(final.http_status)
 
 
 def fetches_of(captures: list[tuple[Any, ...]]) -> list[Fetch]:
-    """One source's captures (in time order) grouped into fetches, one per crawl."""
+    """One source's captures (:class:`FetchCapture` rows, in time order) grouped into fetches, one per crawl."""
     last: dict[str | None, tuple[Any, ...]] = {}
     for row in captures:
-        last[row[1]] = row  # later rows overwrite: the final capture of each crawl; dict keeps first order
-    return [Fetch(crawl_id, final, as_datetime(final[6])) for crawl_id, final in last.items()]  # type: ignore[arg-type]
+        last[row[1]] = row  # by crawl_id; later rows overwrite: each crawl's final capture (dict keeps first order)
+    fetches = []
+    for crawl_id, row in last.items():
+        final = FetchCapture._make(row)
+        at = as_datetime(final.fetched_at)
+        assert at is not None  # fetched_at is NOT NULL
+        fetches.append(Fetch(crawl_id, final, at))
+    return fetches
 
 
-def replay(sid: str, start: SourceState, fetches: list[Fetch], verdicts: list[Verdict],
+def replay(sid: str, start: Settled, fetches: list[Fetch], verdicts: list[Verdict],
            every: timedelta | None, policy: Policy) -> Replayed:
     """Apply ``fetches`` and ``verdicts`` (newer than ``start``) to ``start`` (changed in place); see the
     module docstring."""
@@ -175,7 +190,7 @@ def _groups(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, list[tuple[A
 
 
 def create_verdict_table(out: Rows) -> None:
-    columns = ", ".join(f"{c} {VERDICT_TYPES.get(c, 'TEXT')}" for c in VERDICT_COLUMNS)
+    columns = ", ".join(f"{q} {VERDICT_TYPES.get(c, 'TEXT')}" for q, c in zip(quoted(VERDICT_COLUMNS), VERDICT_COLUMNS))
     out.execute(f"CREATE TEMP TABLE {VERDICTS} ({columns})")
 
 
@@ -185,26 +200,27 @@ def add_verdicts(out: Rows, verdicts: list[Verdict]) -> None:
 
 
 def _stored_verdicts(out: Rows) -> Iterator[tuple[str, list[Verdict]]]:
-    rows = out.fetch(f"SELECT {', '.join(VERDICT_COLUMNS)} FROM {VERDICTS} "
-                     "ORDER BY source_id, at, file_index, offset")
+    rows = out.fetch(f"SELECT {', '.join(quoted(VERDICT_COLUMNS))} FROM {VERDICTS} "
+                     'ORDER BY source_id, at, file_index, "offset"')
     for sid, group in _groups(iter(rows)):
         verdicts = []
         for row in group:
             v = Verdict(*row)
             for name in ("at", "first_failure", "next_due", "last_fetched"):
                 setattr(v, name, as_datetime(getattr(v, name)))
+            v.state = SourceState(v.state)
             verdicts.append(v)
         yield sid, verdicts
 
 
-def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
+def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[SourceState]]:
     """Rebuild: every fetched source's state and history, in one ordered pass over the captures merged with
     the verdict table. Returns each crawl's count of states."""
     every = intervals(out)
     captures = _groups(out.fetch(f"SELECT {CAPTURE_SQL} FROM captures WHERE source_id IS NOT NULL AND record_type IN "
                                  f"{FETCH_TYPES} ORDER BY source_id, fetched_at, warc_file, warc_offset"))
     verdicts = _stored_verdicts(out)
-    per_crawl: dict[str, Counter[str]] = {}
+    per_crawl: dict[str, Counter[SourceState]] = {}
     updates: list[dict[str, Any]] = []
     events: list[tuple[Any, ...]] = []
     cap = next(captures, None)
@@ -223,7 +239,7 @@ def settle_all(out: Rows, policy: Policy) -> dict[str, Counter[str]]:
             found, ver = ver[1], next(verdicts, None)
             if not rows and not out.has_source(sid):
                 continue  # a verdict about a source nothing else names (no URL to give it a row)
-        done = replay(sid, SourceState(), fetches_of(rows), found, every.get(sid), policy)
+        done = replay(sid, Settled(), fetches_of(rows), found, every.get(sid), policy)
         updates.append(done.state.update(sid))
         events.extend(done.events)
         for crawl_id, state in done.crawls:
@@ -254,7 +270,7 @@ def settle_some(out: Rows, source_ids: set[str], verdicts: list[Verdict], policy
         if row is None:
             continue
         state, failures, first_failure, reason, next_due, last_fetched, evidence, latest = row
-        start = SourceState(state, failures or 0, as_datetime(first_failure), reason, as_datetime(next_due),
+        start = Settled(SourceState(state), failures or 0, as_datetime(first_failure), reason, as_datetime(next_due),
                             as_datetime(last_fetched), evidence, latest)
         since = start.last_fetched
         newer = "" if since is None else " AND fetched_at > :t"
@@ -276,7 +292,7 @@ def settle_some(out: Rows, source_ids: set[str], verdicts: list[Verdict], policy
     return len(updates)
 
 
-def add_crawls(out: Rows, per_crawl: dict[str, Counter[str]], crawl_ids: list[str] | None = None) -> None:
+def add_crawls(out: Rows, per_crawl: dict[str, Counter[SourceState]], crawl_ids: list[str] | None = None) -> None:
     """One ``crawls`` row per crawl id of the captures (first and last capture time, states counted by
     check); pid and host are not in the WARC files and stay NULL. Rows already there are kept."""
     params: dict[str, Any] = {}
@@ -292,10 +308,10 @@ def add_crawls(out: Rows, per_crawl: dict[str, Counter[str]], crawl_ids: list[st
     for crawl_id, first, last in out.fetch(sql, params):
         states = per_crawl.get(crawl_id, Counter())
         total = sum(states.values())
-        rows.append((crawl_id, as_datetime(first), as_datetime(last), total, states.get("archived", 0),
-                     total - states.get("archived", 0), None, None))
+        archived = states.get(SourceState.ARCHIVED, 0)
+        rows.append((crawl_id, as_datetime(first), as_datetime(last), total, archived, total - archived, None, None))
     out.add("crawls", rows)
 
 
-__all__ = ["SourceState", "Fetch", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of", "fetches_of",
-           "intervals"]
+__all__ = ["Settled", "Fetch", "FetchCapture", "replay", "settle_all", "settle_some", "add_crawls", "outcome_of",
+           "fetches_of", "intervals"]

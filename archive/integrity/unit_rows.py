@@ -25,8 +25,9 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from archive import ids
-from archive.index.rows import capture_row
+from archive.index.rows import CAPTURE_COLUMNS, capture_row
 from archive.integrity.units import Unit
+from archive.states import DocumentStatus, SourceState
 from archive.warc.scan import (
     ARTICLE_URN,
     DOCUMENT_URN,
@@ -82,7 +83,7 @@ class Verdict:
     file_index: int
     offset: int
     url: str | None
-    state: str
+    state: SourceState
     outcome: str
     detail: str | None
     reason: str | None
@@ -106,13 +107,17 @@ class UnitRows:
     start: int
     stop: int
     records: int = 0
-    capture_columns: tuple[str, ...] = ()
-    captures: list[tuple[Any, ...]] = field(default_factory=list)
+    captures: list[tuple[Any, ...]] = field(default_factory=list)  # capture rows as tuples, in capture_columns order
     sources: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (url, first fetch)
     claim_records: list[ClaimsRecord] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     page_assets: list[tuple[Any, ...]] = field(default_factory=list)  # ``writers.COLUMNS["page_assets"]`` order
     problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def capture_columns(self) -> tuple[str, ...]:
+        """The columns of the :attr:`captures` tuples."""
+        return CAPTURE_COLUMNS
 
 
 _SOURCE_IDS: dict[str, str] = {}
@@ -214,8 +219,8 @@ def verdict_of(record: Record, file_index: int) -> Verdict:
             raise ValueError("no source_id, state or at")
         return Verdict(
             source_id=v["source_id"], crawl_id=record.get("citevault-crawl-id"), at=at, file_index=file_index,
-            offset=record.offset, url=v.get("url") or None, state=v["state"], outcome=v.get("outcome") or "",
-            detail=v.get("detail"), reason=v.get("reason"), failures=int(v.get("failures") or 0),
+            offset=record.offset, url=v.get("url") or None, state=SourceState(v["state"]),
+            outcome=v.get("outcome") or "", detail=v.get("detail"), reason=v.get("reason"), failures=int(v.get("failures") or 0),
             first_failure=_when(v.get("first_failure")), next_due=_when(v.get("next_due")),
             last_fetched=_when(v.get("last_fetched")), evidence=v.get("evidence_capture"),
             latest=v.get("latest_good_capture"),
@@ -279,8 +284,6 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 known = out.sources.get(row["source_id"])
                 if known is None or row["fetched_at"] < known[1]:
                     out.sources[row["source_id"]] = (source_url, row["fetched_at"])
-            if not out.capture_columns:
-                out.capture_columns = tuple(row)
             if text_times:
                 row["fetched_at"] = row["fetched_at"].isoformat(" ", "microseconds")
             out.captures.append(tuple(row.values()))
@@ -327,7 +330,7 @@ def iter_claims(record: Record, into: ClaimsRecord, batch: int) -> Iterator[Clai
         doc["added_at"] = parse_warc_date(header.get("added_at")) or into.date
         # A document added by URL keeps kind "url" until the crawl extracts it: it is still pending.
         if doc["kind"] == "url":
-            doc["status"] = "pending"
+            doc["status"] = DocumentStatus.PENDING
         doc["claim_count"] = int(doc["claim_count"] or 0)
         doc["check_every"] = int(doc["check_every"]) if doc["check_every"] is not None else None
         into.document = doc

@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.unit_rows import DOCUMENT_KEYS
+from archive.states import SourceState
 
 if TYPE_CHECKING:
     import sqlite3
@@ -24,6 +26,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": DOCUMENT_KEYS,  # the dict a claims record is parsed into
     "claims": ("id", "document_id", "position", "text", "quote"),
     "citations": ("claim_id", "source_id", "position", "anchor"),
+    "captures": CAPTURE_COLUMNS,  # the order of archive.index.rows.capture_row
     "sources": ("id", "url", "state", "first_seen", "last_fetched", "next_due", "failures", "first_failure",
                 "reason", "evidence_capture", "latest_good_capture", "lease_owner", "lease_until"),
     "crawls": ("id", "started_at", "finished_at", "requested", "archived", "failed", "pid", "host"),
@@ -37,6 +40,15 @@ FTS_TRIGGERS = ("claims_fts_insert", "claims_fts_delete", "claims_fts_update")
 VERDICTS = "reindex_verdicts"  # a TEMP table: verdict records, read back in source order
 STAGED = "reindex_sources"  # TEMP tables of a SQLite rebuild: sources as met (id, url, first_seen)...
 SETTLED = "reindex_settled"  # ...and the states the checks decided, joined into ``sources`` once at the end
+
+
+def quoted(names: Sequence[str]) -> list[str]:
+    """Column names as SQL identifiers (the verdict table's ``offset`` is a reserved word in PostgreSQL).
+
+    >>> quoted(["id", "offset"])
+    ['"id"', '"offset"']
+    """
+    return [f'"{name}"' for name in names]
 
 
 def sqlite_datetime(value: datetime) -> str:
@@ -70,7 +82,7 @@ class SqliteRows:
             if table in ("sources", STAGED) and self.replace_sources:
                 verb, tail = "INSERT", (" ON CONFLICT(id) DO UPDATE SET url = excluded.url, "
                                         f"first_seen = min({table}.first_seen, excluded.first_seen)")
-            sql = (f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){tail}")
+            sql = (f"{verb} INTO {table} ({', '.join(quoted(columns))}) VALUES ({', '.join('?' * len(columns))}){tail}")
             plan = self._sql[(table, columns)] = (sql, [i for i, c in enumerate(columns) if c in DATETIMES])
         return plan
 
@@ -144,8 +156,8 @@ class SqliteRows:
         self.staged = False
         self.db.execute(
             f"INSERT INTO sources ({', '.join(COLUMNS['sources'])}) "
-            "SELECT s.id, s.url, coalesce(t.state, 'pending'), s.first_seen, t.last_fetched, t.next_due, "
-            "coalesce(t.failures, 0), t.first_failure, t.reason, t.evidence_capture, t.latest_good_capture, "
+            f"SELECT s.id, s.url, coalesce(t.state, '{SourceState.PENDING}'), s.first_seen, t.last_fetched, "
+            "t.next_due, coalesce(t.failures, 0), t.first_failure, t.reason, t.evidence_capture, t.latest_good_capture, "
             f"NULL, NULL FROM {STAGED} s LEFT JOIN {SETTLED} t ON t.id = s.id ORDER BY s.id")
         self.db.execute(f"DROP TABLE {STAGED}")
         self.db.execute(f"DROP TABLE {SETTLED}")
@@ -196,7 +208,7 @@ class EngineRows:
         if table == VERDICTS:
             from sqlalchemy import text
 
-            self.conn.execute(text(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+            self.conn.execute(text(f"INSERT INTO {table} ({', '.join(quoted(names))}) VALUES "
                                    f"({', '.join(':' + n for n in names)})"), dicts)
         elif table == "sources" and self.replace_sources:
             _upsert_sources(self.conn, dicts)

@@ -45,7 +45,7 @@ def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
     if cached is not None:
         return cached
     found = payload_text(home.warc_path(row["warc_file"]), row["warc_offset"], row["content_type"])
-    save_texts(conn, {key: found}, clock.now())
+    save_texts(conn, {key: found}, clock.schedule_now())
     return found
 
 
@@ -67,13 +67,13 @@ def main_text_changed(conn: Connection, home: DataHome, old_id: str, new_id: str
         return False
     a, b = _row_text(conn, home, old), _row_text(conn, home, new)
     if a is None or b is None or a.status != "ok" or b.status != "ok":
-        return old["payload_sha256"] != new["payload_sha256"]
+        return bool(old["payload_sha256"] != new["payload_sha256"])
     return normalized(a.text) != normalized(b.text)
 
 
 def sentences(value: str) -> list[str]:
     """One line per sentence-ish unit, so a diff shows the changed sentence, not a whole paragraph."""
-    lines = []
+    lines: list[str] = []
     for paragraph in re.split(r"\n\s*\n", value):
         flat = normalized(paragraph)
         if flat:

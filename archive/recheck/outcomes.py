@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from archive.states import SourceState
+
 OK = "ok"
 GONE = "gone"  # 404 / 410
 SOFT_404 = "soft-404"  # a 200 that says "not found" or lands on the home page
@@ -101,6 +103,34 @@ def _is_home(path: str) -> bool:
     return path.rstrip("/").lower() in ("", "/index.html", "/index.htm", "/index.php", "/home")
 
 
+def status_outcome(status: int | None) -> Outcome:
+    """What a final response's status alone says (DESIGN.md "Source states"): a 2xx is ``ok``, 404 and 410
+    ``gone``, any other status (or none) an ``error``. :func:`classify_response` starts from it and reads
+    more (walls, rate limits, soft-404s); a rebuild, which has only the captures, uses it as it is.
+
+    >>> [status_outcome(s).kind for s in (200, 204, 404, 410, 500, 301, None)]
+    ['ok', 'ok', 'gone', 'gone', 'error', 'error', 'error']
+    """
+    if status is not None and 200 <= status < 300:
+        return Outcome(OK)
+    if status in (404, 410):
+        return Outcome(GONE, f"http {status}")
+    return Outcome(ERROR, f"http {status}")
+
+
+def state_of(outcome: Outcome) -> SourceState:
+    """The state a fetch with this outcome gives a source not archived before: ``archived`` when it is good,
+    ``gone`` for a 404 or 410, ``failed`` for anything else (:mod:`archive.recheck.transitions` protects a
+    source that has evidence from a single bad check).
+
+    >>> [str(state_of(status_outcome(s))) for s in (200, 404, 500)]
+    ['archived', 'gone', 'failed']
+    """
+    if outcome.kind == OK:
+        return SourceState.ARCHIVED
+    return SourceState.GONE if outcome.kind == GONE else SourceState.FAILED
+
+
 def classify_response(source_url: str, final_url: str, status: int, headers: dict[str, str],
                       body: str = "") -> Outcome:
     """Classify a final HTTP response. ``headers`` have lower-case names; ``body`` is decoded text (HTML or
@@ -114,8 +144,9 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
     30.0
     """
     retry = retry_after_seconds(headers.get("retry-after"))
-    if status in (404, 410):
-        return Outcome(GONE, f"http {status}")
+    by_status = status_outcome(status)
+    if by_status.kind == GONE:
+        return by_status
     if status == 429 or (status == 503 and retry is not None):
         return Outcome(RATE_LIMITED, f"http {status}", retry)
     if status == 401:
@@ -126,8 +157,8 @@ def classify_response(source_url: str, final_url: str, status: int, headers: dic
         if body and _CAPTCHA.search(body[:20000]):
             return Outcome(CAPTCHA, "http 403 with a CAPTCHA page")
         return Outcome(FORBIDDEN, "http 403")
-    if status >= 400 or not 200 <= status < 300:
-        return Outcome(ERROR, f"http {status}")
+    if by_status.kind == ERROR:  # another 4xx, a 5xx, a 3xx that was not followed
+        return by_status
     source_path, final_path = urlsplit(source_url).path, urlsplit(final_url).path
     if final_url != source_url and _is_home(final_path) and not _is_home(source_path):
         return Outcome(SOFT_404, "redirected to the home page")

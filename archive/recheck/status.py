@@ -5,8 +5,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 
-from archive.checks.shape import iso_time
+from archive.clock import iso_time
 from archive.errors import NotFoundError
+from archive.index.lookup import document
+from archive.states import SourceState
 from archive.urls import is_archivable, normalize_url
 
 if TYPE_CHECKING:
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
 
     from archive.home import DataHome
 
-PROBLEM_STATES = ("changed", "gone", "failed")
+PROBLEM_STATES = (SourceState.CHANGED, SourceState.GONE, SourceState.FAILED)
 
 
 def _since(conn: Connection, source_id: str, state: str) -> Any:
@@ -31,10 +33,11 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
 def status(conn: Connection, document_id: str | None = None) -> list[dict[str, Any]]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when."""
-    docs = conn.execute(text("SELECT id, url, title, origin FROM documents" + (" WHERE id = :d" if document_id else "")
-                             + " ORDER BY added_at, id"), {"d": document_id} if document_id else {}).mappings().all()
-    if document_id and not docs:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims`)")
+    if document_id:
+        docs = [document(conn, document_id)]  # NotFoundError for an unknown id
+    else:
+        docs = [dict(r) for r in conn.execute(text("SELECT id, url, title, origin FROM documents "
+                                                   "ORDER BY added_at, id")).mappings()]
     out = []
     for doc in docs:
         # The claim-id list is the one part SQLite and PostgreSQL spell differently.
@@ -49,7 +52,7 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
         problems = []
         for r in rows:
             counts[r["state"]] = counts.get(r["state"], 0) + 1
-            suspect = r["state"] in ("archived", "changed") and (r["failures"] or 0) > 0
+            suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
             if r["state"] in PROBLEM_STATES or suspect:
                 claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
                 problems.append({
@@ -95,7 +98,7 @@ def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
             if old is None or new is None or old.status != "ok" or new.status != "ok":
                 entry["note"] = "main text unreadable in one of the captures"
             else:
-                times = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
+                times: dict[str, Any] = dict(conn.execute(text("SELECT id, fetched_at FROM captures WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)), {"ids": [old_id, new_id]}).all())
                 entry["diff"] = unified_diff(old.text, new.text, f"{source['url']} @ {iso_time(times.get(old_id))}",
                                              f"{source['url']} @ {iso_time(times.get(new_id))}")

@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from archive.recheck.outcomes import GONE, OK, RATE_LIMITED, Outcome
+from archive.recheck.outcomes import OK, RATE_LIMITED, Outcome, state_of
 from archive.recheck.policy import Policy
+from archive.states import SourceState
 
 
 @dataclass(frozen=True)
 class Known:
     """What the index holds about the source before this fetch."""
 
-    state: str
+    state: SourceState
     has_evidence: bool
     failures: int = 0
     first_failure: datetime | None = None
@@ -25,7 +26,7 @@ class Known:
 
 @dataclass(frozen=True)
 class Decision:
-    state: str
+    state: SourceState
     failures: int
     first_failure: datetime | None
     is_evidence: bool  # this fetch becomes the evidence (first good capture)
@@ -41,24 +42,24 @@ def decide(known: Known, outcome: Outcome, *, changed: bool | None, now: datetim
 
     >>> p = Policy()
     >>> t = datetime(2026, 1, 1)
-    >>> k = Known("archived", True)
+    >>> k = Known(SourceState.ARCHIVED, True)
     >>> d = decide(k, Outcome("gone", "http 404"), changed=None, now=t, policy=p)
-    >>> d.state, d.failures, d.reason
+    >>> str(d.state), d.failures, d.reason
     ('archived', 1, 'suspect: http 404 (1 of 3 failed checks)')
-    >>> k3 = Known("archived", True, failures=2, first_failure=t)
+    >>> k3 = Known(SourceState.ARCHIVED, True, failures=2, first_failure=t)
     >>> decide(k3, Outcome("gone"), changed=None, now=t + timedelta(days=3), policy=p).state
-    'gone'
+    <SourceState.GONE: 'gone'>
     >>> decide(k3, Outcome("gone"), changed=None, now=t + timedelta(days=1), policy=p).state
-    'archived'
+    <SourceState.ARCHIVED: 'archived'>
     """
     every = every or policy.every
     due = now + every
     if outcome.kind == OK:
         if not known.has_evidence:
-            return Decision("archived", 0, None, True, True, None, due)
-        state = "changed" if changed else ("archived" if changed is False else known.state)
-        if state == "gone":  # came back
-            state = "changed" if changed else "archived"
+            return Decision(SourceState.ARCHIVED, 0, None, True, True, None, due)
+        state = SourceState.CHANGED if changed else (SourceState.ARCHIVED if changed is False else known.state)
+        if state == SourceState.GONE:  # came back
+            state = SourceState.CHANGED if changed else SourceState.ARCHIVED
         return Decision(state, 0, None, False, True, None, due)
 
     if outcome.kind == RATE_LIMITED and outcome.retry_after is not None:
@@ -67,8 +68,8 @@ def decide(known: Known, outcome: Outcome, *, changed: bool | None, now: datetim
     if not known.has_evidence:
         # Never archived: nothing to protect. A plain crawl retries failures at once (or after
         # Retry-After); a gone source is looked at again on the normal schedule, in case it returns.
-        state = "gone" if outcome.kind == GONE else "failed"
-        retry = due if outcome.kind == RATE_LIMITED else (now + every if state == "gone" else now)
+        state = state_of(outcome)
+        retry = due if outcome.kind == RATE_LIMITED else (now + every if state == SourceState.GONE else now)
         return Decision(state, known.failures + 1, known.first_failure or now, False, False,
                         outcome.detail or outcome.kind, retry)
 
@@ -81,7 +82,7 @@ def decide(known: Known, outcome: Outcome, *, changed: bool | None, now: datetim
     first = known.first_failure or now
     confirmed = failures >= policy.gone_checks and now - first >= policy.gone_span
     if confirmed:
-        return Decision("gone", failures, first, False, False,
+        return Decision(SourceState.GONE, failures, first, False, False,
                         f"gone: {outcome.detail or outcome.kind} in {failures} checks since {first:%Y-%m-%d}", due)
     # Check again sooner than usual, so a real loss is confirmed within about the span.
     sooner = policy.gone_span / max(1, policy.gone_checks - 1)

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from archive.errors import NotFoundError
+from archive.clock import timestamp14
 from archive.report import DEFAULT_REPLAY_BASE
+from archive.states import SourceState
 
 _CHUNK = 500
 # Best first: a claim citing several sources gets the best verdict any of them gives.
@@ -46,32 +47,14 @@ def archived_url(capture: dict[str, Any], replay_base: str | None = DEFAULT_REPL
     return f"{base}/replay/{timestamp14(capture['fetched_at'])}/{capture['url']}"
 
 
-def timestamp14(value: Any) -> str:
-    """The 14-digit CDX timestamp of a stored time.
-
-    >>> timestamp14("2026-11-28T05:41:14.309Z"), timestamp14("2026-11-28 05:41:14")
-    ('20261128054114', '20261128054114')
-    """
-    text_value = value if isinstance(value, str) else value.isoformat()
-    return "".join(ch for ch in text_value[:19] if ch.isdigit())
-
-
-def document_row(conn: Connection, document_id: str) -> dict[str, Any]:
-    row = conn.execute(text("SELECT id, url, title, kind, origin, added_at, claim_count FROM documents WHERE id = :d"),
-                       {"d": document_id}).mappings().first()
-    if row is None:
-        raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
-    return dict(row)
-
-
 def build_report(conn: Connection, document_id: str, *, replay_base: str | None = DEFAULT_REPLAY_BASE) -> dict[str, Any]:
     """The report of ``document_id`` (see the module docstring); raises NotFoundError for unknown ids."""
     from archive import __version__
-    from archive.checks.shape import iso_time, verifications_for_claims
+    from archive.checks.shape import verifications_for_claims
+    from archive.clock import iso_time, real_now
     from archive.index import lookup as reads
-    from archive.index.writes import utcnow
 
-    doc = document_row(conn, document_id)
+    doc = reads.document(conn, document_id)
     listed = reads.document_claims(conn, document_id)
     claims: list[dict[str, Any]] = []
     for i in range(0, len(listed), _CHUNK):
@@ -84,7 +67,7 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
     return {
         "document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "kind": doc["kind"],
                      "origin": doc["origin"], "added_at": iso_time(doc["added_at"])},
-        "generated_at": utcnow().replace(microsecond=0).isoformat() + "Z",
+        "generated_at": real_now().replace(microsecond=0).isoformat() + "Z",
         "generator": f"citevault {__version__}",
         "replay_base": replay_base or None,
         "totals": _totals(claims),
@@ -138,7 +121,7 @@ def _capture(cap: dict[str, Any], replay_base: str | None) -> dict[str, Any]:
 
 def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
     states: Counter[str] = Counter()
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # url -> its SourceState
     for claim in claims:
         for source in claim["sources"]:
             seen[source["url"]] = source["state"]
@@ -154,11 +137,11 @@ def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
         "sourced_claims": sum(1 for c in claims if c["sources"]),
         "unsourced_claims": sum(1 for c in claims if not c["sources"]),
         "sources": len(seen),
-        "archived": states["archived"],
-        "changed": states["changed"],
-        "gone": states["gone"],
-        "failed": states["failed"],
-        "pending": states["pending"],
+        "archived": states[SourceState.ARCHIVED],
+        "changed": states[SourceState.CHANGED],
+        "gone": states[SourceState.GONE],
+        "failed": states[SourceState.FAILED],
+        "pending": states[SourceState.PENDING],
         "quotes": len(quote_claims),
         "quotes_found": verdicts["found"],
         "quotes_close": verdicts["close"],

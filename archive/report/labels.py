@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive.checks.anchor import CONTEXT  # characters of prefix / suffix an anchor stores
+from archive.states import SourceState
 
 _CONTEXT_SHOWN = 60
 
@@ -86,7 +87,7 @@ def short_time(value: str | None) -> str:
 def source_status(source: dict[str, Any]) -> str:
     """What happened to a source, in a few words."""
     last = source.get("last_fetch")
-    if source["state"] == "pending" or last is None:
+    if source["state"] == SourceState.PENDING or last is None:
         return "not fetched yet"
     if last["http_status"] is None:
         return f"{source['state']}: {last['error'] or 'fetch failed'}"

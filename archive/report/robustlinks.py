@@ -21,9 +21,11 @@ from urllib.parse import urljoin
 
 from sqlalchemy import Connection, text
 
+from archive.clock import iso_seconds
 from archive.errors import InputError
+from archive.index.lookup import document
 from archive.report import DEFAULT_REPLAY_BASE
-from archive.report.build import archived_url, document_row
+from archive.report.build import archived_url
 from archive.urls import is_archivable, normalize_url
 
 _ATTRS = ("data-originalurl", "data-versionurl", "data-versiondate")
@@ -60,7 +62,7 @@ def cited_versions(conn: Connection, document_id: str, replay_base: str | None) 
     for url, capture_id, capture_url, fetched_at in rows:  # newest first: the first capture is written last
         when = fetched_at if isinstance(fetched_at, str) else fetched_at.isoformat()
         capture = {"id": capture_id, "url": capture_url, "fetched_at": when}
-        out[url] = (archived_url(capture, replay_base), when.replace(" ", "T")[:19] + "Z")
+        out[url] = (archived_url(capture, replay_base), iso_seconds(fetched_at))
     return out
 
 
@@ -70,7 +72,7 @@ def robust_links(conn: Connection, home: Any, document_id: str, *,
     from archive.checks.texts import charset_of, kind_of, read_payload
     from archive.claims.decode import decode_with_encoding
 
-    doc = document_row(conn, document_id)
+    doc = document(conn, document_id)
     cap = article_capture(conn, document_id)
     data = read_payload(home.warc_path(cap["warc_file"]), cap["warc_offset"])
     if kind_of(data, cap["content_type"]) != "html":

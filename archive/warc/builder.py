@@ -20,6 +20,8 @@ from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
+from archive.clock import naive_utc
+
 # Headers that describe framing the WARC does not keep: the body is stored de-chunked, so a
 # "Transfer-Encoding: chunked" header would make readers try to de-chunk it again.
 _FRAMING_HEADERS = {"transfer-encoding"}
@@ -62,9 +64,8 @@ def warc_date(moment: datetime) -> str:
     >>> warc_date(datetime(2026, 11, 28, 5, 0, 1, 250000, tzinfo=timezone.utc))
     '2026-11-28T05:00:01.250000Z'
     """
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return datetime_to_iso_date(moment, use_micros=True)
+    text: str = datetime_to_iso_date(naive_utc(moment), use_micros=True)
+    return text
 
 
 SOURCE_FIELD = "Citevault-Source-URL"

@@ -12,9 +12,11 @@ with a "truncated record" problem. Nothing is raised for a bad record.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
+
+from archive.clock import naive_utc
 
 try:  # ISA-L inflates faster than zlib (bench/README.md): same format, same errors
     from isal import isal_zlib as _zlib
@@ -389,15 +391,13 @@ def parse_warc_date(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        from warcio.timeutils import iso_date_to_datetime  # type: ignore[import-untyped]
+        from warcio.timeutils import iso_date_to_datetime
 
         try:
             moment = iso_date_to_datetime(value)
         except Exception:
             return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return naive_utc(moment)
 
 
 def warc_files(home: DataHome) -> list[Path]:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
+from archive.clock import naive_utc
 from archive.index.browse import timestamp_moment
 from archive.web import archive_of
 
@@ -85,9 +86,7 @@ def parse_accept_datetime(value: str) -> datetime | None:
         return None
     if moment is None:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return naive_utc(moment)
 
 
 def memento_moment(capture: dict[str, Any]) -> datetime:

@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from archive.index.browse import timestamp_moment
 from archive.index.rows import mime_of
 from archive.web import archive_of, memento
-from archive.web.payload import ArchivedResponse
+from archive.warc.reader import ArchivedResponse
 from archive.web.rewrite import UrlRewriter, rewrite_css, rewrite_html
 
 router = APIRouter(include_in_schema=False)

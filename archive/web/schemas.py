@@ -4,12 +4,11 @@ the test suite checks every response against these models (schemathesis), so the
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SourceState = Literal["pending", "archived", "failed", "changed", "gone"]
-ClaimState = Literal["archived", "changed", "pending", "failed", "gone", "unsourced"]
+from archive.states import ClaimState, SourceState
 
 
 class _Open(BaseModel):

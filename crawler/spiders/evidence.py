@@ -18,7 +18,8 @@ import scrapy
 
 from archive import clock, ids
 from archive.crawl import frontier
-from archive.recheck.outcomes import classify_failure, classify_response
+from archive.recheck.outcomes import OK, classify_failure, classify_response, state_of, status_outcome
+from archive.states import SourceState
 from crawler.assets import AssetFetcher
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META
@@ -61,31 +62,31 @@ class EvidenceSpider(scrapy.Spider):
         for target in documents:
             session.progress.total += 1
             yield self._request(target.url, document_id=target.document_id)
-        for target in frontier.claim_sources(engine, session.crawl_id, clock.now(), due=self.due,
+        for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
                                              document_ids=self.document_ids):
             session.progress.total += 1
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
-                 known: tuple | None = None) -> scrapy.Request:
+                 known: tuple[Any, ...] | None = None) -> scrapy.Request:
         if source_id:
             self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None, "citevault_known": known,
                 # never captured: no earlier payload of this URL to deduplicate against
-                "citevault_fresh": bool(known and known[3] is None and known[0] == "pending")}
+                "citevault_fresh": bool(known and known[3] is None and known[0] == SourceState.PENDING)}
         callback = self.parse_document if document_id else self.parse_source
         # dont_filter: sources are unique in the index already, and a redirect that lands on another
         # source's URL must still be followed, or that chain would never reach its final response.
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, dont_filter=True)
 
     # -- outcomes ----------------------------------------------------------------------------------------
-    def _done(self, state: str, reason: str | None = None) -> None:
+    def _done(self, state: SourceState, reason: str | None = None) -> None:
         progress = self.session.progress
         progress.done += 1
         progress.states[state] += 1
         self.crawler.stats.inc_value(f"citevault/sources/{state}")
-        if state != "archived":
+        if state != SourceState.ARCHIVED:
             progress.failed += 1
             progress.reasons[reason or state] += 1
             self.crawler.stats.inc_value(f"citevault/failures/{reason or state}")
@@ -105,25 +106,23 @@ class EvidenceSpider(scrapy.Spider):
                                           url=response.meta.get("citevault_source_url"))
         # Progress shows what this fetch was; the recorder may keep an archived source archived after a
         # single failed check (a source is gone only when repeated checks confirm it).
-        if outcome.kind == "ok":
-            self._done("archived")
-            return self.assets.for_page(response)
-        self._done("gone" if outcome.kind == "gone" else "failed", outcome.detail or outcome.kind)
-        return []
+        state = state_of(outcome)
+        self._done(state, None if state == SourceState.ARCHIVED else outcome.detail or outcome.kind)
+        return self.assets.for_page(response) if state == SourceState.ARCHIVED else []
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
         from archive.claims import ExtractedDocument, detect_kind, extract
-        from archive.crawl.recorder import state_for_status
         from archive.errors import InputError
 
         document_id = response.meta["citevault_document_id"]
         session = self.session
-        if not 200 <= response.status < 300:
-            self._done(state_for_status(response.status), f"http {response.status}")
+        by_status = status_outcome(response.status)
+        if by_status.kind != OK:
+            self._done(state_of(by_status), by_status.detail)
             return
         try:
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             kind = detect_kind(response.url, content_type)
             charset = getattr(response, "encoding", None)
             # HttpCompressionMiddleware has decoded the body by now (the WARC kept it encoded).
@@ -131,12 +130,12 @@ class EvidenceSpider(scrapy.Spider):
             claims = list(extracted.claims)
         except InputError as exc:
             self.logger.warning("cannot read claims from %s: %s", response.url, exc)
-            self._done("failed", "unreadable document")
+            self._done(SourceState.FAILED, "unreadable document")
             return
         session.recorder.document_fetched(
             document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
         )
-        self._done("archived")
+        self._done(SourceState.ARCHIVED)
         yield from self.assets.for_page(response)
         wanted: dict[str, str] = {}
         for claim in claims:
@@ -145,7 +144,7 @@ class EvidenceSpider(scrapy.Spider):
         # The recorder inserts these sources in its own thread; claim them once they are there.
         session.recorder.flush_wait()
         fresh = [sid for sid in wanted if sid not in self._requested]
-        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.now()):
+        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.schedule_now()):
             session.progress.total += 1
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
@@ -175,7 +174,7 @@ class EvidenceSpider(scrapy.Spider):
             session.recorder.source_done(source_id, classify_failure(reason), now,
                                          known=request.meta.get("citevault_known"),
                                          url=request.meta.get("citevault_source_url"))
-        self._done("failed", reason)
+        self._done(SourceState.FAILED, reason)
 
 
 __all__ = ["EvidenceSpider", "CAPTURE_META"]
