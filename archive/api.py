@@ -127,6 +127,7 @@ class Archive:
     def _add_one(self, conn: Connection, store: Any, item: Any, now: Any, every: timedelta | None = None) -> Ingested:
         from archive import ids, ingest
         from archive.claims import ExtractedDocument, detect_kind, extract
+        from archive.claims.extract import CLAIM_LIST_KINDS
 
         if item.url is not None:
             doc_id = ids.document_id_for_url(item.url)
@@ -147,9 +148,11 @@ class Archive:
         try:
             with ingest.mapped(path) as data:  # an mmap: claim lists stream from disk
                 extracted = extract(data, kind=kind, url=None)
+                # A claim list that names no title is known by its file name (an article has its own).
+                fallback_title = path.name if kind in CLAIM_LIST_KINDS else None
                 row = ingest.document_row(doc_id, url=extracted.url, kind=kind, origin=path.name,
-                                             sha256=sha, status="extracted", added_at=now,
-                                             check_every=_seconds(every))
+                                          sha256=sha, status="extracted", added_at=now, title=fallback_title,
+                                          check_every=_seconds(every))
                 import mimetypes
 
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

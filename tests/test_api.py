@@ -275,3 +275,19 @@ def test_commands_and_views_only_call_the_api(path: Path) -> None:
     ]
     # `serve` checks the archive exists before it listens (one line, exit 1): its only use of the engine
     assert opened == (["engine"] if path.name == "serve.py" else []), f"{path.name} opens the index itself"
+
+
+def test_a_claim_list_without_a_title_is_named_by_its_file(tmp_path: Path) -> None:
+    """Claim lists people write rarely carry a title: `claims` and the web UI show the file name instead."""
+    listed = tmp_path / "harbour-claims.csv"
+    listed.write_text("claim,source\nThe wall was built in 1931.,https://e.org/a\nThe wall was built in 1931.,"
+                      "https://e.org/b\n", encoding="utf-8")
+    titled = tmp_path / "titled.json"
+    titled.write_text(json.dumps({"title": "Harbour facts", "claims": [{"statement": "It rained."}]}))
+    archive = Archive.open(str(tmp_path / "home"))
+    try:
+        added = archive.add([str(listed), str(titled)])
+        assert [a.document["title"] for a in added] == ["harbour-claims.csv", "Harbour facts"]
+        assert [(a.claims, a.sources) for a in added] == [(1, 2), (1, 0)]  # the two CSV rows are one claim
+    finally:
+        archive.close()

@@ -14,6 +14,8 @@ from archive.claims.model import ExtractedDocument
 from archive.errors import InputError, UnsupportedSource
 
 KINDS = ("html", "markdown", "text", "json", "jsonl", "csv")
+#: Kinds that state their claims explicitly, one per row (a claim list has no prose to take a title from).
+CLAIM_LIST_KINDS = ("json", "jsonl", "csv")
 
 _EXTENSIONS = {
     ".html": "html",
@@ -92,7 +94,7 @@ def extract(data: bytes, *, kind: str, url: str | None = None, charset: str | No
         raise UnsupportedSource(f"unknown kind '{kind}' (expected one of {', '.join(KINDS)})")
     if len(data) == 0 or _BLANK.match(data):
         raise InputError("the input is empty" if len(data) == 0 else "the input is empty (only whitespace)")
-    if kind in ("json", "jsonl", "csv"):
+    if kind in CLAIM_LIST_KINDS:
         return _claim_list(data, kind, url, charset)
     data = bytes(data)  # articles are small: parsers want bytes
     # Imported here, not at the top: every ``archive.claims.*`` import runs this package first, and the
