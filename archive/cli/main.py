@@ -118,6 +118,17 @@ def _every(value: str | None) -> Any:
 def add(ctx: click.Context, sources: tuple[str, ...], every: str | None, as_json: bool) -> None:
     """Add articles (.html .md .txt), claim lists (.json .jsonl .csv) or article URLs.
 
+    A claim list names each claim's text (text, claim, statement or claimReviewed) and what it cites
+    (sources, source, url, urls, link, links or citation), in one of three shapes:
+
+    \b
+      .json   [{"claim": "The dam opened in 1931.", "source": "https://e.org/dam"}]
+              or {"title": "…", "claims": [ …the same objects… ]}
+      .jsonl  {"text": "The dam opened in 1931.", "sources": ["https://e.org/dam"]}
+              (one object per line)
+      .csv    claim,source     (consecutive rows repeating a claim add sources to it)
+              The dam opened in 1931.,https://e.org/dam
+
     \b
     citevault add article.html claims.csv https://example.org/story
     citevault add --every 7d article.html
