@@ -8,7 +8,8 @@ crawl: :func:`archive.warc.repair.repair_open_files` truncates each abandoned ``
 complete record and renames it; then :func:`index_missing` reads those files and every other file the same
 crawl process wrote, and inserts what is missing — with the rules of ``reindex`` (:mod:`archive.integrity.loader`,
 :mod:`archive.integrity.replay_states`), so the index ends as a rebuild would make it, and the crawl that follows
-fetches only what is still not captured.
+fetches only what is still not captured. :func:`recover` returns what it did as a :class:`Recovery`; the crawl
+session prints it.
 """
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from archive.integrity.loader import Loader, Problem, fix_revisits
 from archive.integrity.units import Unit, UnitRunner
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
     from archive.home import DataHome
+    from archive.integrity.writers import Rows
+    from archive.warc.repair import Repaired
 
 
 @dataclass
@@ -49,7 +53,6 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     """
     from archive.integrity.replay_states import add_crawls, settle_some
     from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
-    from archive.integrity.writers import EngineRows, SqliteRows, driver
     from archive.recheck.policy import Policy
 
     started = time.perf_counter()
@@ -58,10 +61,7 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     if not paths:
         return stats
     with engine.begin() as conn:  # one transaction, committed through the DB-API connection the writer uses
-        if conn.dialect.name == "sqlite":
-            out = SqliteRows(driver(conn), replace_sources=False)
-        else:
-            out = EngineRows(conn, replace_sources=False)  # type: ignore[assignment]
+        out = _rows(conn)
         names = {f"f{i}": p.name for i, p in enumerate(paths)}
         within = f"warc_file IN ({', '.join(':' + k for k in names)})"
         resume = dict(out.fetch(f"SELECT warc_file, MAX(warc_offset) FROM captures WHERE {within} "
@@ -87,6 +87,15 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     return stats
 
 
+def _rows(conn: Connection) -> Rows:
+    """The bulk writer for ``conn``'s database, inside its transaction; rows already there are kept."""
+    from archive.integrity.writers import EngineRows, SqliteRows, driver
+
+    if conn.dialect.name == "sqlite":
+        return SqliteRows(driver(conn), replace_sources=False)
+    return EngineRows(conn, replace_sources=False)
+
+
 def _writer(name: str) -> str | None:
     """``citevault-{ts}-{serial}-{host}-{pid}.warc.gz[.open]`` -> ``{host}-{pid}``: the process that wrote it.
 
@@ -98,33 +107,34 @@ def _writer(name: str) -> str | None:
     return "-".join(parts[-2:]) if len(parts) == 5 and parts[0] == "citevault" else None
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+@dataclass
+class Recovery:
+    """What :func:`recover` did before a crawl (the crawl session prints it, README "After a crash")."""
+
+    repaired: list[Repaired] = field(default_factory=list)  # ``.open`` files cut after their last record
+    indexed: MissingStats | None = None  # what the dead crawl's files held that the index lacked
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.indexed.problems if self.indexed is not None else []
 
 
-def recover(home: DataHome, engine: Engine) -> list[str]:
-    """Repair abandoned ``.open`` files and index what they (and the other files of the same dead crawl)
-    hold that the index lacks. Returns one line per repaired file and a summary, for stderr; none when
-    there was nothing to repair."""
+def recover(home: DataHome, engine: Engine) -> Recovery:
+    """Before a crawl: repair abandoned ``.open`` files and index what they (and the other files of the same
+    dead crawl) hold that the index lacks."""
     from archive.warc.repair import repair_open_files
 
     try:
         repaired = repair_open_files(home.warcs)
     except FileNotFoundError:  # another crawl starting at the same moment repaired it first
         repaired = []
-    if not repaired:
-        return []
-    writers = {_writer(r.name) for r in repaired} - {None}
-    names = {r.name for r in repaired}
-    names.update(p.name for p in home.warcs.glob("*.warc.gz") if _writer(p.name) in writers)
-    stats = index_missing(home, engine, sorted(names))
-    lines = [f"citevault: repaired {r.name} (kept {r.records} records, dropped {r.dropped_bytes} bytes)"
-             for r in repaired]
-    lines.append(f"citevault: indexed what the killed crawl left out: {_n(stats.captures, 'capture')}, "
-                 f"{_n(stats.sources, 'source state')} (read {_n(stats.records, 'record')} in "
-                 f"{_n(len(stats.files), 'WARC file')})")
-    lines += [f"citevault: {p.file}@{p.offset}: {p.problem}" for p in stats.problems]
-    return lines
+    done = Recovery(repaired)
+    if repaired:
+        writers = {_writer(r.name) for r in repaired} - {None}
+        names = {r.name for r in repaired}
+        names.update(p.name for p in home.warcs.glob("*.warc.gz") if _writer(p.name) in writers)
+        done.indexed = index_missing(home, engine, sorted(names))
+    return done
 
 
-__all__ = ["recover", "index_missing", "MissingStats"]
+__all__ = ["MissingStats", "Recovery", "index_missing", "recover"]
