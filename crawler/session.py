@@ -82,8 +82,8 @@ class CrawlSession:
 
     def _recover(self, engine: Engine) -> None:
         """Before the recorder opens a new WARC file: close the files a killed crawl left ``.open``, index
-        what they hold that the index lacks and release its leases, so this crawl fetches only what is
-        still not captured."""
+        what they hold that the index lacks, settle the sources whose fetch was recorded but never settled
+        and release the dead crawl's leases, so this crawl fetches only what is still not captured."""
         import sys
 
         from archive.crawl import frontier
@@ -136,6 +136,8 @@ def recovery_lines(done: Recovery) -> list[str]:
         lines.append(f"citevault: indexed what the killed crawl left out: {_n(stats.captures, 'capture')}, "
                      f"{_n(stats.sources, 'source state')} (read {_n(stats.records, 'record')} in "
                      f"{_n(len(stats.files), 'WARC file')})")
+    if done.settled:
+        lines.append(f"citevault: settled {_n(done.settled, 'source')} that a killed crawl fetched but never settled")
     lines += [f"citevault: {p.file}@{p.offset}: {p.problem}" for p in done.problems]
     return lines
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -164,3 +166,129 @@ def test_ctrl_c_twice_keeps_what_was_fetched(site_url: str, tmp_path: Path) -> N
     assert leased == 0
     assert 0 < _archived(home) < SOURCES
     _resume_and_check(home, urls, repaired=False)
+
+
+# -- fetches whose verdict never reached the index: in-process, no crawl ---------------------------------------
+_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+_LONG = "<html><body>" + "<p>The barrier was finished in 2019 and it held.</p>" * 120 + "</body></html>"
+#: name → the final response (status, headers, page) or the failure reason; "home" first takes a redirect hop.
+_FETCHES: dict[str, tuple[int, list[tuple[str, str]], str] | str] = {
+    "ok": (200, [("Content-Type", "text/html; charset=utf-8")], _LONG),
+    "soft": (200, [("Content-Type", "text/html")], "<html><title>Oops</title><h1>Page not found</h1></html>"),
+    "gzip-soft": (200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], "<h1>Not found</h1>"),
+    "wall": (200, [("Content-Type", "text/html")], "<form><input type=password name=p></form>"),
+    "captcha": (403, [("Content-Type", "text/html")], "<h1>Are you a robot?</h1>"),
+    "limited": (429, [("Retry-After", "3600")], ""),
+    "gone": (404, [("Content-Type", "text/html")], "<h1>Not found</h1>"),
+    "broken": (500, [], ""),
+    "home": (200, [("Content-Type", "text/html")], _LONG),
+    "timeout": "timeout",
+}
+
+
+def _crawl_by_hand(home: Path, *, verdicts: bool) -> None:
+    """One crawl of the sources of ``home`` through a Recorder in this process, each answered as
+    :data:`_FETCHES` says; ``verdicts``: send each source's verdict as the spider does, else none (the
+    crawler died before it could)."""
+    import gzip
+
+    from archive import clock
+    from archive.api import Archive
+    from archive.crawl import frontier
+    from archive.crawl.recorder import Recorder
+    from archive.ids import capture_id
+    from archive.recheck.outcomes import classify_failure, classify_response
+    from archive.warc.builder import HttpExchange
+
+    archive = Archive.open(str(home))
+    engine = archive.engine()
+    recorder = Recorder(archive.home, engine, crawl_id="by-hand")
+    for target in frontier.claim_sources(engine, "by-hand", clock.now()):
+        name = target.url.rsplit("/", 1)[1]
+        answer = _FETCHES[name]
+        done = {"known": target.known, "url": target.url}
+        if isinstance(answer, str):
+            recorder.record_failure(target.url, answer, record_id=recorder.new_record_id(), source_url=target.url,
+                                    document_id=None, moment=_AT)
+            if verdicts:
+                recorder.source_done(target.source_id, classify_failure(answer), _AT, **done)
+            continue
+        final_url = target.url
+        if name == "home":  # a redirect to the site's home page: a soft 404
+            final_url = target.url.rsplit("/", 2)[0] + "/"
+            hop = HttpExchange(url=target.url, status=301, reason="Moved", protocol="HTTP/1.1", body=b"",
+                               response_headers=[("Location", final_url)], fetched_at=_AT - timedelta(seconds=1))
+            recorder.record_exchange(hop, record_id=recorder.new_record_id(), source_url=target.url, document_id=None,
+                                     redirect_to=final_url)
+        status, headers, page = answer
+        body = gzip.compress(page.encode()) if ("Content-Encoding", "gzip") in headers else page.encode()
+        record_id = recorder.new_record_id()
+        exchange = HttpExchange(url=final_url, status=status, reason="-", protocol="HTTP/1.1", body=body,
+                                response_headers=headers, fetched_at=_AT)
+        recorder.record_exchange(exchange, record_id=record_id, source_url=target.url, document_id=None, fresh=True)
+        if verdicts:  # what crawler/spiders/evidence.py sends: the page as decoded text
+            retry = {k.lower(): v for k, v in headers if k == "Retry-After"}
+            outcome = classify_response(target.url, final_url, status, retry, page)
+            recorder.source_done(target.source_id, outcome, _AT, capture_id(record_id), **done)
+    stats = recorder.close()
+    archive.close()
+    assert stats.errors == [], stats.errors
+
+
+def _settled(home: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Sources (capture ids as the URL they captured) and their history, comparable across data homes."""
+    conn = db(home)
+    try:
+        sources = [tuple(r) for r in conn.execute(
+            "SELECT s.url, s.state, s.failures, s.first_failure, s.reason, s.next_due, s.last_fetched, e.url, l.url, "
+            "s.lease_owner FROM sources s LEFT JOIN captures e ON e.id = s.evidence_capture "
+            "LEFT JOIN captures l ON l.id = s.latest_good_capture ORDER BY s.url")]
+        events = [tuple(r) for r in conn.execute(
+            "SELECT s.url, e.at, e.state, e.outcome, c.url, e.crawl_id, e.detail FROM source_events e "
+            "JOIN sources s ON s.id = e.source_id LEFT JOIN captures c ON c.id = e.capture_id ORDER BY s.url, e.id")]
+    finally:
+        conn.close()
+    return sources, events
+
+
+def test_crawl_start_settles_fetches_no_recorder_settled(tmp_path: Path) -> None:
+    """A fetch in the index whose source was never settled (the recorder died too, or the data home is
+    from before recorders settled what their input left): the next crawl's start settles it, by the rules
+    of ``reindex``, which give what the verdict gave whenever the status decides it. A source a live crawl
+    holds is left to that crawl."""
+    from archive.api import Archive
+    from archive.integrity.catch_up import recover
+    from crawler.session import recovery_lines
+
+    claims = tmp_path / "claims.jsonl"
+    names = ("ok", "gone", "broken", "timeout")
+    claims.write_text("".join(json.dumps({"text": f"Claim {n}.", "sources": [f"http://example.test/a/{name}"]}) + "\n"
+                              for n, name in enumerate(names)))  # their verdicts follow from their status
+    home = tmp_path / "home"
+    assert citevault(home, "add", str(claims)).code == 0
+    _crawl_by_hand(home, verdicts=True)
+    settled = _settled(home)
+    conn = db(home)
+    conn.execute("UPDATE sources SET state = 'pending', failures = 0, first_failure = NULL, reason = NULL, "
+                 "next_due = NULL, last_fetched = NULL, evidence_capture = NULL, latest_good_capture = NULL")
+    conn.execute("DELETE FROM source_events")
+    conn.execute("INSERT INTO crawls VALUES ('live', '2026-11-02 09:00:00', NULL, 0, 0, 0, ?, ?)",
+                 (os.getpid(), socket.gethostname()))
+    conn.execute("UPDATE sources SET lease_owner = 'live', lease_until = '2999-01-01 00:00:00' WHERE url LIKE '%/ok'")
+    conn.commit()
+
+    def start() -> list[str]:
+        archive = Archive.open(str(home))
+        try:
+            return recovery_lines(recover(archive.home, archive.engine()))
+        finally:
+            archive.close()
+
+    assert start() == ["citevault: settled 3 sources that a killed crawl fetched but never settled"]
+    # The crawl holding it died (no pid: dead), its lease not yet released: the source is settled all the same.
+    conn.execute("UPDATE crawls SET pid = NULL WHERE id = 'live'")
+    conn.commit()
+    assert start() == ["citevault: settled 1 source that a killed crawl fetched but never settled"]
+    assert start() == []
+    assert _settled(home) == settled
+    conn.close()
