@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import psutil
+import pytest
 
 from tests.helpers import CLI, citevault, db, read_records, warc_files, warcio_check
 
@@ -168,7 +169,7 @@ def test_ctrl_c_twice_keeps_what_was_fetched(site_url: str, tmp_path: Path) -> N
     _resume_and_check(home, urls, repaired=False)
 
 
-# -- fetches whose verdict never reached the index: in-process, no crawl ---------------------------------------
+# -- a recorder whose input ends before the verdicts: in-process, no crawl --------------------------------------
 _AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 _LONG = "<html><body>" + "<p>The barrier was finished in 2019 and it held.</p>" * 120 + "</body></html>"
 #: name → the final response (status, headers, page) or the failure reason; "home" first takes a redirect hop.
@@ -249,6 +250,27 @@ def _settled(home: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, .
     finally:
         conn.close()
     return sources, events
+
+
+def test_recorder_settles_fetches_whose_verdict_never_came(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records written, verdicts never sent (the crawler died between two batches): when its input ends the
+    recorder settles each source as the verdict would have, walls, soft 404s and Retry-After included."""
+    monkeypatch.setenv("CITEVAULT_NOW", "2026-11-02T10:00:00")  # the schedule clock, the same in both runs
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"Claim {n}.", "sources": [f"http://example.test/a/{name}"]}) + "\n"
+                              for n, name in enumerate(_FETCHES)))
+    homes = {}
+    for verdicts in (True, False):
+        homes[verdicts] = home = tmp_path / f"verdicts-{verdicts}"
+        assert citevault(home, "add", str(claims)).code == 0
+        _crawl_by_hand(home, verdicts=verdicts)
+    sent, left = _settled(homes[True]), _settled(homes[False])
+    assert {r[1] for r in sent[0]} == {"archived", "failed", "gone"}, sent[0]  # the cases decide differently
+    assert left == sent
+    # Verdicts not derivable from the status alone were written down, so a rebuild keeps them.
+    rebuilt = citevault(homes[False], "reindex", "--force")
+    assert rebuilt.code == 0, rebuilt
+    assert _settled(homes[False])[0] == sent[0]
 
 
 def test_crawl_start_settles_fetches_no_recorder_settled(tmp_path: Path) -> None:
