@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,8 @@ from typing import Callable
 import psutil
 import pytest
 
-from tests.helpers import CLI, citevault, db, read_records, warc_files, warcio_check
+from tests.helpers import CLI, citevault, db, read_records, warc_files
+from tests.server import SiteServer
 
 SOURCES = 80
 
@@ -77,19 +79,23 @@ def _wait_gone(process: psutil.Process, timeout: float = 60) -> None:
     raise AssertionError(f"{process} still running")
 
 
+def _warcio_check(files: list[Path]) -> None:
+    """``warcio check`` on every file, in one process (one per file costs ~1 s each on a busy machine)."""
+    if files:
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+                               capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0, check.stdout
+
+
 def _resume_and_check(home: Path, urls: list[str], *, repaired: bool) -> None:
     """The next crawl completes the job: every source archived, each URL fetched exactly once overall."""
-    for f in warc_files(home):
-        if not f.name.endswith(".open"):
-            assert warcio_check(f).returncode == 0, f
+    _warcio_check([f for f in warc_files(home) if not f.name.endswith(".open")])
     result = citevault(home, "crawl")
     assert result.code == 0, result
     assert ("repaired" in result.err) is repaired, result
     files = warc_files(home)
     assert files and not any(f.name.endswith(".open") for f in files)
-    for f in files:
-        check = warcio_check(f)
-        assert check.returncode == 0, check.stdout
+    _warcio_check(files)
     seen = _response_uris(home)
     assert all(seen[u] == 1 for u in urls), {u: seen[u] for u in urls if seen[u] != 1}
     conn = db(home)
@@ -131,6 +137,57 @@ def test_crawler_killed_recorder_finishes(site_url: str, tmp_path: Path) -> None
     conn.close()
     assert (finished, leased) == (0, 0)
     assert 0 < _archived(home) < SOURCES
+    _resume_and_check(home, urls, repaired=False)
+
+
+#: When the crawler is killed, in seconds after its first request for a source: one crawl per delay, each
+#: resuming the one before. Pages take 0.25 s, four at a time, so answers arrive in waves 0.25 s apart; a
+#: step of 0.09 s puts the kills at every phase of a wave (before, between and after a page's record and
+#: its verdict leave the crawler) over the first five waves of a crawl.
+KILL_DELAYS = tuple(round(0.2 + 0.09 * k, 2) for k in range(12))
+MANY_SOURCES = 180  # the killed crawls fetch ~90, at most 4 a wave for 39 waves: the last crawl has work left
+
+
+def _requested(server: SiteServer, case: str) -> int:
+    return sum(case in r.path for r in list(server.requests))
+
+
+def test_crawler_killed_at_many_points(site_server: SiteServer, tmp_path: Path) -> None:
+    """The crawler killed again and again (its recorder survives each time), each crawl resuming the last.
+
+    A page's records and its source's verdict reach the recorder in separate batches when a flush falls
+    between them; the recorder then settles the source itself when its input ends, so no crawl fetches a
+    page twice, and the last one completes the job."""
+    case = f"case={tmp_path.name}"
+    urls = [f"{site_server.base_url}/slow?seconds=0.25&n={n}&{case}" for n in range(MANY_SOURCES)]
+    claims = tmp_path / "many.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"Claim {n}.", "sources": [u]}) + "\n" for n, u in enumerate(urls)))
+    home = tmp_path / "home"
+    assert citevault(home, "add", str(claims)).code == 0
+    killed = 0
+    for delay in KILL_DELAYS:
+        before = _requested(site_server, case)
+        proc = subprocess.Popen([*CLI, "--home", str(home), "crawl", "--concurrency", "4"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and _requested(site_server, case) == before:  # timed from its first fetch
+            assert time.monotonic() < deadline, "the crawl fetched nothing in 60 s"
+            time.sleep(0.01)
+        time.sleep(delay)
+        if proc.poll() is None:
+            killed += 1
+            err = _kill(proc, lambda p=proc: os.kill(p.pid, signal.SIGKILL))  # returns once the recorder is gone too
+        else:
+            err = _kill(proc, lambda: None)
+            assert proc.returncode == 0, err
+        assert "Traceback" not in err, err
+        # The recorder settled what it wrote: the next crawl's start finds nothing left to settle.
+        assert "repaired" not in err and "settled" not in err, err
+        assert not any(f.name.endswith(".open") for f in warc_files(home)), "the recorder left its file open"
+        seen = _response_uris(home)
+        assert all(seen[u] <= 1 for u in urls), {u: seen[u] for u in urls if seen[u] > 1}
+    assert killed >= len(KILL_DELAYS) - 2, "the crawls ended before their kill: make the job longer"
+    assert 0 < _archived(home) < MANY_SOURCES, "the killed crawls fetched nothing, or everything"
     _resume_and_check(home, urls, repaired=False)
 
 
