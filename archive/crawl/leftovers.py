@@ -50,13 +50,14 @@ def classify_fetched(fetched: Fetched, page: Callable[[], str]) -> Outcome:
     """What the spider would have classified this fetch as; ``page()`` reads the page text, and is only
     called when the status leaves the verdict to the page (a 2xx, a 403 that may be a CAPTCHA).
 
-    >>> from datetime import timezone
-    >>> at = datetime(2026, 12, 1, tzinfo=timezone.utc)
-    >>> classify_fetched(Fetched("c1", "metadata", "http://h/a", "http://h/a", at, error="timeout"), str).kind
+    >>> from datetime import UTC
+    >>> def fetched(kind, status=None, **more):
+    ...     return Fetched("c1", kind, "http://h/a", "http://h/a", datetime(2026, 12, 1, tzinfo=UTC), status, **more)
+    >>> classify_fetched(fetched("metadata", error="timeout"), str).kind
     'error'
-    >>> classify_fetched(Fetched("c2", "response", "http://h/a", "http://h/a", at, 200), lambda: "<h1>Not found</h1>").kind
+    >>> classify_fetched(fetched("response", 200), lambda: "<h1>Not found</h1>").kind
     'soft-404'
-    >>> classify_fetched(Fetched("c3", "response", "http://h/a", "http://h/a", at, 429, retry_after="30"), str).retry_after
+    >>> classify_fetched(fetched("response", 429, retry_after="30"), str).retry_after
     30.0
     """
     if fetched.record_type == "metadata" or fetched.status is None:
