@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from sqlalchemy.engine import Engine
 
+    from archive.integrity.catch_up import Recovery
+
 FLUSH_SECONDS = 0.2  # longest a fetched page's record waits in the crawler before it goes to the recorder
 
 
@@ -82,14 +84,14 @@ class CrawlSession:
 
     def _recover(self, engine: Engine) -> None:
         """Before the recorder opens a new WARC file: close the files a killed crawl left ``.open``, index
-        what they hold that the index lacks and release its leases, so this crawl fetches only what is
-        still not captured."""
+        what they hold that the index lacks, settle the sources whose fetch was recorded but never settled
+        and release the dead crawl's leases, so this crawl fetches only what is still not captured."""
         import sys
 
         from archive.crawl import frontier
         from archive.integrity.catch_up import recover
 
-        for line in recover(self.archive.home, engine):
+        for line in recovery_lines(recover(self.archive.home, engine)):
             sys.stderr.write(line + "\n")
         # Leases of a killed crawl go before the spider claims its first sources (the recorder, which
         # registers this crawl, may still be starting in its own process by then).
@@ -120,6 +122,26 @@ class CrawlSession:
             verify_document_captures(self.archive.engine(), self.archive.home, crawl_id=self.crawl_id)
         except Exception as exc:  # noqa: BLE001
             logging.getLogger(__name__).warning("citevault: evidence check after the crawl failed: %s", exc)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def recovery_lines(done: Recovery) -> list[str]:
+    """What the repair before a crawl did, one stderr line each (README "After a crash"); none when it did
+    nothing."""
+    lines = [f"citevault: repaired {r.name} (kept {r.records} records, dropped {r.dropped_bytes} bytes)"
+             for r in done.repaired]
+    stats = done.indexed
+    if stats is not None:
+        lines.append(f"citevault: indexed what the killed crawl left out: {_n(stats.captures, 'capture')}, "
+                     f"{_n(stats.sources, 'source state')} (read {_n(stats.records, 'record')} in "
+                     f"{_n(len(stats.files), 'WARC file')})")
+    if done.settled:
+        lines.append(f"citevault: settled {_n(done.settled, 'source')} that a killed crawl fetched but never settled")
+    lines += [f"citevault: {p.file}@{p.offset}: {p.problem}" for p in done.problems]
+    return lines
 
 
 def session_for(crawler: Crawler) -> CrawlSession:

@@ -88,13 +88,19 @@ def release(conn: Connection, crawl_id: str) -> None:
                  {"c": crawl_id})
 
 
-def release_dead(conn: Connection) -> int:
-    """Release leases of unfinished crawls whose process is gone (this host only; others expire)."""
+def dead_crawls(conn: Connection) -> list[str]:
+    """Unfinished crawls of this host whose process is gone (another host's crawls cannot be checked)."""
     host = socket.gethostname()
     dead = []
     for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host = :h"), {"h": host}):
         if row.pid is None or (row.pid != os.getpid() and not alive(row.pid)):
             dead.append(row.id)
+    return dead
+
+
+def release_dead(conn: Connection) -> int:
+    """Release leases of unfinished crawls whose process is gone (this host only; others expire)."""
+    dead = dead_crawls(conn)
     for crawl_id in dead:
         release(conn, crawl_id)
     return len(dead)

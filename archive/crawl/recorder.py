@@ -15,12 +15,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from archive import clock
 from archive.crawl import frontier
+from archive.crawl.leftovers import Fetched, classify_fetched, page_text
 from archive.ids import capture_id, source_id
 from archive.index import writes
 from archive.index.rows import capture_row
@@ -99,6 +101,7 @@ class Recorder:
         self._urls: dict[str, str] = {}
         self._states: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []  # page → asset rows (archive.crawl.page_assets), this batch
+        self._unsettled: dict[str, Fetched] = {}  # source id → its last capture, until its verdict comes
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
 
@@ -217,6 +220,7 @@ class Recorder:
                 if pending >= self.batch or (pending and time.monotonic() - last_commit >= self.flush_seconds):
                     self._safe_commit(conn)
                     last_commit = time.monotonic()
+            self._execute(conn, self._settle_leftovers, ())
             self._safe_commit(conn)
             frontier.release(conn, self.crawl_id)
             writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
@@ -296,6 +300,10 @@ class Recorder:
         self._captures.append(row)
         if record_type == "response" and row["payload_digest"]:
             self._batch_digests.setdefault((ex.url, row["payload_digest"]), row)
+        if sid and source_url:
+            retry_after = next((v for k, v in ex.response_headers if k.lower() == "retry-after"), None)
+            self._unsettled[sid] = Fetched(row["id"], record_type, ex.url, source_url, ex.fetched_at, ex.status,
+                                           content_type, retry_after)
 
     def _earlier_capture(self, conn: Any, url: str, key: str, payload_digest: str | None,
                          fresh: bool = False) -> dict[str, str] | None:
@@ -328,11 +336,14 @@ class Recorder:
         where = self.store.write(built.record)
         self.stats.records += 1
         self.stats.failures += 1
-        self._captures.append(capture_row(
+        row = capture_row(
             record_id=record_id, record_type="metadata", url=url, fetched_at=now,
             warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length,
             source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason, role=role,
-        ))
+        )
+        self._captures.append(row)
+        if sid and source_url:
+            self._unsettled[sid] = Fetched(row["id"], "metadata", url, source_url, now, error=reason)
 
     def _write_page_assets(self, conn: Any, page_record_id: str, page_url: str, body: dict[str, Any],
                            moment: datetime) -> None:
@@ -348,6 +359,7 @@ class Recorder:
                 capture_id: str | None, claimed: tuple[Any, ...] | None = None, url: str | None = None) -> None:
         from archive.recheck.transitions import Known, decide
 
+        self._unsettled.pop(source_id, None)
         pending = self._pending_states.get(source_id)
         if url:
             self._urls[source_id] = url
@@ -394,6 +406,39 @@ class Recorder:
             # write the verdict down, so `reindex` restores it from the WARC files.
             self._write_state_record(source_id, update, outcome)
         self._states.append(update)
+
+    def _settle_leftovers(self, conn: Any) -> None:
+        """The input ended (the crawler stopped or died) with fetches written whose verdict never came:
+        settle each source from its last capture, as the crawler would have (``archive.crawl.leftovers``),
+        so the next crawl does not fetch it again."""
+        if not self._unsettled:
+            return
+        self._safe_commit(conn)  # the captures first: their pages are read back, revisits resolved
+        leftovers, self._unsettled = self._unsettled, {}
+        # Only sources this crawl holds: records written for another (history added by hand) settle nothing.
+        ours = {sid for (sid,) in conn.execute(text(
+            "SELECT id FROM sources WHERE lease_owner = :c AND id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"c": self.crawl_id, "ids": list(leftovers)})}
+        if ours:
+            logger.info("citevault recorder: settling %d sources whose verdict the crawler never sent", len(ours))
+        for sid, fetched in leftovers.items():
+            if sid not in ours:
+                continue
+            try:
+                page = partial(self._page_text, conn, fetched.capture_id, fetched.content_type)
+                outcome = classify_fetched(fetched, page)
+            except Exception as exc:  # noqa: BLE001 - the next crawl's start settles it (archive.integrity.catch_up)
+                self._failed(conn, "_settle_leftovers", exc)
+                continue
+            self._execute(conn, self._settle, (sid, outcome, fetched.fetched_at, fetched.settles_with, None,
+                                               fetched.source_url))
+
+    def _page_text(self, conn: Any, capture: str, content_type: str | None) -> str:
+        """A committed capture's page as text (a revisit's from the record it refers to)."""
+        row = conn.execute(text(
+            "SELECT COALESCE(o.warc_file, c.warc_file), COALESCE(o.warc_offset, c.warc_offset) FROM captures c "
+            "LEFT JOIN captures o ON o.id = c.refers_to WHERE c.id = :i"), {"i": capture}).first()
+        return page_text(self.home.warc_path(row[0]), row[1], content_type) if row is not None else ""
 
     def _write_state_record(self, source_id: str, update: dict[str, Any], outcome: Outcome) -> None:
         url = self._urls.get(source_id) or ""

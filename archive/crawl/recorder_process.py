@@ -9,8 +9,9 @@ crawler's cost per fetch drops to a share of one pickle and one write (calls go 
 
 Nothing about the order of writes changes: the child's Recorder still writes and flushes the WARC record
 before it commits the rows that point to it. When the crawler dies (kill -9), the child reads end-of-file,
-finishes what it was sent, closes its WARC file and releases the crawl's leases; when both are killed, the
-next crawl repairs the ``.open`` file as before. The child ignores SIGINT: Ctrl-C stops the crawler, which
+finishes what it was sent, settles the sources whose page came in a batch and whose verdict never did
+(:mod:`archive.crawl.leftovers`), closes its WARC file and releases the crawl's leases; when both are killed,
+the next crawl repairs the ``.open`` file as before. The child ignores SIGINT: Ctrl-C stops the crawler, which
 then closes the recorder in order.
 """
 from __future__ import annotations

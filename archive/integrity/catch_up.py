@@ -7,22 +7,29 @@ it closed just before (rolled over, their rows not yet committed). :func:`recove
 crawl: :func:`archive.warc.repair.repair_open_files` truncates each abandoned ``.open`` file after its last
 complete record and renames it; then :func:`index_missing` reads those files and every other file the same
 crawl process wrote, and inserts what is missing — with the rules of ``reindex`` (:mod:`archive.integrity.loader`,
-:mod:`archive.integrity.replay_states`), so the index ends as a rebuild would make it, and the crawl that follows
-fetches only what is still not captured.
+:mod:`archive.integrity.replay_states`), so the index ends as a rebuild would make it. Last,
+:func:`settle_unsettled` settles every source whose fetch the index holds but whose state never took it (its
+verdict was lost on the way to the recorder), so the crawl that follows fetches only what is still not
+captured. :func:`recover` returns what it did as a :class:`Recovery`; the crawl session prints it.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive.integrity.loader import Loader, Problem, fix_revisits
 from archive.integrity.units import Unit, UnitRunner
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
     from archive.home import DataHome
+    from archive.integrity.writers import Rows
+    from archive.warc.repair import Repaired
 
 
 @dataclass
@@ -49,7 +56,6 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     """
     from archive.integrity.replay_states import add_crawls, settle_some
     from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
-    from archive.integrity.writers import EngineRows, SqliteRows, driver
     from archive.recheck.policy import Policy
 
     started = time.perf_counter()
@@ -58,10 +64,7 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     if not paths:
         return stats
     with engine.begin() as conn:  # one transaction, committed through the DB-API connection the writer uses
-        if conn.dialect.name == "sqlite":
-            out = SqliteRows(driver(conn), replace_sources=False)
-        else:
-            out = EngineRows(conn, replace_sources=False)  # type: ignore[assignment]
+        out = _rows(conn)
         names = {f"f{i}": p.name for i, p in enumerate(paths)}
         within = f"warc_file IN ({', '.join(':' + k for k in names)})"
         resume = dict(out.fetch(f"SELECT warc_file, MAX(warc_offset) FROM captures WHERE {within} "
@@ -87,6 +90,52 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     return stats
 
 
+def _rows(conn: Connection) -> Rows:
+    """The bulk writer for ``conn``'s database, inside its transaction; rows already there are kept."""
+    from archive.integrity.writers import EngineRows, SqliteRows, driver
+
+    if conn.dialect.name == "sqlite":
+        return SqliteRows(driver(conn), replace_sources=False)
+    return EngineRows(conn, replace_sources=False)
+
+
+def settle_unsettled(engine: Engine, now: datetime | None = None) -> int:
+    """Settle every source whose fetch is in the index but whose state never took it; returns how many.
+
+    The crawler sends its recorder calls in batches, so a fetch (its records and capture row) and the
+    source's verdict can travel apart: a crawler killed between the two leaves a capture and a source still
+    ``pending`` (or still due). The recorder settles what it has captures for when its input ends; this
+    catches the rest (both processes killed, a data home from before that, a settle that failed). The
+    rules are ``reindex``'s (:func:`archive.integrity.replay_states.settle_some`): the checks newer than the
+    source's ``last_fetched`` are replayed onto its row. Only sources a crawl would claim (pending, failed,
+    due) can be in that state, and a source leased by a live crawl is left to it: its verdict is on the way.
+    """
+    from archive import clock
+    from archive.crawl import frontier
+    from archive.integrity.replay_states import FETCH_TYPES, settle_some
+    from archive.integrity.writers import SqliteRows
+    from archive.recheck.policy import Policy
+
+    with engine.connect() as conn:
+        dead = frontier.dead_crawls(conn)
+    with engine.begin() as conn:
+        out = _rows(conn)
+        params: dict[str, Any] = {"now": out.bind(now or clock.schedule_now())}
+        params.update((f"d{i}", crawl_id) for i, crawl_id in enumerate(dead))
+        dead_owner = f" OR s.lease_owner IN ({', '.join(':' + k for k in params if k != 'now')})" if dead else ""
+        sql = (f"SELECT s.id FROM sources s WHERE {frontier.DUE} "
+               f"AND (s.lease_owner IS NULL OR s.lease_until < :now{dead_owner}) "
+               f"AND EXISTS (SELECT 1 FROM captures c WHERE c.source_id = s.id AND c.record_type IN {FETCH_TYPES} "
+               "AND (s.last_fetched IS NULL OR c.fetched_at > s.last_fetched))")
+        if not next(out.fetch(sql + " LIMIT 1", params), None):
+            return 0  # the usual answer, found without taking the write lock
+        if isinstance(out, SqliteRows) and not out.db.in_transaction:
+            # Read and settle under one write lock: a crawl starting beside this one claims before or after.
+            out.execute("BEGIN IMMEDIATE")
+        found = {sid for (sid,) in out.fetch(sql, params)}
+        return settle_some(out, found, [], Policy.from_env())
+
+
 def _writer(name: str) -> str | None:
     """``citevault-{ts}-{serial}-{host}-{pid}.warc.gz[.open]`` -> ``{host}-{pid}``: the process that wrote it.
 
@@ -98,33 +147,38 @@ def _writer(name: str) -> str | None:
     return "-".join(parts[-2:]) if len(parts) == 5 and parts[0] == "citevault" else None
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+@dataclass
+class Recovery:
+    """What :func:`recover` did before a crawl (the crawl session prints it, README "After a crash")."""
+
+    repaired: list[Repaired] = field(default_factory=list)  # ``.open`` files cut after their last record
+    indexed: MissingStats | None = None  # what the dead crawl's files held that the index lacked
+    settled: int = 0  # sources whose recorded fetch had no state yet (see :func:`settle_unsettled`)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.indexed.problems if self.indexed is not None else []
 
 
-def recover(home: DataHome, engine: Engine) -> list[str]:
-    """Repair abandoned ``.open`` files and index what they (and the other files of the same dead crawl)
-    hold that the index lacks. Returns one line per repaired file and a summary, for stderr; none when
-    there was nothing to repair."""
+def recover(home: DataHome, engine: Engine) -> Recovery:
+    """Before a crawl: repair abandoned ``.open`` files and index what they (and the other files of the same
+    dead crawl) hold that the index lacks, then settle every source whose fetch is recorded but whose state
+    never took it (:func:`settle_unsettled`), so the crawl fetches nothing twice."""
     from archive.warc.repair import repair_open_files
 
     try:
         repaired = repair_open_files(home.warcs)
     except FileNotFoundError:  # another crawl starting at the same moment repaired it first
         repaired = []
-    if not repaired:
-        return []
-    writers = {_writer(r.name) for r in repaired} - {None}
-    names = {r.name for r in repaired}
-    names.update(p.name for p in home.warcs.glob("*.warc.gz") if _writer(p.name) in writers)
-    stats = index_missing(home, engine, sorted(names))
-    lines = [f"citevault: repaired {r.name} (kept {r.records} records, dropped {r.dropped_bytes} bytes)"
-             for r in repaired]
-    lines.append(f"citevault: indexed what the killed crawl left out: {_n(stats.captures, 'capture')}, "
-                 f"{_n(stats.sources, 'source state')} (read {_n(stats.records, 'record')} in "
-                 f"{_n(len(stats.files), 'WARC file')})")
-    lines += [f"citevault: {p.file}@{p.offset}: {p.problem}" for p in stats.problems]
-    return lines
+    done = Recovery(repaired)
+    if repaired:
+        writers = {_writer(r.name) for r in repaired} - {None}
+        names = {r.name for r in repaired}
+        names.update(p.name for p in home.warcs.glob("*.warc.gz") if _writer(p.name) in writers)
+        done.indexed = index_missing(home, engine, sorted(names))
+    # Order matters: the files first, so a source whose verdict record they hold is settled by that record.
+    done.settled = settle_unsettled(engine)
+    return done
 
 
-__all__ = ["recover", "index_missing", "MissingStats"]
+__all__ = ["MissingStats", "Recovery", "index_missing", "recover", "settle_unsettled"]
