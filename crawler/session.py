@@ -21,7 +21,9 @@ from crawler.config import CrawlConfig
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from sqlalchemy.engine import Engine
+    from twisted.internet.task import LoopingCall
 
+    from archive.crawl.sink import RecordingSink
     from archive.integrity.catch_up import Recovery
 
 FLUSH_SECONDS = 0.2  # longest a fetched page's record waits in the crawler before it goes to the recorder
@@ -50,7 +52,7 @@ class CrawlSession:
         options: dict[str, Any] = dict(
             crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
             compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
-        self.recorder: Recorder | RecorderProcess
+        self.recorder: RecordingSink
         if self.config.recorder_process:  # README "Settings": recording beside the crawler, on another core
             self.recorder = RecorderProcess(self.archive.home, on_death=self._recorder_died, **options)
         else:
@@ -58,7 +60,7 @@ class CrawlSession:
         self.progress = Progress()
         self.closed = False
         self.interrupted = False  # the reactor stopped before the spider closed (a second Ctrl-C)
-        self._flushing: Any = None  # a LoopingCall once the spider opens (recorder process only)
+        self._flushing: LoopingCall | None = None  # a LoopingCall once the spider opens (recorder process only)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
@@ -72,14 +74,13 @@ class CrawlSession:
     @property
     def failure(self) -> str | None:
         """Why recording stopped before the crawl ended (the CLI exits 1 with it), or None."""
-        return getattr(self.recorder, "failure", None)
+        return self.recorder.failure
 
     def _opened(self) -> None:
-        flush = getattr(self.recorder, "flush", None)
-        if flush is not None:  # a recorder process gets calls in batches: send a partial one now and then
+        if self.config.recorder_process:  # it gets calls in batches: send a partial one now and then
             from twisted.internet import task
 
-            self._flushing = task.LoopingCall(flush)
+            self._flushing = task.LoopingCall(self.recorder.flush)
             self._flushing.start(FLUSH_SECONDS, now=False)
 
     def _recover(self, engine: Engine) -> None:

@@ -34,6 +34,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 import crawler.settings as project
 from archive import ids
+from archive.crawl.frontier import Claimed
 from crawler.extensions import CrawlProgress
 from crawler.failures import classify
 from crawler.middlewares import CAPTURE_META, FETCHED_META, WarcRecorderMiddleware
@@ -191,7 +192,7 @@ def test_start_requests_every_pending_source_and_document(populated_index: Popul
     assert {r.meta["citevault_source_id"]: r.url for r in requests[1:]} == sources
     for request in requests[1:]:
         assert request.meta["citevault_source_url"] == request.url
-        assert request.meta["citevault_known"] == ("pending", 0, None, None, None)
+        assert request.meta["citevault_known"] == Claimed("pending", 0, None, None, None)
         assert request.meta["citevault_fresh"] is True  # never captured: nothing to deduplicate against
     for request in requests:
         assert request.errback == parts.spider.failed and request.dont_filter

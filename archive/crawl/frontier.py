@@ -35,13 +35,32 @@ BATCH = 500
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """What the index knew of a source when a crawl claimed it: the recorder decides the next state from
+    this without reading the row again (it travels with the request, and to the recorder process)."""
+
+    state: str
+    failures: int | None
+    first_failure: Any  # a datetime, or its text on SQLite (archive.clock.as_datetime reads both)
+    evidence_capture: str | None
+    latest_good_capture: str | None
+
+    @property
+    def never_captured(self) -> bool:
+        """No earlier payload of this URL to deduplicate against: only this crawl can hold a duplicate."""
+        return self.latest_good_capture is None and self.state == SourceState.PENDING
+
+
+@dataclass(frozen=True)
 class Target:
     url: str
     source_id: str | None = None
     document_id: str | None = None
-    #: What the index knew when the source was claimed (state, failures, first_failure, evidence,
-    #: latest good capture): the recorder decides the next state without reading the row again.
-    known: tuple[Any, ...] | None = None
+    known: Claimed | None = None
+
+
+def _claimed(row: Any) -> Target:
+    return Target(url=row.url, source_id=row.id, known=Claimed(*row[2:7]))
 
 
 def pending_documents(conn: Connection, document_ids: Sequence[str] | None = None) -> Iterator[Target]:
@@ -79,7 +98,7 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
         if not rows:
             return
         for row in rows:
-            yield Target(url=row.url, source_id=row.id, known=tuple(row[2:]))
+            yield _claimed(row)
 
 
 def release(conn: Connection, crawl_id: str) -> None:
@@ -119,4 +138,4 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
     with engine.begin() as conn:
         rows = conn.execute(stmt, {"owner": crawl_id, "until": now + LEASE, "now": now,
                                    "ids": list(source_ids)}).all()
-    return [Target(url=row.url, source_id=row.id, known=tuple(row[2:])) for row in rows]
+    return [_claimed(row) for row in rows]

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from archive.claims import ExtractedDocument
+    from archive.crawl.frontier import Claimed
     from archive.home import DataHome
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Recorder:
         self.batch = batch
         self.flush_seconds = flush_seconds
         self.stats = RecorderStats()
+        self.failure: str | None = None  # a thread recorder never stops before close()
         self._jobs: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._captures: list[dict[str, Any]] = []
         self._batch_digests: dict[tuple[str, str], dict[str, Any]] = {}  # (url, digest) → row, this batch
@@ -115,20 +117,33 @@ class Recorder:
 
     # Each call becomes a job, (method, args), for the writer thread. The *_job builders are separate so
     # that run_calls() can run calls pickled by archive.crawl.recorder_process in the writer thread itself.
-    def record_exchange(self, *args: Any, **kwargs: Any) -> None:
-        self._jobs.put(self._exchange_job(*args, **kwargs))
+    # The signatures are :class:`archive.crawl.sink.RecordingSink`'s (documented there).
+    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
+                        document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
+                        role: str | None = None) -> None:
+        self._jobs.put(self._exchange_job(ex, record_id=record_id, source_url=source_url, document_id=document_id,
+                                          redirect_to=redirect_to, fresh=fresh, role=role))
 
-    def record_failure(self, *args: Any, **kwargs: Any) -> None:
-        self._jobs.put(self._failure_job(*args, **kwargs))
+    def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
+                       document_id: str | None, detail: dict[str, Any] | None = None,
+                       moment: datetime | None = None, role: str | None = None) -> None:
+        self._jobs.put(self._failure_job(url, reason, record_id=record_id, source_url=source_url,
+                                         document_id=document_id, detail=detail, moment=moment, role=role))
 
-    def source_done(self, *args: Any, **kwargs: Any) -> None:
-        self._jobs.put(self._settle_job(*args, **kwargs))
+    def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime, capture_id: str | None = None,
+                    known: Claimed | None = None, url: str | None = None) -> None:
+        self._jobs.put(self._settle_job(source_id, outcome, fetched_at, capture_id, known, url))
 
-    def document_fetched(self, *args: Any, **kwargs: Any) -> None:
-        self._jobs.put(self._ingest_job(*args, **kwargs))
+    def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
+        self._jobs.put(self._ingest_job(document_id, extracted))
 
-    def page_assets(self, *args: Any, **kwargs: Any) -> None:
-        self._jobs.put(self._page_assets_job(*args, **kwargs))
+    def page_assets(self, page_record_id: str, page_url: str, body: dict[str, Any],
+                    moment: datetime | None = None) -> None:
+        self._jobs.put(self._page_assets_job(page_record_id, page_url, body, moment))
+
+    def flush(self) -> bool:
+        """Nothing to send on: calls reach the writer thread as they are made."""
+        return True
 
     def submit_calls(self, pickled: bytes, bodies: list[bytes] | None = None) -> None:
         """A batch of ``(name, args, kwargs)`` calls, still pickled: the writer thread unpickles and runs
@@ -152,7 +167,7 @@ class Recorder:
         return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment, role)
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
-                    capture_id: str | None = None, known: tuple[Any, ...] | None = None,
+                    capture_id: str | None = None, known: Claimed | None = None,
                     url: str | None = None) -> Job:
         """A source's fetch is over (after redirects and retries): decide its state (``archive.recheck.transitions``).
         ``capture_id``: the final response's capture, None for a failure. ``known``: the source's row as
@@ -356,7 +371,7 @@ class Recorder:
         self._links.extend(link_rows(page_record_id, body))
 
     def _settle(self, conn: Any, source_id: str, outcome: Outcome, fetched_at: datetime,
-                capture_id: str | None, claimed: tuple[Any, ...] | None = None, url: str | None = None) -> None:
+                capture_id: str | None, claimed: Claimed | None = None, url: str | None = None) -> None:
         from archive.recheck.transitions import Known, decide
 
         self._unsettled.pop(source_id, None)
@@ -364,8 +379,9 @@ class Recorder:
         if url:
             self._urls[source_id] = url
         if pending is None and claimed is not None:
-            state, failures, first_failure, evidence, latest = claimed
-            known = Known(SourceState(state), evidence is not None, failures or 0, clock.as_datetime(first_failure))
+            evidence, latest = claimed.evidence_capture, claimed.latest_good_capture
+            known = Known(SourceState(claimed.state), evidence is not None, claimed.failures or 0,
+                          clock.as_datetime(claimed.first_failure))
         elif pending is not None:
             known = Known(pending["state"], pending["evidence"] is not None, pending["failures"], pending["first_failure"])
             evidence, latest = pending["evidence"], pending["latest"]

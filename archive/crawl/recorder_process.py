@@ -28,9 +28,14 @@ from archive.crawl.recorder import RecorderStats
 from archive.warc.builder import RecordFactory
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from multiprocessing.connection import Connection
 
+    from archive.claims import ExtractedDocument
+    from archive.crawl.frontier import Claimed
     from archive.home import DataHome
+    from archive.recheck.outcomes import Outcome
+    from archive.warc.builder import HttpExchange
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +96,20 @@ class RecorderProcess:
         self._on_death = on_death
         self.failure: str | None = None  # why recording stopped before close(), if it did
         self._dead = False
-        self._pending: list[tuple[str, tuple, dict[str, Any]]] = []
+        self._pending: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self._pending_bytes = 0
 
     # -- the Recorder's calls -----------------------------------------------------------------------------
     def new_record_id(self) -> str:
         return self.factory.new_id()
 
-    def record_exchange(self, exchange: Any, **kwargs: Any) -> None:
+    # The signatures are :class:`archive.crawl.sink.RecordingSink`'s (documented there).
+    def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
+                        document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
+                        role: str | None = None) -> None:
+        exchange = ex
+        kwargs = dict(record_id=record_id, source_url=source_url, document_id=document_id, redirect_to=redirect_to,
+                      fresh=fresh, role=role)
         if len(exchange.body) >= BATCH_BYTES and not self._dead:
             # A large body goes as a message of its own, written from the response's own bytes: pickled, it
             # would be copied once more here and once more in the child.
@@ -112,20 +123,26 @@ class RecorderProcess:
         self._pending_bytes += len(exchange.body) + len(exchange.request_body or b"")
         self._send("record_exchange", (exchange,), kwargs)
 
-    def record_failure(self, *args: Any, **kwargs: Any) -> None:
-        self._send("record_failure", args, kwargs)
+    def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
+                       document_id: str | None, detail: dict[str, Any] | None = None,
+                       moment: datetime | None = None, role: str | None = None) -> None:
+        self._send("record_failure", (url, reason), dict(record_id=record_id, source_url=source_url,
+                                                         document_id=document_id, detail=detail, moment=moment,
+                                                         role=role))
 
-    def source_done(self, *args: Any, **kwargs: Any) -> None:
-        self._send("source_done", args, kwargs)
+    def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime, capture_id: str | None = None,
+                    known: Claimed | None = None, url: str | None = None) -> None:
+        self._send("source_done", (source_id, outcome, fetched_at, capture_id, known, url), {})
 
-    def page_assets(self, *args: Any, **kwargs: Any) -> None:
-        self._send("page_assets", args, kwargs)
+    def page_assets(self, page_record_id: str, page_url: str, body: dict[str, Any],
+                    moment: datetime | None = None) -> None:
+        self._send("page_assets", (page_record_id, page_url, body, moment), {})
 
-    def document_fetched(self, document_id: str, extracted: Any) -> None:
+    def document_fetched(self, document_id: str, extracted: ExtractedDocument) -> None:
         from dataclasses import replace
 
         # the claims are an iterator, consumed once: send them as a list
-        self._send("document_fetched", (document_id, replace(extracted, claims=list(extracted.claims))), {})
+        self._send("document_fetched", (document_id, replace(extracted, claims=iter(list(extracted.claims)))), {})
 
     def flush_wait(self, timeout: float = 120) -> None:
         """Return once everything sent so far is written and committed."""
@@ -148,7 +165,7 @@ class RecorderProcess:
         return self.stats
 
     # -- the socket pair -------------------------------------------------------------------------------
-    def _send(self, name: str, args: tuple, kwargs: dict[str, Any]) -> bool:
+    def _send(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         if self._dead:
             return False
         self._pending.append((name, args, kwargs))

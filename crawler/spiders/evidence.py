@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+    from archive.crawl.frontier import Claimed
+
 _TEXT_LIMIT = 200_000  # characters of a page the rot checks look at
 
 
@@ -68,13 +70,13 @@ class EvidenceSpider(scrapy.Spider):
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
-                 known: tuple[Any, ...] | None = None) -> scrapy.Request:
+                 known: Claimed | None = None) -> scrapy.Request:
         if source_id:
             self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None, "citevault_known": known,
                 # never captured: no earlier payload of this URL to deduplicate against
-                "citevault_fresh": bool(known and known[3] is None and known[0] == SourceState.PENDING)}
+                "citevault_fresh": bool(known and known.never_captured)}
         callback = self.parse_document if document_id else self.parse_source
         # dont_filter: sources are unique in the index already, and a redirect that lands on another
         # source's URL must still be followed, or that chain would never reach its final response.
@@ -161,6 +163,7 @@ class EvidenceSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        assert failure.value is not None  # an errback's failure always carries its exception
         reason, detail = classify(failure.value, request.meta.get("redirect_urls"))
         session = self.session
         source_id = request.meta.get("citevault_source_id")
