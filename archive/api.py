@@ -8,8 +8,8 @@
     archive.lookup("budget approved")
 
 Every ``citevault`` command is one or two calls here plus formatting, and so is every page of
-``citevault serve``. Methods return plain data: the dicts of the claim JSON (README "Claim JSON"), or the
-dataclasses named in their signatures. Problems the user can act on raise
+``citevault serve``. Methods return plain data: dicts typed by :mod:`archive.shapes` (the claim JSON, README
+"Claim JSON", and the other ``--json`` shapes), or the dataclasses named in their signatures. Problems the user can act on raise
 :class:`~archive.errors.CitevaultError` subclasses with a one-line message.
 """
 from __future__ import annotations
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
+    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, StatusEntry
     from archive.warc.reader import ArchivedResponse
 
 
@@ -223,27 +224,27 @@ class Archive:
         return self.summaries(ids)
 
     # -- reads ----------------------------------------------------------------------------------------
-    def lookup(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    def lookup(self, query: str, limit: int = 20) -> list[ClaimJSON]:
         """Claim JSON of the claims citing ``query`` when it is a URL, else of those matching its words."""
         from archive.index.lookup import lookup
 
         with self.reading() as conn:
             return lookup(conn, query, limit)
 
-    def show(self, claim_id: str) -> dict[str, Any]:
+    def show(self, claim_id: str) -> ClaimJSON:
         from archive.index.lookup import show
 
         with self.reading() as conn:
             return show(conn, claim_id)
 
-    def show_claims(self, claim_ids: Sequence[str]) -> list[dict[str, Any]]:
+    def show_claims(self, claim_ids: Sequence[str]) -> list[ClaimJSON]:
         """Claim JSON of ``claim_ids``, in that order; unknown ids are skipped."""
         from archive.index.lookup import claims_json
 
         with self.reading() as conn:
             return claims_json(conn, claim_ids)
 
-    def claims(self, document_id: str | None = None) -> list[dict[str, Any]]:
+    def claims(self, document_id: str | None = None) -> list[ClaimRow]:
         from archive.index.lookup import document_claims
 
         with self.reading() as conn:
@@ -255,7 +256,7 @@ class Archive:
         with self.reading() as conn:
             return documents(conn)
 
-    def capture(self, capture_id: str) -> dict[str, Any]:
+    def capture(self, capture_id: str) -> CaptureRow:
         """A capture's index row, ``fetched_at`` as the claim JSON prints it."""
         from archive.index.browse import capture_by_id
 
@@ -274,7 +275,7 @@ class Archive:
         copy_payload(self.home.warc_path(row["warc_file"]), row["warc_offset"], out)
 
     # -- browsing (the web UI) ------------------------------------------------------------------------
-    def overview(self, document_id: str | None = None) -> list[dict[str, Any]]:
+    def overview(self, document_id: str | None = None) -> list[DocumentOverview]:
         """Documents (or the one ``document_id``) with their evidence ``coverage``."""
         from archive.index.detail import overview
 
@@ -318,7 +319,7 @@ class Archive:
         with self.reading() as conn:
             return mementos(conn, url, at)
 
-    def open_response(self, capture: dict[str, Any]) -> ArchivedResponse:
+    def open_response(self, capture: Mapping[str, Any]) -> ArchivedResponse:
         """The archived HTTP response of ``capture`` (a revisit's from its original's record), opened:
         status, headers and the content-decoded payload stream. Close it, or stream its ``chunks()``."""
         from archive.index.lookup import payload_capture
@@ -328,7 +329,7 @@ class Archive:
             holder = payload_capture(conn, capture)
         return open_response(self.home, holder)
 
-    def raw_record(self, capture: dict[str, Any]) -> Iterator[bytes]:
+    def raw_record(self, capture: Mapping[str, Any]) -> Iterator[bytes]:
         """``capture``'s WARC record as stored, in chunks. The file is opened before the first chunk, so
         a missing one raises here."""
         from archive.warc.reader import raw_record
@@ -406,7 +407,7 @@ class Archive:
         return Exported(fmt, (json.dumps(reviews, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
     # -- freshness: link rot and drift ----------------------------------------------------------------
-    def status(self, document_id: str | None = None) -> list[dict[str, Any]]:
+    def status(self, document_id: str | None = None) -> list[StatusEntry]:
         """Per document: its sources by state, and each changed, gone or failed one with the claims it
         backs and since when."""
         from archive.recheck.status import status
@@ -414,7 +415,7 @@ class Archive:
         with self.reading() as conn:
             return status(conn, document_id)
 
-    def diff(self, target: str) -> list[dict[str, Any]]:
+    def diff(self, target: str) -> list[DiffEntry]:
         """Per source of ``target`` (a claim id or a source URL): the unified diff of its main text between
         the capture a claim relied on and the latest good one. Texts extracted on the way are cached."""
         from archive.recheck.status import diff

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, overload
 
 
 def schedule_now() -> datetime:
@@ -85,6 +85,18 @@ def as_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+@overload
+def iso_time(value: datetime | str) -> str: ...
+
+
+@overload
+def iso_time(value: None) -> None: ...
+
+
+@overload
+def iso_time(value: datetime | str | None) -> str | None: ...
 
 
 def iso_time(value: datetime | str | None) -> str | None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit
 
 from archive import ids
@@ -135,7 +135,7 @@ def document_row(doc_id: str, *, url: str | None, kind: str, origin: str, sha256
 
 
 def _claim_lines(
-    conn: Connection, doc_id: str, extracted: ExtractedDocument, spool: Any, now: datetime, doc_url: str | None
+    conn: Connection, doc_id: str, extracted: ExtractedDocument, spool: IO[bytes], now: datetime, doc_url: str | None
 ) -> tuple[int, int, set[str]]:
     """Index claims, sources and citations in batches while writing the JSON Lines the WARC will hold."""
     claims: list[dict[str, Any]] = []
@@ -227,7 +227,7 @@ def _archive_article(conn: Connection, store: WarcStore, doc: dict[str, Any], ar
     )])
 
 
-def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now: datetime) -> None:
+def write_document_record(store: WarcStore, doc: dict[str, Any], spool: IO[bytes], now: datetime) -> None:
     """The document's claims as a ``resource`` record: a header line, then one line per claim.
 
     With these records the index can be rebuilt from the WARC files alone.
@@ -242,7 +242,7 @@ def write_document_record(store: WarcStore, doc: dict[str, Any], spool: Any, now
         """Header line followed by the spooled claim lines, read as one stream."""
 
         def __init__(self) -> None:
-            self.parts: Iterator[Any] = iter([io.BytesIO(header), spool])
+            self.parts: Iterator[IO[bytes]] = iter([io.BytesIO(header), spool])
             self.current = next(self.parts)
 
         def read(self, n: int = -1) -> bytes:

@@ -246,6 +246,7 @@ ALLOWED_IMPORTS = {
     ("archive.web.app", "*"), ("archive.web.memento", "*"), ("archive.web.rewrite", "*"),
     ("archive.web.schemas", "*"), ("archive.warc.reader", "ArchivedResponse"),
     ("archive.clock", "naive_utc"),  # a pure time helper, no query
+    ("archive.shapes", "*"),  # the TypedDicts of what Archive returns: types, no query
 }
 LAYERS = [*sorted((ROOT / "archive" / "cli").glob("*.py")),
           *(ROOT / "archive" / "web" / f"{name}.py" for name in ("app", "pages", "api", "replay", "memento"))]

@@ -24,6 +24,8 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
+from archive.shapes import Anchor, Terms, Verification
+
 _COLUMNS = (
     "claim_id", "capture_id", "method", "verdict", "score", "span_start", "span_end", "exact", "prefix",
     "suffix", "fragment_url", "anchor_state", "baseline_capture_id", "diff", "detail",
@@ -33,7 +35,7 @@ _QUERY = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict[tuple[str, str], Verification]:
     """``{(claim_id, capture_id): verification object}`` for ``claim_ids``, in one statement."""
     if not claim_ids:
         return {}
@@ -41,7 +43,7 @@ def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict
     return {(row["claim_id"], row["capture_id"]): verification_json(dict(row)) for row in rows}
 
 
-def verification_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def verification_json(row: Mapping[str, Any]) -> Verification:
     """One stored row as the ``verification`` object.
 
     >>> v = verification_json({"method": "quote", "verdict": "close", "score": 0.91, "span_start": 4,
@@ -52,14 +54,14 @@ def verification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """
     detail = json.loads(row["detail"]) if row["detail"] else {}
     has_span = row["span_start"] is not None
-    anchor = None
+    anchor: Anchor | None = None
     if row["anchor_state"]:
         anchor = {
             "state": row["anchor_state"],
             "baseline_capture_id": row["baseline_capture_id"],
             "diff": json.loads(row["diff"]) if row["diff"] else None,
         }
-    terms = None
+    terms: Terms | None = None
     if "terms_found" in detail:
         terms = {"found": detail["terms_found"], "missing": detail["terms_missing"]}
     return {
@@ -81,7 +83,7 @@ def verification_json(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def verification_line(verification: Mapping[str, Any] | None) -> str:
+def verification_line(verification: Verification | None) -> str:
     """One line for the human ``show`` output.
 
     >>> verification_line({"method": "quote", "verdict": "close", "score": 0.91, "anchor": None})
@@ -103,7 +105,8 @@ def verification_line(verification: Mapping[str, Any] | None) -> str:
     anchor = verification.get("anchor")
     if anchor and anchor["state"] not in ("original", "present"):
         line += f"; passage {anchor['state']}"
-        if anchor.get("diff"):
+        diff = anchor.get("diff")
+        if diff:
             marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-            line += ": " + " ".join(marks[op].format(words) for op, words in anchor["diff"] if op != "=")
+            line += ": " + " ".join(marks[op].format(words) for op, words in diff if op != "=")
     return line

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from archive.cli.options import binary_stdout, json_option, open_archive, print_json
 from archive.errors import CitevaultError
+
+if TYPE_CHECKING:
+    from archive.shapes import ClaimJSON, SourceJSON
 
 #: Commands that live in topic modules, imported only when used (keeps `citevault lookup` start-up fast).
 #: Each value is "module:attribute" of a click command; the module uses the helpers below.
@@ -204,7 +207,7 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None,
 
 
 # -- reads -------------------------------------------------------------------------------------------
-def _source_line(source: dict[str, Any]) -> str:
+def _source_line(source: SourceJSON) -> str:
     caps = source["captures"]
     last = caps[-1] if caps else None
     where = ""
@@ -214,7 +217,7 @@ def _source_line(source: dict[str, Any]) -> str:
     return f"  [{source['state']:<8}] {source['url']}{where}"
 
 
-def _print_claim(claim: dict[str, Any]) -> None:
+def _print_claim(claim: ClaimJSON) -> None:
     click.echo(f"{claim['id']}  {claim['document']['title'] or claim['document']['url'] or ''}")
     click.echo(f"  {claim['text']}")
     if claim["quote"]:

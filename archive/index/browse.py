@@ -8,13 +8,14 @@ way Wayback machines match them: ``http://www.example.org/a`` and ``https://exam
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 from sqlalchemy import Connection, bindparam, text
 
 from archive.clock import iso_time
 from archive.index import lookup as reads
 from archive.index.rows import CAPTURE_COLUMNS, REPLAYABLE_TYPES
+from archive.shapes import CaptureRow, Coverage
 from archive.states import ClaimState
 from archive.urls import normalize_url
 
@@ -32,7 +33,7 @@ GROUP BY c.id, c.document_id
 """
 
 
-def claim_coverage(counts: Mapping[str, int]) -> dict[str, Any]:
+def claim_coverage(counts: Mapping[str, int]) -> Coverage:
     """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
     total = sum(counts.values())
     sourced = total - counts.get(ClaimState.UNSOURCED, 0)
@@ -45,7 +46,7 @@ def claim_coverage(counts: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
-def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, Coverage]:
     """Evidence coverage of each document: ``{document_id: {"claims", "sourced", "states", "archived_share"}}``.
 
     One aggregate query for the documents in ``document_ids``; documents without claims get zero counts.
@@ -185,12 +186,13 @@ def capture_kinds(conn: Connection, capture_ids: Sequence[str]) -> dict[str, dic
             for r in rows}
 
 
-def capture_by_id(conn: Connection, capture_id: str) -> dict[str, Any]:
+def capture_by_id(conn: Connection, capture_id: str) -> CaptureRow:
     """:func:`archive.index.lookup.capture` with ``fetched_at`` as the claim JSON prints it."""
-    return _capture(reads.capture(conn, capture_id))
+    # `SELECT *` of the captures table: its columns are CaptureRow's keys (archive.index.models.Capture).
+    return cast("CaptureRow", _capture(reads.capture(conn, capture_id)))
 
 
-def claims_citing_capture(conn: Connection, capture: dict[str, Any]) -> list[str]:
+def claims_citing_capture(conn: Connection, capture: Mapping[str, Any]) -> list[str]:
     """Ids of the claims whose source the capture was fetched for, in document order."""
     if not capture.get("source_id"):
         return []

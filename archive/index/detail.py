@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import Connection
 
 from archive.index import browse
 from archive.index import lookup as reads
+from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, Coverage, DocumentOverview
 
 Row = dict[str, Any]
 
 
-def replayable(capture: Row) -> bool:
+def replayable(capture: Mapping[str, Any]) -> bool:
     """Whether a capture (an index row or a claim JSON capture) can be replayed: a response that got a
     status, or a resource record. A failed fetch (``metadata`` record, no status) cannot.
 
@@ -35,12 +36,14 @@ def replayable(capture: Row) -> bool:
     return capture.get("http_status") is not None or capture.get("record_type") == "resource"
 
 
-def overview(conn: Connection, document_id: str | None = None) -> list[Row]:
+def overview(conn: Connection, document_id: str | None = None) -> list[DocumentOverview]:
     """Every document in the order added (or only ``document_id``: NotFoundError when unknown), each
     :func:`archive.index.browse.documents` row with its ``coverage`` (:func:`archive.index.browse.coverage`)."""
     docs = [browse.document(conn, document_id)] if document_id is not None else browse.documents(conn)
     cover = browse.coverage(conn, [d["id"] for d in docs])
-    return [{**d, "coverage": cover[d["id"]]} for d in docs]
+    return [{"id": d["id"], "url": d["url"], "title": d["title"], "kind": d["kind"], "origin": d["origin"],
+             "status": d["status"], "claim_count": d["claim_count"], "added_at": d["added_at"],
+             "coverage": cover[d["id"]]} for d in docs]
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,10 @@ class DocumentDetail:
     """A document and the claims asked for (a page of them), with the coverage of all its claims."""
 
     document: Row  #: :func:`archive.index.browse.document`
-    claims: list[Row]  #: rows of :func:`archive.index.lookup.document_claims`, in reading order
+    claims: list[ClaimRow]  #: rows of :func:`archive.index.lookup.document_claims`, in reading order
     claim_count: int  #: all the document's claims, not only those in ``claims``
-    details: dict[str, Row]  #: claim JSON of each claim in ``claims``, by id
-    coverage: dict[str, Any]  #: :func:`archive.index.browse.claim_coverage` of all its claims
+    details: dict[str, ClaimJSON]  #: claim JSON of each claim in ``claims``, by id
+    coverage: Coverage  #: :func:`archive.index.browse.claim_coverage` of all its claims
     article: Row | None  #: the newest replayable capture of the document itself
 
 
@@ -69,7 +72,7 @@ def document_detail(conn: Connection, document_id: str, *, offset: int = 0, limi
 class ClaimDetail:
     """A claim (claim JSON) and every capture of its sources once, in time order."""
 
-    claim: Row
+    claim: ClaimJSON
     #: the claim JSON's captures plus ``record_type``, ``timestamp`` and ``refers_to``, oldest first
     timeline: list[Row]
 
@@ -105,9 +108,9 @@ def source_detail(conn: Connection, url: str, *, claim_limit: int = 1000) -> Sou
 class CaptureDetail:
     """A capture, the capture whose record holds its payload, and the claims it was fetched for."""
 
-    capture: Row  #: :func:`archive.index.browse.capture_by_id`
-    payload: Row  #: the original of a revisit, else ``capture`` itself (:func:`archive.index.lookup.payload_capture`)
-    claims: list[Row]  #: claim JSON of the claims citing the source it was fetched for, in document order
+    capture: CaptureRow  #: :func:`archive.index.browse.capture_by_id`
+    payload: Mapping[str, Any]  #: the original of a revisit, else ``capture`` itself (:func:`archive.index.lookup.payload_capture`)
+    claims: list[ClaimJSON]  #: claim JSON of the claims citing the source it was fetched for, in document order
 
 
 def capture_detail(conn: Connection, capture_id: str) -> CaptureDetail:

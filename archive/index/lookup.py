@@ -6,14 +6,15 @@ This module is on the hot path of ``citevault lookup``: it uses a handful of SQL
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, RowMapping, bindparam, text
 
 from archive.checks.shape import verifications_for_claims
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
+from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, SourceJSON
 from archive.states import CLAIM_PRECEDENCE, ClaimState
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
@@ -43,7 +44,16 @@ def _in(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
-def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, Any]]:
+def _capture_json(row: RowMapping) -> CaptureJSON:
+    """A row of :data:`~archive.index.rows.CLAIM_JSON_CAPTURE_COLUMNS` as the claim JSON's capture, in that
+    order, not yet checked."""
+    return {"id": row["id"], "url": row["url"], "fetched_at": iso_time(row["fetched_at"]),
+            "http_status": row["http_status"], "content_type": row["content_type"], "warc_file": row["warc_file"],
+            "warc_offset": row["warc_offset"], "warc_record_id": row["warc_record_id"],
+            "payload_sha256": row["payload_sha256"], "error": row["error"], "verification": None}
+
+
+def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[ClaimJSON]:
     """Claim JSON for ``claim_ids``, in that order (unknown ids are skipped)."""
     if not claim_ids:
         return []
@@ -62,8 +72,8 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
         ).bindparams(_in("ids")),
         {"ids": ids},
     ).all()
-    source_ids = list({row[1] for row in cites})
-    captures: dict[str, list[dict[str, Any]]] = {}
+    source_ids = list({row.id for row in cites})
+    captures: dict[str, list[CaptureJSON]] = {}
     if source_ids:
         rows = conn.execute(
             text(
@@ -71,18 +81,16 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
                 "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
             ).bindparams(_in("sids")),
             {"sids": source_ids},
-        ).all()
+        ).mappings().all()
         for row in rows:
-            cap = dict(zip(CLAIM_JSON_CAPTURE_COLUMNS, row[1:]))
-            cap["fetched_at"] = iso_time(cap["fetched_at"])
-            captures.setdefault(row[0], []).append(cap)
+            captures.setdefault(row["source_id"], []).append(_capture_json(row))
     checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
-    by_claim: dict[str, list[dict[str, Any]]] = {}
+    by_claim: dict[str, list[SourceJSON]] = {}
     for claim_id, sid, url, state in cites:
         by_claim.setdefault(claim_id, []).append({"url": url, "state": state, "captures": [
             {**cap, "verification": checks.get((claim_id, cap["id"]))} for cap in captures.get(sid, [])
         ]})
-    found = {
+    found: dict[str, ClaimJSON] = {
         row.id: {
             "id": row.id,
             "text": row.text,
@@ -95,7 +103,7 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[dict[str, An
     return [found[i] for i in ids if i in found]
 
 
-def show(conn: Connection, claim_id: str) -> dict[str, Any]:
+def show(conn: Connection, claim_id: str) -> ClaimJSON:
     result = claims_json(conn, [claim_id])
     if not result:
         raise NotFoundError(f"no claim {claim_id!r} in the index (see `citevault claims` for ids)")
@@ -162,7 +170,7 @@ def citing_claim_ids(conn: Connection, url: str, limit: int = 100) -> list[str]:
     return [r[0] for r in rows]
 
 
-def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
+def lookup(conn: Connection, query: str, limit: int = 20) -> list[ClaimJSON]:
     """A URL finds the claims citing it; anything else is full-text search over claim text and quotes. A
     URL written without its scheme (``example.org/report``) is looked up as https, then http, and searched
     as words only when no claim cites it."""
@@ -180,7 +188,7 @@ def lookup(conn: Connection, query: str, limit: int = 20) -> list[dict[str, Any]
     return claims_json(conn, ids)
 
 
-def document_claims(conn: Connection, document_id: str | None) -> list[dict[str, Any]]:
+def document_claims(conn: Connection, document_id: str | None) -> list[ClaimRow]:
     """Claims with a one-word evidence state each (:data:`CLAIM_STATE_SQL`). Streams nothing big: use for
     one document or a listing."""
     if document_id is not None:
@@ -206,7 +214,7 @@ def capture(conn: Connection, capture_id: str) -> dict[str, Any]:
     return dict(row)
 
 
-def payload_capture(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+def payload_capture(conn: Connection, row: Mapping[str, Any]) -> Mapping[str, Any]:
     """The capture whose record holds ``row``'s payload: the original of a revisit, else ``row`` itself."""
     seen = {row["id"]}
     while row["record_type"] == "revisit" and row.get("refers_to"):

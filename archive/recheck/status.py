@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, text
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.lookup import document
+from archive.shapes import DiffEntry, StatusEntry, StatusProblem
 from archive.states import SourceState
 from archive.urls import is_archivable, normalize_url
 
@@ -30,7 +31,7 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
     return since
 
 
-def status(conn: Connection, document_id: str | None = None) -> list[dict[str, Any]]:
+def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when."""
     if document_id:
@@ -38,7 +39,7 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
     else:
         docs = [dict(r) for r in conn.execute(text("SELECT id, url, title, origin FROM documents "
                                                    "ORDER BY added_at, id")).mappings()]
-    out = []
+    out: list[StatusEntry] = []
     for doc in docs:
         # The claim-id list is the one part SQLite and PostgreSQL spell differently.
         claim_ids = "GROUP_CONCAT(c.id)" if conn.dialect.name == "sqlite" else "STRING_AGG(c.id, ',')"
@@ -49,7 +50,7 @@ def status(conn: Connection, document_id: str | None = None) -> list[dict[str, A
             "s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure ORDER BY s.url"
         ), {"d": doc["id"]}).mappings().all()
         counts: dict[str, int] = {}
-        problems = []
+        problems: list[StatusProblem] = []
         for r in rows:
             counts[r["state"]] = counts.get(r["state"], 0) + 1
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
@@ -79,15 +80,15 @@ def _sources_for(conn: Connection, target: str) -> list[Any]:
         "ORDER BY ci.position"), {"c": target}).mappings())
 
 
-def diff(conn: Connection, home: DataHome, target: str) -> list[dict[str, Any]]:
+def diff(conn: Connection, home: DataHome, target: str) -> list[DiffEntry]:
     """For a claim id or a source URL: per source, the unified diff of the main text between the capture
     the claim relied on (the evidence) and the latest good capture."""
     from archive.recheck.drift import capture_text, unified_diff
 
-    out = []
+    out: list[DiffEntry] = []
     for source in _sources_for(conn, target):
         old_id, new_id = source["evidence_capture"], source["latest_good_capture"]
-        entry: dict[str, Any] = {"url": source["url"], "state": source["state"], "evidence": old_id,
+        entry: DiffEntry = {"url": source["url"], "state": source["state"], "evidence": old_id,
                                  "latest": new_id, "diff": ""}
         if not old_id:
             entry["note"] = "never archived: nothing to compare"

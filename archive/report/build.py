@@ -13,7 +13,8 @@ Archived links are Memento URI-Ms of ``citevault serve``, ``{replay_base}/replay
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -21,12 +22,15 @@ from archive.clock import timestamp14
 from archive.report import DEFAULT_REPLAY_BASE
 from archive.states import SourceState
 
+if TYPE_CHECKING:
+    from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, SourceJSON, Verification
+
 _CHUNK = 500
 # Best first: a claim citing several sources gets the best verdict any of them gives.
 _RANK = {"found": 0, "close": 1, "supported": 2, "partial": 3, "not_found": 4, "unsupported": 5, "unreadable": 6}
 
 
-def archived_url(capture: dict[str, Any], replay_base: str | None = DEFAULT_REPLAY_BASE) -> str:
+def archived_url(capture: Mapping[str, Any], replay_base: str | None = DEFAULT_REPLAY_BASE) -> str:
     """The link to an archived capture: its Memento URI-M on ``citevault serve``
     (``/replay/{14-digit timestamp}/{url}``), the capture page for a non-HTTP URL (an added file), or a
     ``urn:citevault:capture:`` URN when there is no replay base.
@@ -75,9 +79,9 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
     }
 
 
-def _claim(summary: dict[str, Any], full: dict[str, Any] | None, checks: dict[tuple[str, str], dict[str, Any]],
+def _claim(summary: ClaimRow, full: ClaimJSON | None, checks: Mapping[tuple[str, str], Verification],
            replay_base: str | None) -> dict[str, Any]:
-    sources = [_source(summary["id"], s, checks, replay_base) for s in (full or {}).get("sources", [])]
+    sources = [_source(summary["id"], s, checks, replay_base) for s in (full["sources"] if full else [])]
     verdicts = [s["verification"] for s in sources if s["verification"]]
     best = min(verdicts, key=lambda v: (_RANK.get(v["verdict"], 9), -(v["score"] or 0))) if verdicts else None
     return {
@@ -92,7 +96,7 @@ def _claim(summary: dict[str, Any], full: dict[str, Any] | None, checks: dict[tu
     }
 
 
-def _source(claim_id: str, source: dict[str, Any], checks: dict[tuple[str, str], dict[str, Any]],
+def _source(claim_id: str, source: SourceJSON, checks: Mapping[tuple[str, str], Verification],
             replay_base: str | None) -> dict[str, Any]:
     captures = source["captures"]
     good = [c for c in captures if c["http_status"] is not None and 200 <= c["http_status"] < 300]
@@ -111,7 +115,7 @@ def _source(claim_id: str, source: dict[str, Any], checks: dict[tuple[str, str],
     }
 
 
-def _capture(cap: dict[str, Any], replay_base: str | None) -> dict[str, Any]:
+def _capture(cap: CaptureJSON, replay_base: str | None) -> dict[str, Any]:
     return {
         "id": cap["id"], "url": cap["url"], "fetched_at": cap["fetched_at"], "http_status": cap["http_status"],
         "content_type": cap["content_type"], "archived_url": archived_url(cap, replay_base),

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
@@ -100,15 +100,18 @@ class BuiltRecord:
     payload_length: int | None = None
 
 
-class RecordFactory(RecordBuilder):
+class RecordFactory(RecordBuilder):  # type: ignore[misc]  # warcio ships no types: its RecordBuilder is Any
     """warcio's RecordBuilder with an injectable id factory (tests make records byte-for-byte stable)."""
 
-    def __init__(self, make_id=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, make_id: Callable[[], str] | None = None) -> None:
         super().__init__(warc_version="1.1")
         self._make_id = make_id
 
     def new_id(self) -> str:
-        return self._make_id() if self._make_id else self._make_warc_id()
+        if self._make_id is not None:
+            return self._make_id()
+        made: str = self._make_warc_id()  # warcio is untyped: its ids are str
+        return made
 
     def warcinfo(self, filename: str, info: dict[str, str], moment: datetime) -> object:
         headers = StatusAndHeaders("", [], protocol=self.warc_version)
@@ -264,7 +267,7 @@ class RecordFactory(RecordBuilder):
             headers["WARC-Block-Digest"] = sha1
         headers.update(extra or {})
         record = self.create_warc_record(
-            uri, "resource", payload=stream, length=length,  # type: ignore[arg-type]
+            uri, "resource", payload=stream, length=length,
             warc_content_type=content_type, warc_headers_dict=headers,
         )
         return BuiltRecord(record, record_id)

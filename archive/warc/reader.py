@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -135,12 +135,12 @@ def copy_payload(path: Path, offset: int, out: IO[bytes]) -> None:
 
 
 # -- by capture row: the file name resolved under the data home ------------------------------------------
-def raw_record(home: DataHome, row: dict[str, Any]) -> Iterator[bytes]:
+def raw_record(home: DataHome, row: Mapping[str, Any]) -> Iterator[bytes]:
     """The gzip member of capture ``row``'s record, byte for byte: ``warc_length`` bytes from ``warc_offset``."""
     return read_range(home.warc_path(row["warc_file"]), row["warc_offset"], row["warc_length"])
 
 
-def open_response(home: DataHome, row: dict[str, Any]) -> ArchivedResponse:
+def open_response(home: DataHome, row: Mapping[str, Any]) -> ArchivedResponse:
     """:func:`open_record` for capture ``row`` (a ``response`` or ``resource`` capture; resolve revisits
     first with :func:`archive.index.lookup.payload_capture`)."""
     return open_record(home.warc_path(row["warc_file"]), row["warc_offset"])

@@ -95,7 +95,7 @@ def complete_prefix(path: Path) -> tuple[int, int]:
 
 def repair_open_files(directory: Path) -> list[Repaired]:
     """Truncate and close every abandoned ``.open`` WARC file in ``directory``."""
-    repaired = []
+    repaired: list[Repaired] = []
     if not directory.is_dir():
         return repaired
     for path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):

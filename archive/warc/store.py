@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import zlib
+from io import BufferedWriter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,7 +73,7 @@ class WarcStore:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.hostname = socket.gethostname().replace("-", "_")
         self._writer = WARCWriter(None, gzip=False, warc_version="1.1")
-        self._file = None
+        self._file: BufferedWriter | None = None
         self._name: str | None = None
         self._serial = 0
         self.closed_files: list[str] = []

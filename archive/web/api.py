@@ -16,13 +16,14 @@ Errors are JSON ``{"detail": "..."}``: 404 for an unknown id, 422 for a bad para
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from archive.web import archive_of
-from archive.web.schemas import CaptureRecord, ClaimJSON, ClaimRow, DocumentJSON, Problem, SourceDetail
+from archive.web.schemas import CaptureRecord, ClaimJSON, ClaimRow, DocumentJSON, Problem, SourceDetailJSON
 
 router = APIRouter(tags=["archive"], responses={404: {"model": Problem, "description": "unknown id"}})
 
@@ -33,8 +34,8 @@ def _json(value: Any) -> JSONResponse:
 
 
 def _documents(request: Request, only: str | None = None) -> list[dict[str, Any]]:
-    return [{k: d[k] for k in ("id", "url", "title", "kind", "status", "claim_count", "added_at", "coverage")}
-            for d in archive_of(request).overview(only)]
+    keep = DocumentJSON.__required_keys__  # the overview without ``origin``
+    return [{k: v for k, v in d.items() if k in keep} for d in archive_of(request).overview(only)]
 
 
 @router.get("/documents", response_model=list[DocumentJSON], summary="Documents with evidence coverage")
@@ -75,12 +76,12 @@ def capture(request: Request, capture_id: str) -> JSONResponse:
     return _json(_capture_record(archive_of(request).capture(capture_id)))
 
 
-def _capture_record(row: dict[str, Any]) -> dict[str, Any]:
-    keep = CaptureRecord.model_fields
+def _capture_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    keep = CaptureRecord.__required_keys__  # the row without the crawl's own columns
     return {k: v for k, v in row.items() if k in keep}
 
 
-@router.get("/sources", response_model=SourceDetail,
+@router.get("/sources", response_model=SourceDetailJSON,
             summary="A URL: its source state, every capture of it, and the claims citing it")
 def source(request: Request, url: str = Query(..., description="an archived or cited URL")) -> JSONResponse:
     found = archive_of(request).source_detail(url, claim_limit=1000)

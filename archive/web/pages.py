@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -59,7 +60,7 @@ def _when(value: str | None) -> str:
     return value.replace("T", " ")[:19] + " UTC"
 
 
-def _replay(capture: dict[str, Any]) -> str | None:
+def _replay(capture: Mapping[str, Any]) -> str | None:
     """Replay path of a capture dict (an index row or a claim JSON capture), None for a failed fetch."""
     if not replayable(capture):
         return None

@@ -137,7 +137,7 @@ _FONT_TYPES = ("font/", "application/font-", "application/x-font-", "application
 _FONT_EXTENSIONS = (".woff2", ".woff", ".ttf", ".otf", ".eot")
 
 
-def _is_font(mime: str, url: str) -> bool:
+def _is_font(mime: str | None, url: str) -> bool:
     """Whether a capture is a web font, by its type or, for servers that send a generic type, its name.
 
     >>> _is_font("font/woff2", "https://e.org/f"), _is_font("application/octet-stream", "https://e.org/a.woff2?v=3")
@@ -146,7 +146,7 @@ def _is_font(mime: str, url: str) -> bool:
     False
     """
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
-    return mime.startswith(_FONT_TYPES) or path.endswith(_FONT_EXTENSIONS)
+    return (mime or "").startswith(_FONT_TYPES) or path.endswith(_FONT_EXTENSIONS)
 
 
 def _rewritten(data: bytes | None, content_type: str, chosen: dict[str, Any]) -> tuple[bytes, str] | None:

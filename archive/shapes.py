@@ -1,0 +1,311 @@
+"""The JSON shapes of the library API, as TypedDicts: what ``Archive`` returns, the CLI prints with
+``--json`` and the web API serves (DESIGN.md "Claim JSON", README "Checking the evidence").
+
+One definition per shape: :mod:`archive.web.schemas` hands these same classes to pydantic, which reads
+each field's description from the docstring under it. This module imports neither pydantic nor FastAPI
+(``citevault lookup`` starts without them).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+# typing_extensions' TypedDict, not typing's: pydantic reads the shapes (archive.web.schemas) and needs it
+# before Python 3.12.
+from typing_extensions import TypedDict
+
+from archive.states import ClaimState
+
+# -- the verification object (archive.checks.shape) ---------------------------------------------------
+
+
+class TextQuoteSelector(TypedDict):
+    """W3C Web Annotation TextQuoteSelector of the passage in the capture's main text."""
+
+    type: Literal["TextQuoteSelector"]
+    exact: str
+    """the passage as it stands in the main text"""
+    prefix: str
+    """the text just before it ("" at the start)"""
+    suffix: str
+    """the text just after it ("" at the end)"""
+
+
+class TextPositionSelector(TypedDict):
+    """W3C Web Annotation TextPositionSelector of the passage in the capture's main text."""
+
+    type: Literal["TextPositionSelector"]
+    start: int
+    """offset of the passage's first character in the main text"""
+    end: int
+    """offset just past its last character"""
+
+
+class Anchor(TypedDict):
+    """Where the passage a claim relied on stands in a later capture (re-crawls)."""
+
+    state: str
+    """original | present | moved | edited | deleted"""
+    baseline_capture_id: str
+    """the capture the passage was first found in"""
+    diff: list[list[str]] | None
+    """word diff of an edited passage, as [op, words] pairs (op "=", "-" or "+"); null otherwise"""
+
+
+class Terms(TypedDict):
+    """The key terms of a claim without a quote, found in the capture or not."""
+
+    found: list[str]
+    missing: list[str]
+
+
+class Verification(TypedDict):
+    """Quote verification of one capture for one claim: a function of the claim and the payload alone."""
+
+    method: str
+    """quote (the claim has a quote) | key_terms (a heuristic over the claim's words)"""
+    heuristic: bool
+    """true for key_terms: a hint, not a finding"""
+    verdict: str
+    """quote: found | close | not_found | unreadable; key_terms: supported | partial | unsupported |
+    unreadable"""
+    score: float | None
+    """similarity of the best passage, 0 to 1"""
+    span: list[int] | None
+    """[start, end] of the passage in the main text"""
+    passage: str | None
+    """the passage found"""
+    selector: list[TextQuoteSelector | TextPositionSelector] | None
+    """the passage as W3C selectors: a TextQuoteSelector, then a TextPositionSelector"""
+    text_fragment_url: str | None
+    """a link that scrolls to the passage (URL text fragment)"""
+    anchor: Anchor | None
+    """the passage re-anchored on a re-crawl"""
+    terms: Terms | None
+    """key_terms: which terms were found"""
+    reason: str | None
+    """why the capture was unreadable, or what else the check has to say"""
+
+
+# -- claim JSON (DESIGN.md "Claim JSON") --------------------------------------------------------------
+
+
+class CaptureJSON(TypedDict):
+    """One fetch of a source: a response hop, a revisit, or a failure (http_status null, error set)."""
+
+    id: str
+    """capture id, derived from the WARC-Record-ID"""
+    url: str
+    """the URL fetched"""
+    fetched_at: str
+    """ISO-8601, UTC, ending in Z"""
+    http_status: int | None
+    """null for a failed fetch"""
+    content_type: str | None
+    """the Content-Type header as sent"""
+    warc_file: str
+    """the WARC file holding the record, under the data home's warcs/"""
+    warc_offset: int
+    """byte offset of the record's gzip member in warc_file"""
+    warc_record_id: str
+    payload_sha256: str | None
+    """SHA-256 of the entity body as transferred"""
+    error: str | None
+    """why the fetch failed; http_status is null then"""
+    verification: Verification | None
+    """quote verification of this capture, when it has been checked"""
+
+
+class SourceJSON(TypedDict):
+    """A URL a claim cites, its state and every capture of it."""
+
+    url: str
+    """normalized: no fragment, no default port"""
+    state: str
+    """the source's state, a value of archive.states.SourceState: pending, archived, failed, changed or gone
+    (plain text, as stored)"""
+    captures: list[CaptureJSON]
+    """oldest first"""
+
+
+class DocumentRef(TypedDict):
+    """The document a claim is from."""
+
+    id: str
+    url: str | None
+    """null for a document added as a file without a URL"""
+    title: str | None
+
+
+class ClaimJSON(TypedDict):
+    """``citevault show CLAIM_ID --json``; ``lookup --json`` is a list of these."""
+
+    id: str
+    """``{document id}.{position}``"""
+    text: str
+    """the sentence"""
+    quote: str | None
+    """the text the claim puts in quotation marks, if any"""
+    document: DocumentRef
+    sources: list[SourceJSON]
+    """what the claim cites, in the order it cites them"""
+
+
+# -- listings -------------------------------------------------------------------------------------------
+
+
+class ClaimRow(TypedDict):
+    """A row of ``citevault claims [DOCUMENT_ID] --json``."""
+
+    id: str
+    document_id: str
+    position: int
+    """the claim's place in its document, from 0"""
+    text: str
+    quote: str | None
+    sources: int
+    """how many sources it cites"""
+    state: ClaimState
+    """the claim's evidence state: the most telling state of its sources, or unsourced"""
+
+
+class Coverage(TypedDict):
+    """How much of a document's evidence is archived."""
+
+    claims: int
+    """all its claims"""
+    sourced: int
+    """claims citing at least one source"""
+    states: dict[str, int]
+    """claims per evidence state"""
+    archived_share: float | None
+    """archived claims / sourced claims; null without sources"""
+
+
+class DocumentJSON(TypedDict):
+    """A document with its evidence coverage (``GET /api/documents``)."""
+
+    id: str
+    url: str | None
+    """the article's URL, if it has one"""
+    title: str | None
+    kind: str
+    """the reader it was read with (html, markdown, text, json, jsonl, csv), or url until fetched"""
+    status: str
+    """extracted, or pending: a document added by URL until the crawl fetches it"""
+    claim_count: int
+    added_at: str | None
+    """ISO-8601, UTC, ending in Z"""
+    coverage: Coverage
+
+
+class DocumentOverview(DocumentJSON):
+    """:class:`DocumentJSON` plus the file name the document was added from (the web UI's list)."""
+
+    origin: str | None
+
+
+class CaptureRecord(TypedDict):
+    """A capture's index row: the claim JSON's capture fields plus the CDXJ fields and the revisit link."""
+
+    id: str
+    url: str
+    record_type: str
+    """response, revisit, resource (an added file) or metadata (a failed fetch)"""
+    urlkey: str
+    """the URL's SURT key"""
+    timestamp: str
+    """14-digit WARC-Date"""
+    fetched_at: str | None
+    """ISO-8601, UTC, ending in Z"""
+    http_status: int | None
+    mime: str | None
+    """content_type without its parameters"""
+    content_type: str | None
+    payload_digest: str | None
+    """WARC-Payload-Digest (sha1, base32)"""
+    payload_sha256: str | None
+    """SHA-256 of the entity body as transferred"""
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    refers_to: str | None
+    """a revisit's original capture"""
+    redirect_to: str | None
+    """a redirect's Location"""
+    error: str | None
+    """why the fetch failed"""
+    source_id: str | None
+    """the source the fetch was for"""
+    document_id: str | None
+    """the document it was fetched for (added by URL), or the added file's document"""
+
+
+class CaptureRow(CaptureRecord):
+    """Every column of a capture row (``Archive.capture``): :class:`CaptureRecord` plus the crawl's own."""
+
+    crawl_id: str | None
+    payload_length: int | None
+    role: str | None
+    """None for a page, a source's fetch or an article; "asset" for a page's asset"""
+
+
+class SourceDetailJSON(TypedDict):
+    """A URL: its source state, every capture of it and the claims citing it (``GET /api/sources``)."""
+
+    url: str
+    state: str | None
+    """the source's state (a value of archive.states.SourceState); null when no claim cites this URL"""
+    captures: list[CaptureRecord]
+    claims: list[str]
+    """ids of the claims citing this URL"""
+
+
+# -- freshness: citevault status and diff --------------------------------------------------------------
+
+
+class StatusDocument(TypedDict):
+    id: str
+    url: str | None
+    title: str | None
+    origin: str | None
+
+
+class StatusProblem(TypedDict):
+    """A changed, gone or failed source (or an archived one whose re-checks fail), and the claims it backs."""
+
+    url: str
+    state: str
+    reason: str | None
+    since: str | None
+    last_checked: str | None
+    next_check: str | None
+    failed_checks: int
+    claims: list[str]
+
+
+class StatusEntry(TypedDict):
+    """``citevault status --json``: one document's sources by state, and its problems."""
+
+    document: StatusDocument
+    sources: int
+    states: dict[str, int]
+    problems: list[StatusProblem]
+
+
+class _DiffEntry(TypedDict):
+    url: str
+    state: str
+    evidence: str | None
+    """the capture a claim relied on"""
+    latest: str | None
+    """the latest good capture"""
+    diff: str
+    """unified diff of the main text; "" when there is none"""
+
+
+class DiffEntry(_DiffEntry, total=False):
+    """``citevault diff TARGET --json``: one source's main-text diff."""
+
+    note: str
+    """why there is no diff, or that the text is unchanged"""
