@@ -111,3 +111,10 @@ def test_add_twice_is_idempotent(home: Path, tmp_path: Path) -> None:
     assert first[0]["claims"] == 1 and first[0]["sourced_claims"] == 0
     listing = json.loads(citevault(home, "claims", "--json").out)
     assert [c["text"] for c in listing] == [GOOD] and listing[0]["state"] == "unsourced"
+
+
+def test_cat_of_a_claim_id_says_what_it_wants(home: Path) -> None:
+    claim = json.loads(citevault(home, "claims", "--json").out)[0]["id"]
+    result = citevault(home, "cat", claim)
+    assert result.code == 1 and result.out == "", result
+    assert "is a claim, not a capture" in result.err and f"citevault show {claim}" in result.err, result

@@ -210,6 +210,9 @@ def document_claims(conn: Connection, document_id: str | None) -> list[ClaimRow]
 def capture(conn: Connection, capture_id: str) -> dict[str, Any]:
     row = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
     if row is None:
+        if conn.execute(text("SELECT 1 FROM claims WHERE id = :i"), {"i": capture_id}).first() is not None:
+            raise NotFoundError(f"{capture_id!r} is a claim, not a capture: `citevault show {capture_id}` lists the "
+                                "captures of its sources, each with its capture id")
         raise NotFoundError(f"no capture {capture_id!r} in the index (captures are listed by `citevault show`)")
     return dict(row)
 
