@@ -34,7 +34,7 @@ import pytest
 
 from tests.helpers import CLI, citevault
 from tests.server import SiteServer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import CHROMIUM, browser  # noqa: F401 - browser: the module's Chromium fixture
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
 
@@ -59,15 +59,6 @@ class Shot:
     responses: list[tuple[int, str]] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     fonts: list[str] = field(default_factory=list)  # "family: status" of document.fonts
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
