@@ -167,14 +167,17 @@ class Archive:
 
         from archive.ingest import Ingested
 
-        row = conn.execute(text("SELECT id, url, title, claim_count FROM documents WHERE id = :d"),
+        from archive.index.lookup import fetch_error
+
+        row = conn.execute(text("SELECT id, url, title, claim_count, status FROM documents WHERE id = :d"),
                            {"d": doc_id}).mappings().first()
         if row is None:
             return None
+        found = {**row, "fetch_error": fetch_error(conn, row)}
         counts = conn.execute(text(
             "SELECT COUNT(DISTINCT ci.claim_id), COUNT(DISTINCT ci.source_id) FROM citations ci "
             "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d"), {"d": doc_id}).one()
-        return Ingested(dict(row), row["claim_count"], counts[0], counts[1])
+        return Ingested(found, row["claim_count"], counts[0], counts[1])
 
     def summaries(self, document_ids: list[str]) -> list[Ingested]:
         """Counts of documents already in the index (as ``add --json`` prints them)."""
@@ -215,7 +218,8 @@ class Archive:
                 settings: Mapping[str, Any] | None = None) -> list[Ingested]:
         """:meth:`add` ``sources``, then :meth:`crawl` what they cite. ``on_added`` gets what was added
         before the crawl starts; the counts returned are taken after it (documents added by URL are
-        extracted by the crawl)."""
+        extracted by the crawl). A document whose URL could not be fetched comes back with its
+        ``document["fetch_error"]`` set (the CLI then exits 1); the others are archived all the same."""
         added = self.add(sources, every=every)
         if on_added is not None:
             on_added(added)

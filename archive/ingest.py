@@ -120,7 +120,7 @@ class Ingested:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "document": {k: self.document.get(k) for k in ("id", "url", "title")},
+            "document": {k: self.document.get(k) for k in ("id", "url", "title", "fetch_error")},
             "claims": self.claims,
             "sourced_claims": self.sourced_claims,
             "sources": self.sources,

@@ -196,6 +196,9 @@ class DocumentJSON(TypedDict):
     added_at: str | None
     """ISO-8601, UTC, ending in Z"""
     coverage: Coverage
+    fetch_error: str | None
+    """why a document added by URL is not fetched yet (e.g. "http 404", "connection refused"), from its
+    latest capture; null once fetched, or before any crawl tried it"""
 
 
 class DocumentOverview(DocumentJSON):
@@ -269,6 +272,8 @@ class StatusDocument(TypedDict):
     url: str | None
     title: str | None
     origin: str | None
+    fetch_error: str | None
+    """why a document added by URL is not fetched yet (e.g. "http 404"); null once fetched"""
 
 
 class StatusProblem(TypedDict):

@@ -26,6 +26,8 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
         d = doc["document"]
         counts = ", ".join(f"{n} {s}" for s, n in sorted(doc["states"].items())) or "no sources"
         click.echo(f"{d['id']}  {d['title'] or d['url'] or d['origin'] or ''}")
+        if d["fetch_error"]:
+            click.echo(f"  not fetched: {d['fetch_error']} (`citevault crawl` tries again)")
         click.echo(f"  {doc['sources']} sources: {counts}")
         for p in doc["problems"]:
             since = f" since {p['since'][:10]}" if p["since"] else ""

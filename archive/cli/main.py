@@ -204,6 +204,16 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None,
                                        settings=_parse_settings(settings, no_assets))
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
         print_json([s.as_json() for s in counts])
+    unfetched = [s.document for s in counts if s.document.get("fetch_error")]
+    for doc in unfetched:  # the others were archived all the same
+        click.echo(f"Error: {not_fetched(doc)}; it stays pending: `citevault crawl` tries again", err=True)
+    if unfetched:
+        ctx.exit(1)
+
+
+def not_fetched(doc: dict[str, Any]) -> str:
+    """"the article URL could not be fetched (REASON)", for a document whose ``fetch_error`` is set."""
+    return f"the article {doc['url']} could not be fetched ({doc['fetch_error']})"
 
 
 # -- reads -------------------------------------------------------------------------------------------
@@ -287,12 +297,17 @@ def claims(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     \b
     citevault claims 3f2a9c1b7e4d0a11
     """
-    rows = open_archive(ctx).claims(document_id)
+    archive = open_archive(ctx)
+    rows = archive.claims(document_id)
+    unfetched = [d for d in archive.documents() if d["fetch_error"] and document_id in (None, d["id"])]
+    for doc in unfetched:  # its claims are not known yet: say so rather than show an empty success
+        click.echo(f"{doc['id']}: not fetched: {not_fetched(doc)}; `citevault crawl` tries again", err=True)
     if as_json:
         print_json(rows)
         return
     if not rows:
-        click.echo("no claims", err=True)
+        if not unfetched:
+            click.echo("no claims", err=True)
         return
     width = max(len(r["id"]) for r in rows)
     for r in rows:

@@ -66,7 +66,7 @@ def documents(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(text(
         f"SELECT {reads.DOCUMENT_COLUMNS} FROM documents ORDER BY added_at, id"
     )).mappings().all()
-    return [{**r, "added_at": iso_time(r["added_at"])} for r in rows]
+    return [{**r, "added_at": iso_time(r["added_at"]), "fetch_error": reads.fetch_error(conn, r)} for r in rows]
 
 
 def document(conn: Connection, document_id: str) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def overview(conn: Connection, document_id: str | None = None) -> list[DocumentO
     cover = browse.coverage(conn, [d["id"] for d in docs])
     return [{"id": d["id"], "url": d["url"], "title": d["title"], "kind": d["kind"], "origin": d["origin"],
              "status": d["status"], "claim_count": d["claim_count"], "added_at": d["added_at"],
-             "coverage": cover[d["id"]]} for d in docs]
+             "coverage": cover[d["id"]], "fetch_error": d["fetch_error"]} for d in docs]
 
 
 @dataclass(frozen=True)

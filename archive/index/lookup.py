@@ -15,7 +15,7 @@ from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
 from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, SourceJSON
-from archive.states import CLAIM_PRECEDENCE, ClaimState
+from archive.states import CLAIM_PRECEDENCE, ClaimState, DocumentStatus
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
 
@@ -114,13 +114,36 @@ def show(conn: Connection, claim_id: str) -> ClaimJSON:
 DOCUMENT_COLUMNS = "id, url, title, kind, origin, status, claim_count, added_at"
 
 
+def fetch_error(conn: Connection, doc: Mapping[str, Any] | RowMapping) -> str | None:
+    """Why a document added by URL is not fetched yet: read from its latest capture (a ``metadata`` record
+    of a failed fetch, or a 4xx/5xx response), so a reindex of the WARC files gives the same answer. None
+    for a fetched document, or one no crawl has tried yet.
+
+    A pending document whose latest capture is a 2xx response was fetched but no claims could be read."""
+    if doc.get("status") != DocumentStatus.PENDING or not doc.get("url"):
+        return None
+    row = conn.execute(text(
+        "SELECT record_type, http_status, error FROM captures WHERE document_id = :d AND role IS NULL "
+        "AND record_type IN ('response', 'revisit', 'metadata') "
+        "AND (http_status IS NULL OR http_status < 300 OR http_status >= 400) "
+        "ORDER BY fetched_at DESC, warc_file DESC, warc_offset DESC LIMIT 1"), {"d": doc["id"]}).first()
+    if row is None:
+        return None
+    if row.http_status is None:
+        return str(row.error or "fetch failed")
+    if row.http_status >= 400:
+        return f"http {row.http_status}"
+    return "unreadable document"
+
+
 def document(conn: Connection, document_id: str) -> dict[str, Any]:
-    """The row of ``document_id`` (``added_at`` as stored), or :class:`NotFoundError` saying where ids are."""
+    """The row of ``document_id`` (``added_at`` as stored) plus its :func:`fetch_error`, or
+    :class:`NotFoundError` saying where ids are."""
     row = conn.execute(text(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :d"),
                        {"d": document_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
-    return dict(row)
+    return {**row, "fetch_error": fetch_error(conn, row)}
 
 
 def fts_query(words: str) -> str:
@@ -233,4 +256,4 @@ def documents(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         text("SELECT id, url, title, kind, status, claim_count, added_at FROM documents ORDER BY added_at, id")
     ).mappings().all()
-    return [dict(r) for r in rows]
+    return [{**r, "fetch_error": fetch_error(conn, r)} for r in rows]

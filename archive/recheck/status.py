@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, text
 
 from archive.clock import iso_time
 from archive.errors import NotFoundError
-from archive.index.lookup import document
+from archive.index.lookup import document, fetch_error
 from archive.shapes import DiffEntry, StatusEntry, StatusProblem
 from archive.states import SourceState
 from archive.urls import is_archivable, normalize_url
@@ -37,8 +37,8 @@ def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry
     if document_id:
         docs = [document(conn, document_id)]  # NotFoundError for an unknown id
     else:
-        docs = [dict(r) for r in conn.execute(text("SELECT id, url, title, origin FROM documents "
-                                                   "ORDER BY added_at, id")).mappings()]
+        docs = [{**r, "fetch_error": fetch_error(conn, r)} for r in conn.execute(text(
+            "SELECT id, url, title, origin, status FROM documents ORDER BY added_at, id")).mappings()]
     out: list[StatusEntry] = []
     for doc in docs:
         # The claim-id list is the one part SQLite and PostgreSQL spell differently.
@@ -62,7 +62,8 @@ def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry
                     "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
                     "failed_checks": r["failures"] or 0, "claims": claims,
                 })
-        out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"]},
+        out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"],
+                                 "fetch_error": doc["fetch_error"]},
                     "sources": len(rows), "states": counts, "problems": problems})
     return out
 

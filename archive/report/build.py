@@ -70,7 +70,8 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
             claims.append(_claim(summary, full.get(summary["id"]), checks, replay_base))
     return {
         "document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "kind": doc["kind"],
-                     "origin": doc["origin"], "added_at": iso_time(doc["added_at"])},
+                     "origin": doc["origin"], "added_at": iso_time(doc["added_at"]),
+                     "fetch_error": doc["fetch_error"]},
         "generated_at": real_now().replace(microsecond=0).isoformat() + "Z",
         "generator": f"citevault {__version__}",
         "replay_base": replay_base or None,

@@ -51,6 +51,8 @@ def render_html(report: dict[str, Any]) -> str:
         f"<h1>Evidence report: {escape(title)}</h1>",
         '<p class="meta">',
         f"Document <code>{escape(doc['id'])}</code>: {_link(doc['url']) if doc['url'] else escape(doc['origin'] or '')}<br>",
+        (f"<strong>Not fetched</strong>: the article could not be fetched ({escape(doc['fetch_error'])}); "
+         "<code>citevault crawl</code> tries again<br>" if doc.get("fetch_error") else ""),
         f"Generated {escape(short_time(report['generated_at']))} by {escape(report['generator'])}</p>",
         _table(TOTAL_LABELS, totals),
         _table(QUOTE_LABELS, totals),

@@ -32,6 +32,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     title = doc["title"] or doc["url"] or doc["origin"] or doc["id"]
     out = [f"# Evidence report: {esc(title)}", ""]
     out.append(f"- Document `{doc['id']}`: {doc['url'] or esc(doc['origin'] or '')}")
+    if doc.get("fetch_error"):
+        out.append(f"- **Not fetched**: the article could not be fetched ({esc(doc['fetch_error'])}); "
+                   "`citevault crawl` tries again")
     out.append(f"- Generated {short_time(report['generated_at'])} by {report['generator']}")
     where = (f"{report['replay_base']}/replay/TIMESTAMP/URL" if report["replay_base"]
              else "urn:citevault:capture:CAPTURE_ID")
