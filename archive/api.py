@@ -195,7 +195,7 @@ class Archive:
 
         Runs Scrapy in this process: the Twisted reactor cannot restart, so one crawl per process. A
         failed fetch is recorded, not raised; :class:`StoreError` when recording stopped or the crawl was
-        interrupted (what was recorded stays archived). None when the crawl never started its session.
+        interrupted, by one Ctrl-C or two (what was recorded stays archived). None when the crawl never started its session.
         """
         from crawler.run import run_crawl  # lazy: `archive` never imports crawler (or Scrapy) at module level
 
@@ -207,7 +207,7 @@ class Archive:
         if session.failure:
             raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
                              "`citevault crawl` fetches the rest")
-        if session.interrupted:
+        if session.interrupted or session.stopping:  # Ctrl-C twice, or once (README "Stopping a crawl")
             raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
                              "the rest")
         return CrawlSummary.of(session)

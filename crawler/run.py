@@ -50,7 +50,19 @@ def run_crawl(home: DataHome, *, document_ids: Sequence[str] | None = None, conc
 
     settings = crawl_settings(home, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
                               overrides=overrides)
-    process = CrawlerProcess(settings)
+    class Process(CrawlerProcess):
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            """The first Ctrl-C: one line at once (crawler.extensions.announce_stop), read before Scrapy's
+            graceful stop (queued after it) starts closing the spider; a second Ctrl-C stops now."""
+            from twisted.internet import reactor
+
+            from crawler.extensions import announce_stop
+
+            for crawler in self.crawlers:
+                reactor.callFromThread(announce_stop, crawler)
+            super()._signal_shutdown(signum, frame)
+
+    process = Process(settings)
     crawler = process.create_crawler(EvidenceSpider)
     kwargs: dict[str, Any] = {"documents": ",".join(document_ids)} if document_ids is not None else {}
     if due:

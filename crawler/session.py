@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from twisted.internet.task import LoopingCall
 
+    from archive.crawl.frontier import Waiting
     from archive.crawl.sink import RecordingSink
     from archive.integrity.catch_up import Recovery
 
@@ -39,6 +40,8 @@ class Progress:
     assets: int = 0  # page assets fetched (crawler.assets): never counted as sources in done/total
     assets_cut: int = 0  # assets the per-page limits left unfetched
     started: float = field(default_factory=time.monotonic)
+    #: (document URL, sources it added to ``total``) not yet announced on stderr (crawler.extensions)
+    found: list[tuple[str, int]] = field(default_factory=list)
 
 
 class CrawlSession:
@@ -60,9 +63,19 @@ class CrawlSession:
         self.progress = Progress()
         self.closed = False
         self.interrupted = False  # the reactor stopped before the spider closed (a second Ctrl-C)
+        self.stopping = False  # a first Ctrl-C: Scrapy stops gracefully, letting requests in flight finish
+        #: after the spider closed, when it stopped early or fetched nothing: what is still to fetch
+        self.left: Waiting | None = None
         self._flushing: LoopingCall | None = None  # a LoopingCall once the spider opens (recorder process only)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    def sources_found(self, document_url: str, count: int) -> None:
+        """A document fetched by URL cited ``count`` sources this crawl now fetches too: the progress
+        total grows, and the extension says why (once per document)."""
+        if count:
+            self.progress.total += count
+            self.progress.found.append((document_url, count))
 
     def _recorder_died(self, message: str) -> None:
         """Nothing fetched from now on could be archived: stop the crawl (its leases are released)."""
@@ -106,9 +119,25 @@ class CrawlSession:
             if self._flushing is not None and self._flushing.running:
                 self._flushing.stop()
             self.recorder.close()
+            if self.stopping or self.progress.total == 0:
+                self.left = self._left()
             if check:
                 self._check_evidence()
             self.archive.close()
+
+    def _left(self) -> Waiting | None:
+        """What this crawl's scope still has to fetch, and which other running crawls hold part of it."""
+        from archive import clock
+        from archive.crawl import frontier
+
+        spider = getattr(self.crawler, "spider", None)
+        try:
+            with self.archive.engine().connect() as conn:
+                return frontier.waiting(conn, self.crawl_id, clock.schedule_now(),
+                                        due=bool(getattr(spider, "due", False)),
+                                        document_ids=getattr(spider, "document_ids", None))
+        except Exception:  # noqa: BLE001 - only the summary's wording depends on it
+            return None
 
     def _check_evidence(self) -> None:
         """Quote checks for what this crawl captured (README "Checking the evidence"): one pass, one

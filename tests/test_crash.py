@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -371,3 +373,90 @@ def test_crawl_start_settles_fetches_no_recorder_settled(tmp_path: Path) -> None
     assert start() == []
     assert _settled(home) == settled
     conn.close()
+
+
+# -- one Ctrl-C, and a crawl that finds its sources held by another --------------------------------------------
+def _slow_home(site_url: str, tmp_path: Path, seconds: float) -> tuple[Path, list[str]]:
+    urls = [f"{site_url}/slow?seconds={seconds}&n={n}&case={tmp_path.name}" for n in range(SOURCES)]
+    claims = tmp_path / "slow.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"Claim {n}.", "sources": [u]}) + "\n" for n, u in enumerate(urls)))
+    home = tmp_path / "home"
+    assert citevault(home, "add", str(claims)).code == 0
+    return home, urls
+
+
+def test_ctrl_c_once_stops_gracefully(site_url: str, tmp_path: Path) -> None:
+    """One SIGINT: a line at once (stopping, requests in flight, Ctrl-C again to stop now); the requests in
+    flight finish; the summary names what is left pending and `citevault crawl`; exit 1; the next crawl
+    fetches the rest, no URL twice."""
+    home, urls = _slow_home(site_url, tmp_path, 0.4)
+    # --concurrency 4: the downloader holds 4 requests, so most sources are still unfetched at the signal.
+    proc = subprocess.Popen([*CLI, "--home", str(home), "crawl", "--concurrency", "4"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while _archived(home) < 5:
+        assert proc.poll() is None and time.monotonic() < deadline, "the crawl ended before the signal"
+        time.sleep(0.05)
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            lines.append((time.monotonic(), raw.decode()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole group
+    proc.wait(timeout=120)
+    reader.join(timeout=60)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    err = "".join(line for _, line in lines)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err, err
+    stopping = [(at, line) for at, line in lines if line.startswith("citevault: stopping: ")]
+    assert len(stopping) == 1, err
+    assert re.fullmatch(r"citevault: stopping: waiting for \d+ requests? in flight; Ctrl-C again to stop now\n",
+                        stopping[0][1]), err
+    assert stopping[0][0] - sent < 10, err  # at once, not when the crawl ends (generous: 2 shared cores)
+    summary = next(line for _, line in lines if line.startswith("citevault: stopped by Ctrl-C after "))
+    pending = SOURCES - _archived(home)
+    assert pending > 0, err
+    assert f"; {pending} sources left pending: `citevault crawl` fetches them" in summary, err
+    assert err.strip().splitlines()[-1].startswith("Error: crawl interrupted: "), err
+    assert not any(f.name.endswith(".open") for f in warc_files(home))
+    _resume_and_check(home, urls, repaired=False)
+
+
+def test_second_crawl_names_the_crawl_holding_the_sources(site_url: str, tmp_path: Path) -> None:
+    """Every pending source leased by a running crawl: a second crawl says which crawl (pid, host) is
+    fetching how many, instead of "nothing to fetch", and exits 0."""
+    home, urls = _slow_home(site_url, tmp_path, 1.0)
+    first = subprocess.Popen([*CLI, "--home", str(home), "crawl", "--concurrency", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert first.poll() is None and time.monotonic() < deadline, "the first crawl never leased its sources"
+            conn = db(home)
+            leased = conn.execute("SELECT COUNT(*) FROM sources s JOIN crawls c ON c.id = s.lease_owner "
+                                  "WHERE c.pid IS NOT NULL").fetchone()[0]
+            conn.close()
+            if leased == SOURCES:
+                break
+            time.sleep(0.05)
+        second = citevault(home, "crawl")
+        assert first.poll() is None, "the first crawl ended too soon: make the pages slower"
+        assert second.code == 0, second
+        found = re.search(r"nothing to fetch here: another crawl \(pid (\d+) on (\S+)\) is fetching (\d+) sources",
+                          second.err)
+        assert found, second
+        # The crawls table names the process that registered the crawl: the crawler, or its recorder.
+        pids = {first.pid, *(c.pid for c in psutil.Process(first.pid).children())}
+        assert int(found[1]) in pids and found[2] == socket.gethostname(), second
+        assert 0 < int(found[3]) <= SOURCES, second
+        assert "nothing to fetch;" not in second.err, second
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=60)

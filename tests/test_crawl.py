@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,20 @@ def test_thread_recorder_records_the_same(archived: dict[str, Any], tmp_path: Pa
     assert shape(home) == shape(archived["home"])
     for f in warc_files(home):
         assert not f.name.endswith(".open") and warcio_check(f).returncode == 0, f
+
+
+def test_sources_found_in_a_fetched_document_are_announced(site_url: str, tmp_path: Path) -> None:
+    """A document archived by URL adds the sources it cites mid-crawl: one line says so, and the progress
+    denominator grows by exactly that many."""
+    url = f"{site_url}/articles/sample.html"
+    home = tmp_path / "home"
+    result = citevault(home, "archive", url)
+    assert result.code == 0, result
+    found = [line for line in result.err.splitlines() if " found in " in line]
+    conn = db(home)
+    sources = conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+    conn.close()
+    assert sources > 0
+    assert found == [f"citevault: +{sources} sources found in {url}"], result
+    totals = {int(t) for t in re.findall(r"citevault: \d+/(\d+) done", result.err)}
+    assert totals <= {1, 1 + sources}, result

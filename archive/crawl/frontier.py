@@ -139,3 +139,50 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
         rows = conn.execute(stmt, {"owner": crawl_id, "until": now + LEASE, "now": now,
                                    "ids": list(source_ids)}).all()
     return [_claimed(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A running crawl holding leases on sources another crawl would fetch."""
+
+    crawl_id: str
+    pid: int | None
+    host: str | None
+    sources: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What is left to fetch after a crawl: sources nobody holds, and those other crawls hold."""
+
+    unheld: int
+    held: list[Holder]
+
+
+def waiting(conn: Connection, crawl_id: str, now: datetime, *, due: bool = False,
+            document_ids: Sequence[str] | None = None) -> Waiting:
+    """Read only: the sources :func:`claim_sources` would still want (same condition and scope), split into
+    those free to claim and those under a live lease of another crawl (with that crawl's pid and host)."""
+    condition = DUE if due else PLAIN
+    scope = ""
+    params: dict[str, object] = {"now": now, "me": crawl_id}
+    if document_ids is not None:
+        scope = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
+                 "WHERE c.document_id IN :docs)")
+        params["docs"] = list(document_ids)
+    held = ("s.lease_owner IS NOT NULL AND s.lease_owner != :me AND s.lease_until >= :now")
+    stmt = text(
+        f"SELECT CASE WHEN {held} THEN s.lease_owner END AS owner, c.pid, c.host, COUNT(*) AS n "
+        f"FROM sources s LEFT JOIN crawls c ON c.id = s.lease_owner AND {held} "
+        f"WHERE {condition} {scope} GROUP BY 1, 2, 3 ORDER BY 4 DESC"
+    ).bindparams(bindparam("now", type_=DateTime))
+    if document_ids is not None:
+        stmt = stmt.bindparams(bindparam("docs", expanding=True))
+    unheld = 0
+    holders = []
+    for row in conn.execute(stmt, params):
+        if row.owner is None:
+            unheld += row.n
+        else:
+            holders.append(Holder(row.owner, row.pid, row.host, row.n))
+    return Waiting(unheld, holders)

@@ -146,8 +146,9 @@ class EvidenceSpider(scrapy.Spider):
         # The recorder inserts these sources in its own thread; claim them once they are there.
         session.recorder.flush_wait()
         fresh = [sid for sid in wanted if sid not in self._requested]
-        for target in frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.schedule_now()):
-            session.progress.total += 1
+        found = frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.schedule_now())
+        session.sources_found(response.url, len(found))
+        for target in found:
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
     # -- page assets (crawler.assets): never sources, never counted as such ---------------------------------
