@@ -117,9 +117,9 @@ DOCUMENT_COLUMNS = "id, url, title, kind, origin, status, claim_count, added_at"
 def fetch_error(conn: Connection, doc: Mapping[str, Any] | RowMapping) -> str | None:
     """Why a document added by URL is not fetched yet: read from its latest capture (a ``metadata`` record
     of a failed fetch, or a 4xx/5xx response), so a reindex of the WARC files gives the same answer. None
-    for a fetched document, or one no crawl has tried yet.
-
-    A pending document whose latest capture is a 2xx response was fetched but no claims could be read."""
+    for a fetched document, or one no crawl has tried yet. A pending document whose latest capture is a
+    2xx response was fetched (it is archived) but held no article text to read claims from: that is no
+    fetch error, so None too."""
     if doc.get("status") != DocumentStatus.PENDING or not doc.get("url"):
         return None
     row = conn.execute(text(
@@ -133,7 +133,7 @@ def fetch_error(conn: Connection, doc: Mapping[str, Any] | RowMapping) -> str | 
         return str(row.error or "fetch failed")
     if row.http_status >= 400:
         return f"http {row.http_status}"
-    return "unreadable document"
+    return None
 
 
 def document(conn: Connection, document_id: str) -> dict[str, Any]:
