@@ -3,7 +3,7 @@
 The ``evidence`` spider hands every archived HTML response (a source's, or a document fetched by URL) to
 :meth:`AssetFetcher.for_page`. Discovery is :mod:`archive.crawl.assets` (replay's own rules); which URLs to
 request, once per crawl and within each page's limits (``CITEVAULT_ASSETS_MAX_PER_PAGE``,
-``CITEVAULT_ASSETS_MAX_BYTES``), is :class:`archive.crawl.assets.AssetPlanner`'s call. Asset requests go
+``CITEVAULT_ASSETS_MAX_BYTES``), is :class:`archive.crawl.page_assets.AssetPlanner`'s call. Asset requests go
 through the same downloader as sources (robots.txt, per-host limit, User-Agent, retries), and the WARC
 middleware records them like any fetch, marked ``Citevault-Role: asset`` (``ASSET_META``). A stylesheet is read
 when it arrives (its ``@import``s, fonts, images), and an iframe's page for its own assets, one level deep.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from archive.recheck.outcomes import Outcome, classify_failure, classify_response
+from archive.recheck.outcomes import TEXT_LIMIT, Outcome, classify_failure, classify_response
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,7 +69,8 @@ def classify_fetched(fetched: Fetched, page: Callable[[], str]) -> Outcome:
 
 
 def page_text(path: Path, offset: int, content_type: str | None) -> str:
-    """The decoded text of the payload at ``offset``, as the spider sees a response (its ``text``): empty
+    """The decoded text of the payload at ``offset``, as the spider sees a response (its ``text``, cut at
+    :data:`TEXT_LIMIT` as the spider cuts it): empty
     for what Scrapy would not read as text, and for a record that cannot be read."""
     from archive.checks.texts import charset_of, kind_of, read_payload
     from archive.claims.decode import decode_text
@@ -79,7 +80,7 @@ def page_text(path: Path, offset: int, content_type: str | None) -> str:
         kind = kind_of(data, content_type)
         if kind not in ("html", "text"):
             return ""
-        return decode_text(data, charset=charset_of(content_type), html=kind == "html")
+        return decode_text(data, charset=charset_of(content_type), html=kind == "html")[:TEXT_LIMIT]
     except Exception:  # noqa: BLE001 - no page to read is a verdict from the status alone, not a crash
         return ""
 

@@ -131,6 +131,10 @@ def state_of(outcome: Outcome) -> SourceState:
     return SourceState.GONE if outcome.kind == GONE else SourceState.FAILED
 
 
+#: Characters of a page the rot checks look at (the spider and the recorder's leftovers cut the text here).
+TEXT_LIMIT = 200_000
+
+
 def classify_response(source_url: str, final_url: str, status: int, headers: dict[str, str],
                       body: str = "") -> Outcome:
     """Classify a final HTTP response. ``headers`` have lower-case names; ``body`` is decoded text (HTML or

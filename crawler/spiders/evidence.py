@@ -18,7 +18,7 @@ import scrapy
 
 from archive import clock, ids
 from archive.crawl import frontier
-from archive.recheck.outcomes import OK, classify_failure, classify_response, state_of, status_outcome
+from archive.recheck.outcomes import OK, TEXT_LIMIT, classify_failure, classify_response, state_of, status_outcome
 from archive.states import SourceState
 from crawler.assets import AssetFetcher
 from crawler.failures import classify
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
     from archive.crawl.frontier import Claimed
 
-_TEXT_LIMIT = 200_000  # characters of a page the rot checks look at
 
 
 class EvidenceSpider(scrapy.Spider):
@@ -98,7 +97,7 @@ class EvidenceSpider(scrapy.Spider):
         source_id = response.meta["citevault_source_id"]
         retry_after = response.headers.get(b"Retry-After")  # the one header the rot checks read
         headers = {"retry-after": retry_after.decode("latin-1")} if retry_after else {}
-        body = response.text[:_TEXT_LIMIT] if isinstance(response, scrapy.http.TextResponse) else ""
+        body = response.text[:TEXT_LIMIT] if isinstance(response, scrapy.http.TextResponse) else ""
         outcome = classify_response(response.meta["citevault_source_url"], response.url, response.status, headers, body)
         fetched_at = response.meta.get(FETCHED_META) or datetime.now(timezone.utc)
         record_id = response.meta.get(CAPTURE_META)
