@@ -11,6 +11,7 @@ the same fragment is kept when it carries a source, since then it is a citation.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
@@ -64,6 +65,7 @@ class BlockBuilder:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self._parts: list[str] = []
+        self._starts: list[int] = []  # offset of each part, so text_since joins only the parts it needs
         self._length = 0
         self._links: list[Link] = []
 
@@ -76,17 +78,22 @@ class BlockBuilder:
         """Append inline text; its line breaks are mere source formatting and become spaces."""
         if text:
             text = text.translate(_LINE_BREAKS_TO_SPACE)
+            self._starts.append(self._length)
             self._parts.append(text)
             self._length += len(text)
 
     def add_break(self) -> None:
         """Append a hard line break (``<br>``): the sentence splitter ends a sentence there."""
+        self._starts.append(self._length)
         self._parts.append("\n")
         self._length += 1
 
     def text_since(self, start: int) -> str:
         """The text added since offset ``start`` (a link's text, for its anchor)."""
-        return "".join(self._parts)[start:]
+        first = max(bisect_right(self._starts, start) - 1, 0)
+        if not self._parts:
+            return ""
+        return "".join(self._parts[first:])[start - self._starts[first]:]
 
     def add_link(self, start: int, end: int, sources: Iterable[SourceRef]) -> None:
         sources = tuple(sources)
@@ -98,7 +105,7 @@ class BlockBuilder:
         text = "".join(self._parts)
         if text.strip():
             self.blocks.append(Block(text, self._links))
-        self._parts, self._length, self._links = [], 0, []
+        self._parts, self._starts, self._length, self._links = [], [], 0, []
 
 
 def normalize_space(text: str) -> str:
@@ -142,8 +149,10 @@ def _block_claims(block: Block, document_urls: frozenset[str]) -> Iterator[Extra
         return
     # (position in the block, source): sorting by position keeps document order across links and bare URLs.
     per_sentence: list[list[tuple[int, SourceRef]]] = [[] for _ in spans]
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
     for link in block.links:
-        index = _owner(spans, link, block.text)
+        index = _owner(starts, ends, link, block.text)
         per_sentence[index].extend((link.start, ref) for ref in link.sources)
     for (start, end), cited in zip(spans, per_sentence):
         raw = block.text[start:end]
@@ -158,26 +167,30 @@ def _block_claims(block: Block, document_urls: frozenset[str]) -> Iterator[Extra
         yield ExtractedClaim(text=text, quote=longest_quote(text), sources=sources)
 
 
-def _owner(spans: list[tuple[int, int]], link: Link, text: str) -> int:
-    """Index of the sentence a link belongs to.
+def _owner(starts: list[int], ends: list[int], link: Link, text: str) -> int:
+    """Index of the sentence a link belongs to (``starts``/``ends``: the sentence spans, in order).
 
     A link with text belongs to the sentence holding its first non-space character; a zero-width footnote
     marker belongs to the sentence it follows (markers come after the sentence they support).
+
+    >>> starts, ends = [0, 10, 20], [8, 18, 28]
+    >>> [_owner(starts, ends, Link(p, p, ()), "x" * 30) for p in (0, 5, 8, 9, 10, 15, 29)]
+    [0, 0, 0, 0, 0, 1, 2]
+    >>> [_owner(starts, ends, Link(p, p + 2, ()), "x" * 30) for p in (0, 8, 12, 28)]
+    [0, 1, 1, 2]
     """
     if link.start == link.end:
-        for index, (start, end) in enumerate(spans):
-            if start < link.start <= end:
-                return index
-            if link.start <= start:
-                return max(index - 1, 0)
-        return len(spans) - 1
+        # the first sentence with start < position <= end; a position at or before a start: the one before
+        index = bisect_left(starts, link.start)  # first sentence starting at or after the position
+        if index > 0 and link.start <= ends[index - 1]:
+            return index - 1
+        if index < len(starts):
+            return max(index - 1, 0)
+        return len(starts) - 1
     first = link.start
     while first < link.end - 1 and text[first].isspace():
         first += 1
-    for index, (start, end) in enumerate(spans):
-        if first < end:
-            return index
-    return len(spans) - 1
+    return min(bisect_right(ends, first), len(ends) - 1)
 
 
 def dedupe_sources(sources: Iterable[SourceRef], document_urls: frozenset[str]) -> tuple[SourceRef, ...]:
