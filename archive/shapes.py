@@ -58,6 +58,17 @@ class Terms(TypedDict):
     missing: list[str]
 
 
+class TextSeen(TypedDict):
+    """How much of a huge payload a verdict is about (only its beginning is read)."""
+
+    chars: int
+    """characters of text extracted from what was read"""
+    bytes_read: int
+    """bytes of the (content-decoded) payload parsed"""
+    payload_bytes: int
+    """the payload's whole size"""
+
+
 class Verification(TypedDict):
     """Quote verification of one capture for one claim: a function of the claim and the payload alone."""
 
@@ -84,6 +95,8 @@ class Verification(TypedDict):
     """key_terms: which terms were found"""
     reason: str | None
     """why the capture was unreadable, or what else the check has to say"""
+    text_seen: TextSeen | None
+    """null when the whole payload was read; else how much of it the verdict is about"""
 
 
 # -- claim JSON (DESIGN.md "Claim JSON") --------------------------------------------------------------

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             result = last[-1] if last else ""
             if timed.returncode != 0:
                 result = f"exit {timed.returncode} (None = killed at --timeout): {result}"
-            print(f"{mb:>5g} {sentences:>10} {timed.seconds:>8.1f} {timed.seconds / mb:>6.2f} "
+            print(f"{mb:>5g} {sentences:>10} {timed.seconds:>8.1f} {timed.seconds / mb:>6.2f} {timed.cpu / mb:>9.2f} "
                   f"{timed.peak_rss / 2**20:>12.0f}  {result}", flush=True)
     return 0
 

@@ -173,12 +173,19 @@ def _verify(claim_id: str, claim_text: str, quote: str | None, cap: store.Captur
         row["detail"] = json.dumps({"reason": ctext.error or "unreadable"})
         return row
     normalized = cache.normalized(cap.key)
+    detail: dict[str, Any] = {}
     if quote:
         match: Match = match_quote(quote, normalized)
     else:
         match = key_terms_support(claim_text, normalized, cache.terms(cap.key))
-        row["detail"] = json.dumps({"terms_found": list(match.terms_found),
-                                    "terms_missing": list(match.terms_missing)}, ensure_ascii=False)
+        detail.update(terms_found=list(match.terms_found), terms_missing=list(match.terms_missing))
+    seen = ctext.seen()
+    if seen is not None:  # a huge payload: say the verdict is about its beginning only
+        detail["text_seen"] = seen
+        detail["reason"] = (f"checked against the first {seen['bytes_read'] / 2**20:.1f} MiB of a "
+                            f"{seen['payload_bytes'] / 2**20:.1f} MiB payload")
+    if detail:
+        row["detail"] = json.dumps(detail, ensure_ascii=False)
     row["verdict"], row["score"] = match.verdict, match.score
     if match.start is not None and match.end is not None:
         anchor = anchor_at(ctext.text, match.start, match.end)

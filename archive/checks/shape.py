@@ -80,6 +80,7 @@ def verification_json(row: Mapping[str, Any]) -> Verification:
         "anchor": anchor,
         "terms": terms,
         "reason": detail.get("reason"),
+        "text_seen": detail.get("text_seen"),
     }
 
 

@@ -124,7 +124,7 @@ def load_texts(conn: Connection, keys: Iterable[str]) -> dict[str, CaptureText]:
             "WHERE key IN :keys AND extractor = :x"
         ).bindparams(_in("keys")), {"keys": keys[i:i + 500], "x": EXTRACTOR})
         for r in rows:
-            out[r[0]] = CaptureText(r[1], r[2], r[3], r[4], r[5])
+            out[r[0]] = CaptureText.from_stored(r[1], r[2], r[3], r[4], r[5])
     return out
 
 
@@ -134,7 +134,7 @@ def save_texts(conn: Connection, texts: dict[str, CaptureText], now: datetime) -
     conn.execute(delete(CaptureTextRow).where(CaptureTextRow.key.in_(list(texts))))
     conn.execute(insert(CaptureTextRow), [
         {"key": key, "status": t.status, "kind": t.kind, "charset": t.charset, "text": t.text,
-         "chars": len(t.text), "error": t.error, "extractor": EXTRACTOR, "extracted_at": now}
+         "chars": len(t.text), "error": t.stored_note(), "extractor": EXTRACTOR, "extracted_at": now}
         for key, t in texts.items()
     ])
 

@@ -72,12 +72,15 @@ def page_text(path: Path, offset: int, content_type: str | None) -> str:
     """The decoded text of the payload at ``offset``, as the spider sees a response (its ``text``, cut at
     :data:`TEXT_LIMIT` as the spider cuts it): empty
     for what Scrapy would not read as text, and for a record that cannot be read."""
-    from archive.checks.texts import charset_of, kind_of, read_payload
+    from archive.checks.texts import charset_of, cut_prefix, kind_of, read_payload
     from archive.claims.decode import decode_text
 
     try:
-        data = read_payload(path, offset)
+        limit = 4 * TEXT_LIMIT  # bytes enough for TEXT_LIMIT characters; never the whole of a huge page
+        data = read_payload(path, offset, limit)
         kind = kind_of(data, content_type)
+        if len(data) >= limit:
+            data = cut_prefix(data, kind)
         if kind not in ("html", "text"):
             return ""
         return decode_text(data, charset=charset_of(content_type), html=kind == "html")[:TEXT_LIMIT]
