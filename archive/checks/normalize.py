@@ -29,6 +29,8 @@ _INVISIBLE = frozenset(_INVISIBLE_CLASS)
 # and runs of non-ASCII characters (an ASCII character right before one goes with it: "e" + U+0301
 # composes to one character). Everything between two matches is ASCII text that maps one to one.
 _SPECIAL = re.compile(rf"[\s{_INVISIBLE_CLASS}]{{2,}}|[^\S ]|[{_INVISIBLE_CLASS}]|[\x21-\x7e]?[^\x00-\x7f\s]+")
+# The same on ASCII text (no invisible or non-ASCII characters to find), and many times faster.
+_SPECIAL_ASCII = re.compile(r"\s{2,}|[^\S ]")
 
 
 def _fold(chunk: str) -> str:
@@ -126,7 +128,7 @@ def normalize_with_map(text: str) -> Normalized:
 
     last = len(text) - len(text.lstrip())  # original offset up to which the text has been consumed
     stop = len(text.rstrip())
-    for match in _SPECIAL.finditer(text, last, stop):
+    for match in (_SPECIAL_ASCII if text.isascii() else _SPECIAL).finditer(text, last, stop):
         start, end = match.span()
         if start > last:
             emit(text[last:start].lower(), last)
