@@ -49,10 +49,9 @@ def reindex(ctx: click.Context, force: bool, workers: int | None, as_json: bool)
             f"citevault: reindexed {stats.records} records from {_n(stats.files, 'WARC file')} "
             f"({stats.bytes / 1e6:.1f} MB) in {stats.seconds:.2f}s: {stats.records_per_second:.0f} records/s; "
             f"{c.get('documents', 0)} documents, {c.get('claims', 0)} claims, {c.get('sources', 0)} sources, "
-            f"{c.get('captures', 0)} captures, {_n(c.get('crawls', 0), 'crawl')}"
+            f"{c.get('captures', 0)} captures, {_n(c.get('crawls', 0), 'crawl')}; "
+            f"{_n(stats.checked, 'quote check')} recomputed"
         )
-        click.echo("citevault: quote checks are derived, not archived: run `citevault check` to recompute them",
-                   err=True)
     for r in stats.repaired:
         click.echo(f"citevault: repaired {r['file']} (a crawl that died left it open): kept {r['records']} "
                    f"records, dropped {r['dropped_bytes']} bytes", err=True)

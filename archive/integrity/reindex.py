@@ -47,6 +47,7 @@ class ReindexStats:
     problems: list[Problem] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)  # .open files a running crawl is still writing
     repaired: list[dict[str, Any]] = field(default_factory=list)  # .open files of dead crawls, closed first
+    checked: int = 0  # verdicts recomputed by the quote checks that end the rebuild
 
     @property
     def records_per_second(self) -> float:
@@ -148,7 +149,24 @@ def rebuild(home: DataHome, *, force: bool = False, workers: int | None = None) 
     journaling off, then moved over it atomically: until then the old index stays whole and readable, and
     a failed rebuild leaves it as it was. Another database (``--db``) is rebuilt in place; ``force`` first
     drops every table (the migrations' downgrade) and recreates them.
+
+    It ends with the quote checks, as a crawl does: verdicts are derived from the claims and the payloads
+    alone, so ``show --json`` is the same before and after a rebuild, verdicts included.
     """
+    stats = _rebuild(home, force=force, workers=workers)
+    from archive.checks import verify_document_captures
+    from archive.index.db import make_engine
+
+    engine = make_engine(home.db_url)
+    try:
+        stats.checked = verify_document_captures(engine, home, workers=min(2, workers or default_workers())).checked
+    finally:
+        engine.dispose()
+    return stats
+
+
+def _rebuild(home: DataHome, *, force: bool = False, workers: int | None = None) -> ReindexStats:
+    """:func:`rebuild` without the checks."""
     if not home.warcs.is_dir():
         raise StoreError(f"no WARC files to rebuild from: {home.warcs} does not exist (set --home or "
                          "CITEVAULT_HOME to the data home)")
