@@ -418,7 +418,8 @@ def citevault_add(home: Path, claims: Path, timeout: float) -> str:
 
 def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int], args: argparse.Namespace,
                   *, tool: str = "citevault", no_warc: bool = False, py_spy: Path | None = None,
-                  run: int = 1) -> Result:
+                  run: int = 1, settings: Sequence[str] = ()) -> Result:
+    """``citevault crawl`` as a user runs it (its defaults: the quote checks included), plus ``settings``."""
     home = tmp / f"home-{label}-{tool}-r{run}"
     claims = tmp / f"claims-{label}.jsonl"
     if not claims.exists():
@@ -439,7 +440,7 @@ def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int],
         cmd = [citevault_exe(), "--home", str(home), "crawl"]
         if args.concurrency:
             cmd += ["--concurrency", str(args.concurrency)]
-        for pair in args.setting:
+        for pair in [*args.setting, *settings]:
             cmd += ["-s", pair]
         shown = " ".join(["citevault", *cmd[1:]])
         if py_spy is not None:
@@ -459,6 +460,7 @@ def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int],
                      f"({timed.seconds - float(m.group(1)):.1f}s of the wall clock is start-up and exit)")
     if timed.returncode != 0:
         notes.append(f"exit code {timed.returncode} (None = killed at --timeout); log {timed.log}")
+    notes.append(f"quote checks done by the end: {verdicts_in(home)} verdicts")
     pages = count.pages
     payload = count.payload
     if no_warc:  # nothing in the WARC to count: take the crawl's own summary
@@ -470,6 +472,24 @@ def run_citevault(label: str, tmp: Path, urls: list[str], sizes: dict[str, int],
                      f"({count.pages} distinct pages with 200)")
     return Result(tool, pages, timed.seconds, timed.cpu, timed.peak_rss, None if no_warc else count.size, payload,
                   shown, notes)
+
+
+def verdicts_in(home: Path) -> int:
+    """Verdicts in a data home's index (the crawl's quote checks: one per claim and 2xx capture)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(home / "citevault.sqlite")
+        try:
+            return int(conn.execute("SELECT count(*) FROM verifications").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+#: The second citevault line: the crawl without its quote checks (not what a user runs by default).
+NO_CHECK = ("CITEVAULT_CHECK_AFTER_CRAWL=False",)
 
 
 def run_wget(label: str, tmp: Path, urls: list[str], sizes: dict[str, int], args: argparse.Namespace,
@@ -529,7 +549,11 @@ def print_table(title: str, results: list[Result]) -> None:
               f"{r.peak_rss / 1e6:>11.1f} {warc:>12} {r.cpu:>7.1f} {1000 * r.cpu / max(r.pages, 1):>11.2f}")
     by = {r.tool: r for r in results}
     if "citevault" in by and "wget" in by and by["wget"].rate:
-        print(f"ratio citevault/wget pages/s = {by['citevault'].rate / by['wget'].rate:.2f}x")
+        print(f"ratio citevault/wget pages/s = {by['citevault'].rate / by['wget'].rate:.2f}x  "
+              "(headline: `citevault crawl` with its defaults, quote checks included)")
+    if "citevault-nocheck" in by and "wget" in by and by["wget"].rate:
+        print(f"ratio citevault-nocheck/wget pages/s = {by['citevault-nocheck'].rate / by['wget'].rate:.2f}x  "
+              "(-s CITEVAULT_CHECK_AFTER_CRAWL=False)")
     for r in results:
         print(f"  {r.tool}: {r.command}")
         for note in r.notes:
@@ -604,6 +628,9 @@ def zero_mode(tmp: Path, site: Path, sizes: dict[str, int], args: argparse.Names
         results = [repeated(n, lambda r: run_citevault("zero", tmp, urls, sizes, args, run=r))]
         if not args.no_wget:
             results.append(repeated(n, lambda r: run_wget("zero", tmp, urls, sizes, args, run=r)))
+        if not args.no_nocheck:
+            results.append(repeated(n, lambda r: run_citevault("zero", tmp, urls, sizes, args, run=r,
+                                                               tool="citevault-nocheck", settings=NO_CHECK)))
         if args.baselines:
             results.append(repeated(n, lambda r: run_citevault("zero", tmp, urls, sizes, args, tool="citevault-nowarc",
                                                                no_warc=True, run=r)))
@@ -632,6 +659,9 @@ def latency_mode(tmp: Path, site: Path, sizes: dict[str, int], args: argparse.Na
         results = [repeated(n, lambda r: run_citevault("latency", tmp, urls, sub, args, run=r))]
         if not args.no_wget:
             results.append(repeated(n, lambda r: run_wget("latency", tmp, urls, sub, args, run=r)))
+        if not args.no_nocheck:
+            results.append(repeated(n, lambda r: run_citevault("latency", tmp, urls, sub, args, run=r,
+                                                               tool="citevault-nocheck", settings=NO_CHECK)))
         if args.baselines:
             results.append(repeated(n, lambda r: run_citevault("latency", tmp, urls, sub, args,
                                                                tool="citevault-nowarc", no_warc=True, run=r)))
@@ -657,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--setting", "-s", action="append", default=[], metavar="NAME=VALUE",
                    help="passed to `citevault crawl -s` (repeatable), e.g. CITEVAULT_WARC_COMPRESSLEVEL=1")
     p.add_argument("--no-wget", action="store_true", help="skip wget (e.g. for a concurrency sweep)")
+    p.add_argument("--no-nocheck", action="store_true",
+                   help="skip the second citevault run, the one without quote checks")
     p.add_argument("--repeat", type=int, default=1,
                    help="run each tool this many times and report the median run (the machine may be busy)")
     p.add_argument("--baselines", action="store_true",

@@ -54,7 +54,9 @@ class CrawlSession:
         self.crawl_id = uuid.uuid4().hex
         options: dict[str, Any] = dict(
             crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
-            compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size)
+            compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size,
+            # the quote checks run while crawling, beside the recorder; the end-of-crawl pass does what is left
+            check=crawler.settings.getbool("CITEVAULT_CHECK_AFTER_CRAWL", True))
         self.recorder: RecordingSink
         if self.config.recorder_process:  # README "Settings": recording beside the crawler, on another core
             self.recorder = RecorderProcess(self.archive.home, on_death=self._recorder_died, **options)

@@ -67,9 +67,11 @@ def verify_document_captures(
     workers: int = 1,
     crawl_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    source_ids: Sequence[str] | None = None,
 ) -> CheckStats:
     """Check every claim of ``document_ids`` (all documents when None) against its captures not yet
-    checked (every capture with ``force``; only the captures of ``crawl_id`` when given).
+    checked (every capture with ``force``; only the captures of ``crawl_id`` when given; only the sources
+    ``source_ids`` when given: what a crawl's recorder just committed, see :mod:`archive.crawl.checker`).
 
     Meant to run at the end of each crawl, after the recorder committed its rows::
 
@@ -80,7 +82,7 @@ def verify_document_captures(
     started = time.perf_counter()
     stats = CheckStats()
     with engine.connect() as conn:
-        groups = store.pending_groups(conn, document_ids, force, crawl_id)
+        groups = store.pending_groups(conn, document_ids, force, crawl_id, source_ids)
     pool = None
     if workers > 1 and len(groups) > 4 * workers:
         from concurrent.futures import ProcessPoolExecutor
@@ -113,7 +115,6 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     stats.texts_reused += len(texts)
     missing = [needed[key] for key in needed if key not in texts]
     fresh = _extract(home, missing, pool)
-    store.save_texts(conn, fresh, real_now())
     texts.update(fresh)
     stats.texts_extracted += len(fresh)
     stats.unreadable_texts += sum(1 for t in fresh.values() if t.status != "ok")
@@ -137,6 +138,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
             if baseline is None and row["span_start"] is not None:
                 baseline = (cap.id, Anchor(row["exact"], row["prefix"] or "", row["suffix"] or "",
                                            row["span_start"], row["span_end"]), cap.key)
+    # Writes last: on SQLite the write lock is then held for the writes alone, not the work before them
+    # (a crawl's recorder commits beside these checks).
+    store.save_texts(conn, fresh, real_now())
     store.save_verifications(conn, rows)
 
 

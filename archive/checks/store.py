@@ -25,9 +25,9 @@ def _in(name: str) -> Any:
 
 
 def pending_groups(conn: Connection, document_ids: Sequence[str] | None, force: bool,
-                   crawl_id: str | None = None) -> list[tuple[str, str]]:
+                   crawl_id: str | None = None, source_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """``(claim_id, source_id)`` pairs with at least one 2xx capture not (or no longer) verified; with
-    ``crawl_id``, only pairs with such a capture made by that crawl.
+    ``crawl_id``, only pairs with such a capture made by that crawl; with ``source_ids``, only those sources.
 
     Ordered by source, so claims citing the same source are checked together and its text is read once.
     """
@@ -36,6 +36,9 @@ def pending_groups(conn: Connection, document_ids: Sequence[str] | None, force: 
     if crawl_id is not None:
         where.append("cap.crawl_id = :crawl")
         params["crawl"] = crawl_id
+    if source_ids is not None:
+        where.append("ci.source_id IN :sids")
+        params["sids"] = list(source_ids)
     if not force:
         where.append("(v.claim_id IS NULL OR v.version < :v)")
     join_claims = ""
@@ -51,6 +54,8 @@ def pending_groups(conn: Connection, document_ids: Sequence[str] | None, force: 
     )
     if document_ids is not None:
         stmt = stmt.bindparams(_in("docs"))
+    if source_ids is not None:
+        stmt = stmt.bindparams(_in("sids"))
     return [(row[1], row[0]) for row in conn.execute(stmt, params)]
 
 

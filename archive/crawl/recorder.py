@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from archive.claims import ExtractedDocument
+    from archive.crawl.checker import Checker
     from archive.crawl.frontier import Claimed
     from archive.home import DataHome
 
@@ -84,7 +85,10 @@ class Recorder:
         queue_size: int = 2000,
         make_id: Callable[[], str] | None = None,
         policy: Policy | None = None,
+        check: bool = False,
     ) -> None:
+        """``check``: run the quote checks of what is captured while the crawl goes on
+        (:mod:`archive.crawl.checker`), in this process."""
         self.home = home
         self.policy = policy or Policy.from_env()
         self.engine = engine
@@ -104,6 +108,11 @@ class Recorder:
         self._states: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []  # page → asset rows (archive.crawl.page_assets), this batch
         self._unsettled: dict[str, Fetched] = {}  # source id → its last capture, until its verdict comes
+        self.checker: Checker | None = None
+        if check:
+            from archive.crawl.checker import Checker
+
+            self.checker = Checker(engine, home, crawl_id)
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
 
@@ -211,6 +220,10 @@ class Recorder:
         if self._thread.is_alive():
             self._jobs.put(_STOP)
             self._thread.join()
+        if self.checker is not None:
+            self.checker.close()  # what is still queued: checked here, on this process's core
+            self.stats.errors.extend(f"check: {e}" for e in self.checker.errors)
+            self.checker.errors = []
         return self.stats
 
     # -- the writer thread ----------------------------------------------------------------------------
@@ -270,8 +283,12 @@ class Recorder:
     def _commit(self, conn: Any) -> None:
         # Order matters: WARC bytes reach the OS before the rows that point to them are committed.
         self.store.flush()
+        checkable: list[str] = []
         if self._captures:
             writes.add_captures(conn, self._captures)
+            if self.checker is not None:
+                checkable = [c["source_id"] for c in self._captures
+                             if c.get("source_id") and 200 <= (c.get("http_status") or 0) < 300]
             self._captures = []
             self._batch_digests = {}
         if self._links:
@@ -284,6 +301,8 @@ class Recorder:
             self._pending_states = {}
         if conn.in_transaction():
             conn.commit()
+        if checkable and self.checker is not None:
+            self.checker.submit(checkable)
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None, fresh: bool = False,

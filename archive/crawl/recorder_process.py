@@ -77,6 +77,7 @@ class RecorderSpec:
     robots: str
     compresslevel: int
     max_size: int
+    check: bool = False  # quote checks while crawling, in the child (archive.crawl.checker)
 
 
 class RecorderProcess:
@@ -84,9 +85,11 @@ class RecorderProcess:
 
     def __init__(self, home: DataHome, *, crawl_id: str, operator: str | None = None, robots: str = "obey",
                  compresslevel: int = 3, max_size: int = 1_000_000_000,
-                 on_death: Callable[[str], None] | None = None) -> None:
-        """``on_death(message)`` is called once if the child dies early: nothing more can be recorded."""
-        spec = RecorderSpec(str(home.root), home.db_url, crawl_id, operator, robots, compresslevel, max_size)
+                 on_death: Callable[[str], None] | None = None, check: bool = False) -> None:
+        """``on_death(message)`` is called once if the child dies early: nothing more can be recorded.
+        ``check``: the child also runs the quote checks of what it records, on its own core."""
+        spec = RecorderSpec(str(home.root), home.db_url, crawl_id, operator, robots, compresslevel, max_size,
+                            check)
         global _started
         (self._process, self._conn), _started = _started or _spawn(), None
         self._conn.send(spec)
@@ -222,7 +225,7 @@ def serve(conn: Connection) -> None:
     archive = Archive(DataHome.resolve(spec.root, spec.db_url))
     recorder = Recorder(archive.home, archive.engine(), crawl_id=spec.crawl_id, operator=spec.operator,
                         robots=spec.robots, compresslevel=spec.compresslevel, max_size=spec.max_size,
-                        queue_size=QUEUED_BATCHES)
+                        queue_size=QUEUED_BATCHES, check=spec.check)
     # This thread only receives: the Recorder's writer thread unpickles and runs the calls, so the
     # crawler's writes into the socket are taken at once. A short switch interval lets this thread have the
     # GIL back quickly after each receive while the writer thread works.
