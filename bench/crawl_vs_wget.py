@@ -289,7 +289,8 @@ def ensure_nginx(install: bool) -> str | None:
     return shutil.which("nginx") or (("/usr/sbin/nginx") if os.path.exists("/usr/sbin/nginx") else None)
 
 
-def start_nginx(nginx: str, tmp: Path, site: Path, addrs: list[str]) -> Server | None:
+def start_nginx(nginx: str, tmp: Path, site: Path, addrs: list[str], extra: str = "") -> Server | None:
+    """nginx on ``addrs`` serving ``site``; ``extra``: lines added to its server block (bench/scale.py)."""
     prefix = tmp / "nginx"
     (prefix / "nginx-tmp").mkdir(parents=True, exist_ok=True)
     template = (BENCH / "nginx.conf.tmpl").read_text("utf-8")
@@ -297,7 +298,7 @@ def start_nginx(nginx: str, tmp: Path, site: Path, addrs: list[str]) -> Server |
         port = free_port(addrs[0])
         conf = (template.replace("@USER@", "user root;" if os.geteuid() == 0 else "")
                 .replace("@PREFIX@", str(prefix))
-                .replace("@ROOT@", str(site))
+                .replace("root @ROOT@;", f"root {site};\n{extra}")
                 .replace("@LISTEN@", "\n".join(f"        listen {a}:{port};" for a in addrs)))
         conf_path = prefix / "nginx.conf"
         conf_path.write_text(conf, "utf-8")

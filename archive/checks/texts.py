@@ -229,6 +229,8 @@ def payload_text(path: Path, offset: int, content_type: str | None) -> CaptureTe
     try:
         data, size = read_payload_head(path, offset, content_type)
     except CitevaultError as exc:
+        if path.name.endswith(".open") and not path.exists():  # closed (renamed) since it was resolved
+            return payload_text(path.with_name(path.name[: -len(".open")]), offset, content_type)
         return CaptureText.unreadable("other", str(exc))
     except Exception as exc:  # noqa: BLE001 - a missing or damaged record must not stop a check or a crawl
         return CaptureText.unreadable("other", f"cannot read the WARC record: {type(exc).__name__}: {exc}"[:300])

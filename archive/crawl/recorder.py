@@ -220,11 +220,14 @@ class Recorder:
         if self._thread.is_alive():
             self._jobs.put(_STOP)
             self._thread.join()
+        return self.stats
+
+    def _close_checker(self) -> None:
+        """Let the checker finish what is queued (on this process's core); its errors become ours."""
         if self.checker is not None:
-            self.checker.close()  # what is still queued: checked here, on this process's core
+            self.checker.close()
             self.stats.errors.extend(f"check: {e}" for e in self.checker.errors)
             self.checker.errors = []
-        return self.stats
 
     # -- the writer thread ----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -250,11 +253,13 @@ class Recorder:
                     last_commit = time.monotonic()
             self._execute(conn, self._settle_leftovers, ())
             self._safe_commit(conn)
+            self._close_checker()  # before the WARC file is closed (renamed) under the checks reading it
             frontier.release(conn, self.crawl_id)
             writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
             conn.commit()
         finally:
             try:
+                self._close_checker()
                 self.store.close()
             finally:
                 conn.close()
