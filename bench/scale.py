@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawl_vs_wget import (  # noqa: E402
+from crawl_vs_wget import (
     citevault_add,
     citevault_exe,
     ensure_nginx,
