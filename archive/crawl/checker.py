@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _STOP = object()
+SOURCES_PER_PASS = 500  # a backlog is checked in passes of this many sources (bound parameters, memory)
 
 
 class Checker:
@@ -52,8 +53,6 @@ class Checker:
             self._thread.join()
 
     def _run(self) -> None:
-        from archive.checks import verify_document_captures
-
         stop = False
         while not stop:
             batch: set[str] = set()
@@ -67,12 +66,16 @@ class Checker:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if not batch:
-                continue
-            try:
-                stats = verify_document_captures(self.engine, self.home, crawl_id=self.crawl_id,
-                                                 source_ids=sorted(batch))
-                self.checked += stats.checked
-            except Exception as exc:  # noqa: BLE001 - the end-of-crawl pass (or `citevault check`) redoes it
-                logger.warning("citevault: quote checks while crawling failed: %s", exc)
-                self.errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            ids = sorted(batch)
+            for i in range(0, len(ids), SOURCES_PER_PASS):
+                self._check(ids[i:i + SOURCES_PER_PASS])
+
+    def _check(self, source_ids: list[str]) -> None:
+        from archive.checks import verify_document_captures
+
+        try:
+            stats = verify_document_captures(self.engine, self.home, crawl_id=self.crawl_id, source_ids=source_ids)
+            self.checked += stats.checked
+        except Exception as exc:  # noqa: BLE001 - the end-of-crawl pass (or `citevault check`) redoes it
+            logger.warning("citevault: quote checks while crawling failed: %s", exc)
+            self.errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
