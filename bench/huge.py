@@ -102,7 +102,7 @@ def build(home: Path, mib: float) -> str:
 def verdicts(data: object) -> list[dict[str, object]]:
     """Every verification object in a JSON document."""
     if isinstance(data, dict):
-        if "verdict" in data and "heuristic" in data:  # a verification, not a claim's summary
+        if "verdict" in data and "selector" in data:  # a verification, not a claim's summary
             return [data]
         return [v for value in data.values() for v in verdicts(value)]
     if isinstance(data, list):
