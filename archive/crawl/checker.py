@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _STOP = object()
-SOURCES_PER_PASS = 500  # a backlog is checked in passes of this many sources (bound parameters, memory)
+SOURCES_PER_PASS = 50  # a backlog is checked in passes of this many sources: texts of a pass are held together
 
 
 class Checker:
