@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from archive.checks.run import CheckStats
     from archive.index.detail import CaptureDetail, ClaimDetail, DocumentDetail, Mementos, SourceDetail
+    from archive.index.renderings import Rendering
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
@@ -332,6 +333,41 @@ class Archive:
         with self.reading() as conn:
             holder = payload_capture(conn, capture)
         return open_response(self.home, holder)
+
+    def rendering(self, capture_id: str) -> Rendering | None:
+        """The newest browser rendering of a capture (README "Browser capture"): where its screenshot and
+        rendered text are, their size, the browser, and why it stopped early if it did; None without one."""
+        from archive.index.renderings import rendering_for
+
+        with self.reading() as conn:
+            return rendering_for(conn, capture_id)
+
+    def renderings(self, capture_ids: Sequence[str]) -> dict[str, Rendering]:
+        """:meth:`rendering` of several captures at once (a page listing captures with thumbnails)."""
+        from archive.index.renderings import renderings_for
+
+        with self.reading() as conn:
+            return renderings_for(conn, capture_ids)
+
+    def open_screenshot(self, capture_id: str) -> ArchivedResponse:
+        """The full-page screenshot (PNG) of a capture's newest rendering, opened; stream its ``chunks()``.
+        :class:`InputError` when the capture has no screenshot."""
+        from archive.warc.reader import open_record
+
+        found = self.rendering(capture_id)
+        if found is None or found["screenshot_warc_file"] is None or found["screenshot_offset"] is None:
+            raise InputError(f"capture {capture_id} has no screenshot (`citevault crawl --browser always` makes one)")
+        return open_record(self.home.warc_path(found["screenshot_warc_file"]), found["screenshot_offset"])
+
+    def rendered_text(self, capture_id: str) -> str | None:
+        """The text a browser rendered for a capture (``document.body.innerText``), None without a rendering."""
+        from archive.warc.reader import open_record
+
+        found = self.rendering(capture_id)
+        if found is None or found["text_warc_file"] is None or found["text_offset"] is None:
+            return None
+        with open_record(self.home.warc_path(found["text_warc_file"]), found["text_offset"]) as record:
+            return b"".join(record.chunks()).decode("utf-8", "replace")
 
     def raw_record(self, capture: Mapping[str, Any]) -> Iterator[bytes]:
         """``capture``'s WARC record as stored, in chunks. The file is opened before the first chunk, so
