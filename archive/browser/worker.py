@@ -110,7 +110,10 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
                            "text_chars": len(result.text) if result.text is not None else None})
 
             await asyncio.gather(*(lane(slot) for slot in slots))
-            await browser.close()
+            try:
+                await asyncio.wait_for(browser.close(), 5)
+            except Exception:  # noqa: BLE001, S110 - a renderer stuck in a loop: Playwright kills it on exit
+                pass
     finally:
         for slot in slots:
             slot.close()
