@@ -21,6 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.helpers import citevault, db
 from tests.server import SiteServer
+from tests.test_browser import browser  # noqa: F401 - the module's Chromium (replay test)
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -222,3 +223,36 @@ def test_wacz_export_carries_the_renderings_and_validates(browsed: dict[str, Any
     check = subprocess.run([sys.executable, "-c", "import sys; from wacz.main import main; sys.exit(main())",
                             "validate", "-f", str(out)], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0 and "Validation succeeded" in check.stdout, check.stdout + check.stderr
+
+
+def test_replay_shows_the_script_built_page_from_the_archive_alone(browsed: dict[str, Any], browser: Any) -> None:
+    """``citevault serve`` replays the page with the JSON its script loads, as the browser recorded it; no
+    request leaves the replay server."""
+    from tests.test_replay_pixels import LATEST, Serve
+
+    url = browsed["pages"]["script"]
+    with Serve(browsed["home"]) as base:
+        context = browser.new_context()
+        outside: list[str] = []
+        responses: list[tuple[int, str]] = []
+
+        def route(r: Any) -> None:
+            if r.request.url.startswith(base + "/"):
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
+
+        try:
+            context.route("**/*", route)
+            tab = context.new_page()
+            tab.set_default_timeout(15000)
+            tab.on("response", lambda r: responses.append((r.status, r.url)))
+            tab.goto(f"{base}/replay/{LATEST}/{url}", wait_until="networkidle")
+            tab.wait_for_function("document.body.dataset.ready === '1'")
+            text = tab.evaluate("document.body.innerText")
+        finally:
+            context.close()
+    assert QUOTE in text, (text, responses)
+    assert outside == [], outside
+    assert any(status == 200 and u.endswith("/browser/story.json") for status, u in responses), responses
