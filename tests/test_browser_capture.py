@@ -27,7 +27,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium at /usr/bin/chromium (apt-get install chromium)")
 
 QUOTE = "rebuilt in 1921 by a crew of forty volunteers"
-TIME_LIMIT = 6
+TIME_LIMIT = 12  # the endless page costs this much; the others need a fraction of it, even on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,8 @@ def test_the_crawl_renders_the_pages_that_need_it(browsed: dict[str, Any]) -> No
     result = browsed["result"]
     assert result.code == 0, result
     assert "rendering 4 page(s) in a browser" in result.err, result
-    assert f"1 cut at the {TIME_LIMIT}s limit" in result.err, result
+    assert f"cut at the {TIME_LIMIT}s limit" in result.err, result
+    assert f"citevault: browser: {browsed['pages']['loop']} cut at the {TIME_LIMIT}s limit" in result.err, result
 
 
 def test_script_built_page_raw_capture_lacks_the_quote_rendered_text_has_it(browsed: dict[str, Any]) -> None:

@@ -2,8 +2,9 @@
 its text read, all within a hard time limit after which whatever was captured is kept.
 
 Each page gets a fresh browser context (no cookies, storage or cache from another page), with service
-workers blocked, ``window.open`` a no-op and popups closed, and every top-level navigation after the first
-answered with ``204 No Content`` so the page stays where it is. Chromium's profile is a temporary directory
+workers blocked, ``window.open`` a no-op and popups closed; once the page has loaded, the proxy answers every
+top-level navigation with ``204 No Content`` so the page stays where it is (no request interception in the
+browser: Playwright's routing costs a round trip through its driver per request). Chromium's profile is a temporary directory
 of the worker; the browser never sees the data home (the proxy writes the WARC files).
 """
 from __future__ import annotations
@@ -52,7 +53,6 @@ class PageResult:
     text: str | None = None
     cut: str | None = None
     popups: int = 0
-    navigations_blocked: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -91,7 +91,6 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
     try:
         await context.add_init_script(_NO_POPUPS)
         page = await context.new_page()
-        loaded = False
 
         def on_page(other: Any) -> None:  # a popup the init script missed (a target=_blank link...)
             if other is not page:
@@ -100,17 +99,8 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
 
         context.on("page", on_page)
 
-        async def route(r: Any) -> None:
-            request = r.request
-            if loaded and request.is_navigation_request() and request.frame == page.main_frame:
-                result.navigations_blocked += 1
-                await r.fulfill(status=204, body="")  # the page stays (abort would show an error page)
-            else:
-                await r.fallback()
-
-        await page.route("**/*", route)
         await _bounded(page.goto(job.url, wait_until="load", timeout=0), deadline, "load", result)
-        loaded = True
+        run.loaded = True  # from now on the proxy answers a top-level navigation with 204 (archive.browser.proxy)
         if result.cut is None:
             await _bounded(page.evaluate(_SCROLL, MAX_SCROLLS), deadline, "scroll", result)
             await _quiet(run, min(deadline, loop.time() + IDLE))

@@ -42,6 +42,10 @@ class PageRun:
     exchanges: int = 0
     truncated: int = 0
     aborting: bool = False
+    loaded: bool = False  #: the page's load event fired: top-level navigations are answered 204 from now on
+    documents: int = 0  #: top-level navigations let through (the page itself, and the hops of its redirects)
+    document_status: int | None = None  #: the status of the last one
+    navigations_blocked: int = 0
     inflight: int = 0
     done: threading.Condition = field(default_factory=threading.Condition)
 
@@ -176,15 +180,24 @@ def _install_hooks() -> None:
     recorded_init = warcprox.warcproxy.RecordedUrl.__init__
 
     def _connect_to_remote_server(self: Any) -> Any:
-        sock = connect(self)
         slot = _SLOTS.get(id(self.server))
         run = slot.current if slot is not None else None
+        if run is not None and _navigation(self):
+            redirected = run.document_status is not None and 300 <= run.document_status < 400
+            if run.loaded or (run.documents > 0 and not redirected):
+                # the page navigates away: 204 No Content keeps the browser on it (not recorded)
+                run.navigations_blocked += 1
+                _answer(self, 204, b"")
+                raise warcprox.RequestBlockedByRule(f"citevault: navigation to {self.url} blocked")
+            run.documents += 1
+        sock = connect(self)
         ip = sock.getpeername()[0]
         if run is None or not run.destinations.allows(self.hostname, int(self.port), ip):
             try:
                 sock.close()
             except OSError:
                 pass
+            _answer(self, 403, b"refused by citevault: a rendered page may not reach this address\n")
             raise warcprox.RequestBlockedByRule(f"citevault: {self.hostname}:{self.port} ({ip}) refused")
         return sock
 
@@ -195,7 +208,10 @@ def _install_hooks() -> None:
         if run is not None:
             run.started()
         try:
-            return proxy_request(self, *args, **kwargs)
+            recorded = proxy_request(self, *args, **kwargs)
+            if run is not None and _navigation(self):
+                run.document_status = getattr(recorded, "status", None)
+            return recorded
         except BaseException:
             if run is not None and not getattr(_TL, "queued", False):
                 run.finished()
@@ -213,6 +229,26 @@ def _install_hooks() -> None:
     handler._proxy_request = _proxy_request
     warcprox.warcproxy.RecordedUrl.__init__ = _recorded_init
     handler._citevault = True
+
+
+def _navigation(handler: Any) -> bool:
+    """Is the request a top-level navigation (Chromium's Fetch Metadata headers; frames say ``iframe``)?"""
+    headers = handler.headers
+    return bool(headers.get("Sec-Fetch-Mode") == "navigate" and headers.get("Sec-Fetch-Dest") == "document")
+
+
+def _answer(handler: Any, status: int, body: bytes) -> None:
+    """Answer the browser from the proxy itself (warcprox leaves that to whoever blocks a request)."""
+    try:
+        handler.send_response_only(status)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Content-Type", "text/plain; charset=utf-8")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
+    except OSError:
+        pass
 
 
 class Slot:

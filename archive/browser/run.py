@@ -104,6 +104,11 @@ def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, oper
             tail = [x for x in log.read().splitlines() if x.strip()][-1:] or [f"exit {proc.returncode}"]
             err.write(f"citevault: browser capture failed: {tail[0][:300]}; the raw captures stay archived\n")
     stats.seconds = time.monotonic() - started
+    for line in stats.lines:
+        if line.get("cut"):
+            steps = ", ".join(p.split(":")[0] for p in line.get("problems") or [])
+            err.write(f"citevault: browser: {line['page']} cut at the {policy.time_limit:g}s limit ({steps}); "
+                      "what it loaded is kept\n")
     stats.pages = len(stats.lines)
     stats.rendered = sum(1 for x in stats.lines if x.get("rendering"))
     stats.cut = sum(1 for x in stats.lines if x.get("cut"))

@@ -22,7 +22,14 @@ from typing import Any
 CHROMIUM = os.environ.get("CITEVAULT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio"]
+                 "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+                 # fewer processes (memory: bench/README.md): the software GPU and the network service run in
+                 # the browser process, and a page's same-site frames share its renderer
+                 "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
+                 "--disable-features=site-per-process,IsolateOrigins,Translate,OptimizationHints,MediaRouter,"
+                 "BackForwardCache",
+                 # a page rendered beside three others is never "in the background": its timers run at full speed
+                 "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
 
 def spki_pin(pem_path: Path) -> str:
@@ -74,7 +81,8 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=CHROMIUM, headless=True,
-                args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki_pin(slots[0].ca_path)}"],
+                args=[*CHROMIUM_ARGS, *os.environ.get("CITEVAULT_CHROMIUM_ARGS", "").split(),
+                      f"--ignore-certificate-errors-spki-list={spki_pin(slots[0].ca_path)}"],
                 env={**os.environ, "HOME": str(work)})
             name = f"chromium {browser.version}"
             queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -106,7 +114,7 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
                     _emit({"page": job.url, "rendering": rendering.row["id"] if rendering else None,
                            "cut": result.cut, "exchanges": result.run.exchanges,
                            "refused": result.run.destinations.refused, "popups": result.popups,
-                           "navigations_blocked": result.navigations_blocked, "problems": result.problems,
+                           "navigations_blocked": result.run.navigations_blocked, "problems": result.problems,
                            "text_chars": len(result.text) if result.text is not None else None})
 
             await asyncio.gather(*(lane(slot) for slot in slots))
