@@ -31,7 +31,7 @@ ROOT = BENCH.parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-import crawl_vs_wget as cvw  # noqa: E402 - the timing and citevault helpers, not copied
+import crawl_vs_wget as cvw  # the timing and citevault helpers, not copied
 
 RENDERED = re.compile(r"rendered (\d+) of (\d+) page\(s\) in a browser in ([\d.]+)s: (\d+) exchanges")
 

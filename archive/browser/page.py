@@ -64,7 +64,7 @@ async def _bounded(awaitable: Any, deadline: float, what: str, result: PageResul
         if left <= 0:
             raise TimeoutError
         return await asyncio.wait_for(awaitable, left)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         result.cut = "time"
         result.problems.append(f"{what}: time limit")
     except Exception as exc:  # noqa: BLE001 - a page that breaks the browser still yields what it captured

@@ -131,7 +131,7 @@ def _tap_class() -> type:
     import warcprox
     import warcprox.warcproxy
 
-    class RecordTap(warcprox.BaseStandardPostfetchProcessor):  # type: ignore[misc,name-defined]
+    class RecordTap(warcprox.BaseStandardPostfetchProcessor):  # type: ignore[misc]  # warcprox is untyped
         """Early in warcprox's postfetch chain, before its temporary file is closed: the raw bytes of each
         exchange to :class:`RecordWriter`."""
 

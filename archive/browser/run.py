@@ -101,13 +101,13 @@ def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, oper
             proc.wait()
         if proc.returncode != 0 and not summary:
             log.seek(0)
-            tail = [x for x in log.read().splitlines() if x.strip()][-1:] or [f"exit {proc.returncode}"]
-            err.write(f"citevault: browser capture failed: {tail[0][:300]}; the raw captures stay archived\n")
+            last = [x for x in log.read().splitlines() if x.strip()][-1:] or [f"exit {proc.returncode}"]
+            err.write(f"citevault: browser capture failed: {last[0][:300]}; the raw captures stay archived\n")
     stats.seconds = time.monotonic() - started
-    for line in stats.lines:
-        if line.get("cut"):
-            steps = ", ".join(p.split(":")[0] for p in line.get("problems") or [])
-            err.write(f"citevault: browser: {line['page']} cut at the {policy.time_limit:g}s limit ({steps}); "
+    for page in stats.lines:
+        if page.get("cut"):
+            steps = ", ".join(p.split(":")[0] for p in page.get("problems") or [])
+            err.write(f"citevault: browser: {page['page']} cut at the {policy.time_limit:g}s limit ({steps}); "
                       "what it loaded is kept\n")
     stats.pages = len(stats.lines)
     stats.rendered = sum(1 for x in stats.lines if x.get("rendering"))

@@ -77,7 +77,7 @@ def candidates(conn: Connection, home: DataHome, crawl_id: str, policy: BrowserP
             continue
         reason: str | None = "always"
         if mode == Mode.AUTO:
-            holder = payload_capture(conn, row)
+            holder = payload_capture(conn, dict(row))
             found = payload_text(home.warc_path(holder["warc_file"]), holder["warc_offset"], holder["content_type"])
             quotes = [q for (q,) in conn.execute(_QUOTES, {"s": row["source_id"]})] if row["source_id"] else []
             reason = needs_browser(found.text if found.status == "ok" else "", quotes)

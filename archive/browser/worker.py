@@ -26,8 +26,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  # fewer processes (memory: bench/README.md): the software GPU and the network service run in
                  # the browser process, and a page's same-site frames share its renderer
                  "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
-                 "--disable-features=site-per-process,IsolateOrigins,Translate,OptimizationHints,MediaRouter,"
-                 "BackForwardCache",
+                 ("--disable-features=site-per-process,IsolateOrigins,Translate,OptimizationHints,MediaRouter,"
+                  "BackForwardCache"),
                  # a page rendered beside three others is never "in the background": its timers run at full speed
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
