@@ -42,13 +42,15 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = site.base_url
     targets = f"127.0.0.2:{other_host.server_address[1]},127.0.0.1:{other_port.server_address[1]}"
     pages = {"script": f"{base}/browser/script.html", "lazy": f"{base}/browser/lazy.html",
-             "hostile": f"{base}/browser/hostile.html?targets={targets}", "loop": f"{base}/browser/loop.html"}
+             "hostile": f"{base}/browser/hostile.html?targets={targets}", "loop": f"{base}/browser/loop.html",
+             "trickle": f"{base}/browser/trickle.html"}
     claims = tmp / "claims.jsonl"
     claims.write_text("".join(json.dumps(row) + "\n" for row in (
         {"text": "Volunteers rebuilt the harbour wall in 1921.", "sources": [pages["script"]], "quote": QUOTE},
         {"text": "The gallery loads its pictures lazily.", "sources": [pages["lazy"]]},
         {"text": "The hostile page exists.", "sources": [pages["hostile"]]},
         {"text": "The endless page exists.", "sources": [pages["loop"]]},
+        {"text": "The page never finishes loading.", "sources": [pages["trickle"]]},
     )))
     home = tmp / "home"
     result = citevault(home, "archive", str(claims), "--browser", "auto",
@@ -79,7 +81,8 @@ def records(home: Path) -> list[dict[str, Any]]:
         for rec, digest_problems in zip(reader, problems):
             has_head = rec.type in ("response", "request") and rec.parse_http()
             headers = {k: rec.get(k.lower()) for k in ("WARC-Record-ID", "WARC-Concurrent-To", "WARC-Refers-To",
-                                                        "Citevault-Role", "Content-Type", "WARC-IP-Address")}
+                                                        "Citevault-Role", "Content-Type", "WARC-IP-Address",
+                                                        "WARC-Truncated")}
             out.append({"file": path.name, "type": rec.type, "uri": rec.get("warc-target-uri"),
                         "headers": {k: v for k, v in headers.items() if v is not None},
                         "head": rec.http_head if has_head else b"", "payload": b"".join(rec.chunks()),
@@ -92,7 +95,7 @@ def records(home: Path) -> list[dict[str, Any]]:
 def test_the_crawl_renders_the_pages_that_need_it(browsed: dict[str, Any]) -> None:
     result = browsed["result"]
     assert result.code == 0, result
-    assert "rendering 4 page(s) in a browser" in result.err, result
+    assert "rendering 5 page(s) in a browser" in result.err, result
     assert f"cut at the {TIME_LIMIT}s limit" in result.err, result
     assert f"citevault: browser: {browsed['pages']['loop']} cut at the {TIME_LIMIT}s limit" in result.err, result
 
@@ -191,13 +194,27 @@ def test_endless_page_is_cut_at_the_limit_and_keeps_what_was_captured(browsed: d
     assert rendering(home, url) is None  # nothing to photograph: the renderer never came back
 
 
+def test_page_that_never_finishes_loading_is_cut_and_kept(browsed: dict[str, Any]) -> None:
+    """Its image is still arriving at the limit: the response is written as far as it came, marked
+    ``WARC-Truncated: time``, and the page is photographed as it stood."""
+    home, url = browsed["home"], browsed["pages"]["trickle"]
+    found = rendering(home, url)
+    assert found is not None and found["cut"] == "time" and found["screenshot_warc_file"], found
+    assert f"citevault: browser: {url} cut at the {TIME_LIMIT}s limit" in browsed["result"].err
+    (image,) = [r for r in records(home) if r["type"] == "response" and (r["uri"] or "").endswith("/trickle?seconds=60")
+                and r["headers"].get("Citevault-Role") == "asset"]
+    assert image["headers"].get("WARC-Truncated") == "time", image["headers"]
+    assert 0 < len(image["payload"]) < 64 * 1024 and set(image["payload"]) == {ord("t")}
+    assert not image["digest_problems"]
+
+
 def test_reindex_restores_renderings_and_verify_passes(browsed: dict[str, Any]) -> None:
     home = browsed["home"]
     copy = browsed["tmp"] / "reindexed"
     shutil.copytree(home, copy)
     query = "SELECT * FROM renderings ORDER BY id"
     before = [tuple(r) for r in db(home).execute(query)]
-    assert len(before) == 3
+    assert len(before) == 4
     result = citevault(copy, "reindex", "--force")
     assert result.code == 0, result
     assert [tuple(r) for r in db(copy).execute(query)] == before
@@ -247,7 +264,7 @@ def test_replay_shows_the_script_built_page_from_the_archive_alone(browsed: dict
         try:
             context.route("**/*", route)
             tab = context.new_page()
-            tab.set_default_timeout(15000)
+            tab.set_default_timeout(60000)  # generous: a loaded machine, not a slow replay, is what it waits out
             tab.on("response", lambda r: responses.append((r.status, r.url)))
             tab.goto(f"{base}/replay/{LATEST}/{url}", wait_until="networkidle")
             tab.wait_for_function("document.body.dataset.ready === '1'")

@@ -1,5 +1,6 @@
 """One page rendered in Chromium through a recording slot: loaded, scrolled (lazy images), photographed,
-its text read, all within a hard time limit after which whatever was captured is kept.
+its text read, all within a hard time limit after which whatever was captured is kept (the page as it
+stands then is still photographed, within a short grace, when its renderer answers).
 
 Each page gets a fresh browser context (no cookies, storage or cache from another page), with service
 workers blocked, ``window.open`` a no-op and popups closed; once the page has loaded, the proxy answers every
@@ -19,7 +20,8 @@ from archive.browser.proxy import PageRun, Slot
 VIEWPORT = {"width": 1280, "height": 800}
 IDLE = 5.0  # seconds of waiting for the network to go quiet, at most, after "load" and after scrolling
 QUIET = 0.2  # seconds without an exchange in flight that count as "the page is done loading"
-MAX_SCROLLS = 40  # viewport heights scrolled through at most to wake lazy images
+MAX_SCROLLS = 40
+GRACE = 3.0  # seconds past the time limit for the screenshot and the text of a page cut at the limit  # viewport heights scrolled through at most to wake lazy images
 
 _NO_POPUPS = "window.open = function () { return null; };"
 # Scroll down a viewport at a time (lazy images load as they come into view), then back to the top.
@@ -104,6 +106,10 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
         if result.cut is None:
             await _bounded(page.evaluate(_SCROLL, MAX_SCROLLS), deadline, "scroll", result)
             await _quiet(run, min(deadline, loop.time() + IDLE))
+        if result.cut is not None:
+            # time is up: stop the page's downloads, then photograph what it shows, within a short grace
+            await loop.run_in_executor(None, slot.cut, run)
+            deadline = loop.time() + GRACE
         result.screenshot = await _bounded(page.screenshot(full_page=True, type="png", timeout=0, animations="disabled"),
                                            deadline, "screenshot", result)
         result.text = await _bounded(page.evaluate(_TEXT), deadline, "text", result)

@@ -284,17 +284,22 @@ class Slot:
         (their responses are written with ``WARC-Truncated: time``) and give them two seconds."""
         run.wait_idle(deadline)
         if run.inflight > 0:
-            run.aborting = True
-            proxy = self.controller.proxy
-            with proxy.remote_server_socks_lock:
-                socks = list(proxy.remote_server_socks)
-            for sock in socks:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            self.cut(run)
             run.wait_idle(time.monotonic() + 2.0)
         self.current = None
+
+    def cut(self, run: PageRun) -> None:
+        """The page's time is up: shut the upstream connections of its exchanges still in flight, so what
+        they received so far is written (``WARC-Truncated: time``) and nothing more arrives."""
+        run.aborting = True
+        proxy = self.controller.proxy
+        with proxy.remote_server_socks_lock:
+            socks = list(proxy.remote_server_socks)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self) -> None:
         self.controller.shutdown()
