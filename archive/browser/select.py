@@ -25,7 +25,7 @@ AUTO_MIN_CHARS = 200
 #: empty mount point of a client-side framework (React's #root, Vue's #app, Next's #__next, Nuxt's #__nuxt).
 _SCRIPT_BUILT = re.compile(
     rb"<noscript[^>]*>[^<]{0,300}?(?:enable|requires?|needs?|turn on)[^<]{0,100}?javascript"
-    rb"|<div\s+id=[\"']?(?:root|app|__next|__nuxt)[\"']?\s*>\s*</div>", re.I)
+    rb"|<div\s+id=[\"']?(?:root|app|__next|__nuxt)[\"']?\s*>\s*</div>", re.IGNORECASE)
 
 _CANDIDATES = text("""
 SELECT c.id, c.url, c.warc_record_id, c.record_type, c.refers_to, c.warc_file, c.warc_offset, c.content_type,
@@ -93,7 +93,7 @@ def candidates(conn: Connection, home: DataHome, crawl_id: str, policy: BrowserP
             holder = payload_capture(conn, dict(row))
             try:
                 data = read_payload(home.warc_path(holder["warc_file"]), holder["warc_offset"])
-            except Exception:  # noqa: BLE001 - an unreadable record: nothing to judge, so nothing to render
+            except Exception:  # noqa: BLE001, S112 - an unreadable record: nothing to judge, so nothing to render
                 continue
             found = extract_text(data, holder["content_type"])
             quotes = [q for (q,) in conn.execute(_QUOTES, {"s": row["source_id"]})] if row["source_id"] else []
