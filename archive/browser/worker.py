@@ -69,7 +69,8 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
     home = DataHome.resolve(args.home, args.db)
     engine = make_engine(home.db_url)
     work = Path(tempfile.mkdtemp(prefix="citevault-browser-"))  # CA, certs, Chromium's profile: never the home
-    store = WarcStore(home.warcs, operator=args.operator, robots="browser")
+    # robots.txt: only pages the crawl was allowed to fetch are rendered; what they load is not checked
+    store = WarcStore(home.warcs, operator=args.operator, robots="ignore")
     writer = RecordWriter(store)
     summary: dict[str, Any] = {"pages": 0, "rendered": 0, "cut": 0, "exchanges": 0, "refused": 0,
                                "software": f"citevault/{__version__}"}
