@@ -20,14 +20,25 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = os.environ.get("CITEVAULT_CHROMIUM", "/usr/bin/chromium")
+# Chromium keeps only the last --enable-features / --disable-features switch, and Playwright passes its own:
+# ours repeat Playwright 1.65's lists (its screenshots need CDPScreenshotNewSurface) and add citevault's.
+_PLAYWRIGHT_DISABLED = ("AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,"
+                        "HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,"
+                        "ThirdPartyStoragePartitioning,AvoidCorsURLLoaderRestartOnRedirect,OptimizationHints,"
+                        "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch")
+_PLAYWRIGHT_ENABLED = "CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
                  # fewer processes (memory: bench/README.md): the software GPU and the network service run in
-                 # the browser process, and a page's same-site frames share its renderer
-                 "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
-                 ("--disable-features=site-per-process,IsolateOrigins,Translate,OptimizationHints,MediaRouter,"
-                  "BackForwardCache"),
+                 # the browser process, a page's same-site frames share its renderer, no spare renderer is kept
+                 # warm (it would belong to the context of the page before, never to the next one), and the
+                 # invisible window of each context gets no omnibox-popup WebUI renderer (one more per page)
+                 "--in-process-gpu", "--disable-site-isolation-trials",
+                 f"--enable-features={_PLAYWRIGHT_ENABLED},NetworkServiceInProcess2",
+                 f"--disable-features={_PLAYWRIGHT_DISABLED},site-per-process,IsolateOrigins,Translate,"
+                 "BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,"
+                 "WebUIOmniboxAimPopup",
                  # a page rendered beside three others is never "in the background": its timers run at full speed
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
