@@ -36,9 +36,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  # invisible window of each context gets no omnibox-popup WebUI renderer (one more per page)
                  "--in-process-gpu", "--disable-site-isolation-trials",
                  f"--enable-features={_PLAYWRIGHT_ENABLED},NetworkServiceInProcess2",
-                 f"--disable-features={_PLAYWRIGHT_DISABLED},site-per-process,IsolateOrigins,Translate,"
-                 "BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,"
-                 "WebUIOmniboxAimPopup",
+                 (f"--disable-features={_PLAYWRIGHT_DISABLED},site-per-process,IsolateOrigins,Translate,"
+                  "BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,"
+                  "WebUIOmniboxAimPopup"),
                  # a page rendered beside three others is never "in the background": its timers run at full speed
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
