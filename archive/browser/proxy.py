@@ -262,6 +262,7 @@ class Slot:
         _install_hooks()
         self.writer = writer
         self.current: PageRun | None = None
+        self.stragglers: list[PageRun] = []  # pages that ended with exchanges still being written
         ca = workdir / "warcprox-ca.pem"
         argv = ["warcprox", "--address", "127.0.0.1", "--port", "0", "--cacert", str(ca),
                 "--certs-dir", str(workdir / "warcprox-certs"), "--dir", str(workdir / "unused"),
@@ -286,6 +287,8 @@ class Slot:
         if run.inflight > 0:
             self.cut(run)
             run.wait_idle(time.monotonic() + 2.0)
+        if run.inflight > 0:
+            self.stragglers.append(run)  # written later, by the same tap: close() waits for them
         self.current = None
 
     def cut(self, run: PageRun) -> None:
@@ -301,7 +304,12 @@ class Slot:
             except OSError:
                 pass
 
-    def close(self) -> None:
+    def close(self, wait: float = 15.0) -> None:
+        """Stop this warcprox once the exchanges of pages that ended early are written (at most ``wait``
+        seconds): a response cut at the time limit is still being read when its page is done."""
+        until = time.monotonic() + wait
+        for run in self.stragglers:
+            run.wait_idle(until)
         self.controller.shutdown()
         _SLOTS.pop(id(self.controller.proxy), None)
 
