@@ -274,3 +274,18 @@ def test_replay_shows_the_script_built_page_from_the_archive_alone(browsed: dict
     assert QUOTE in text, (text, responses)
     assert outside == [], outside
     assert any(status == 200 and u.endswith("/browser/story.json") for status, u in responses), responses
+
+
+def test_quote_check_reads_the_rendered_text_and_says_so(browsed: dict[str, Any]) -> None:
+    """The raw capture lacks the quote; the check reads the rendering's text: ``found``, and its text_key
+    names the rendering (``rendering:{id}``) instead of the payload (``sha256:...``)."""
+    home, url = browsed["tmp"] / "checked", browsed["pages"]["script"]
+    shutil.copytree(browsed["home"], home)
+    result = citevault(home, "check")
+    assert result.code == 0, result
+    found = rendering(home, url)
+    assert found is not None
+    row = db(home).execute("SELECT v.verdict, v.text_key, v.exact FROM verifications v JOIN claims c ON c.id = v.claim_id "
+                           "WHERE v.capture_id = ? AND c.quote IS NOT NULL", (found["capture_id"],)).fetchone()
+    assert row is not None and row["verdict"] == "found", tuple(row) if row else None
+    assert row["text_key"] == f"rendering:{found['id']}" and QUOTE in row["exact"]
