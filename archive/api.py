@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import CitevaultError, InputError, StoreError
@@ -34,10 +35,13 @@ if TYPE_CHECKING:
 
     from archive.checks.run import CheckStats
     from archive.index.detail import CaptureDetail, ClaimDetail, DocumentDetail, Mementos, SourceDetail
+    from cryptography import x509
+
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
+    from archive.receipts.verify import ReceiptCheck
     from archive.integrity.reindex import ReindexStats
-    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, StatusEntry
+    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry
     from archive.warc.reader import ArchivedResponse
 
 
@@ -60,6 +64,17 @@ class CrawlSummary:
     def of(cls, session: Any) -> CrawlSummary:
         p = session.progress
         return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons))
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    """A receipt written by :meth:`Archive.receipt` (README "Proving the evidence")."""
+
+    claim_id: str
+    receipt: Receipt
+    data: bytes  #: the receipt as written: RFC 8785 canonical JSON
+    path: Path  #: the home's copy, ``receipts/CLAIM_ID.receipt.json``
+    problems: list[str]  #: TSAs that did not answer (the receipt is signed all the same)
 
 
 class Archive:
@@ -442,3 +457,92 @@ class Archive:
         from archive.integrity.fixity import verify
 
         return verify(self.home, workers=workers)
+
+    # -- proof: receipts and keys (README "Proving the evidence") -------------------------------------
+    def receipt(self, claim_id: str, *, tsa: Sequence[str] | None = None,
+                tsa_certs: Sequence[str] | None = None) -> IssuedReceipt:
+        """Sign (and, with TSAs from ``tsa`` or ``CITEVAULT_TSA``, timestamp) the receipt of a claim, and
+        keep it as ``receipts/CLAIM_ID.receipt.json`` in the data home. The home's key is made on first use.
+        ``tsa_certs`` (or ``CITEVAULT_TSA_CERT``): PEM files of the TSA's CA, carried with each stamp."""
+        from archive.receipts.timestamp import tsa_chain, tsa_urls
+
+        return self._issue(self.show(claim_id), tsa_urls(tsa), tsa_chain(tsa_certs))
+
+    def receipts(self, document_id: str, *, tsa: Sequence[str] | None = None,
+                 tsa_certs: Sequence[str] | None = None, claim_ids: Sequence[str] | None = None) -> Iterator[IssuedReceipt]:
+        """:meth:`receipt` for every sourced claim of a document (or of ``claim_ids`` among them), in
+        document order, in one pass."""
+        from archive.receipts.timestamp import tsa_chain, tsa_urls
+
+        urls, chain = tsa_urls(tsa), tsa_chain(tsa_certs)  # checked once, before anything is signed
+        rows = [r["id"] for r in self.claims(document_id) if r["sources"]]
+        if claim_ids is not None:
+            wanted = set(claim_ids)
+            rows = [r for r in rows if r in wanted]
+        for start in range(0, len(rows), 200):
+            for claim in self.show_claims(rows[start:start + 200]):
+                yield self._issue(claim, urls, chain)
+
+    def _issue(self, claim: ClaimJSON, tsa: Sequence[str], chain: Sequence[x509.Certificate]) -> IssuedReceipt:
+        from archive.receipts.build import make_receipt
+        from archive.receipts.canonical import canonical
+
+        receipt, problems = make_receipt(self, claim, tsa, chain)
+        data = canonical(receipt)
+        path = self.receipt_path(claim["id"])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        return IssuedReceipt(claim["id"], receipt, data, path, problems)
+
+    def receipt_path(self, claim_id: str) -> Path:
+        """Where the home keeps the latest receipt of ``claim_id``."""
+        if "/" in claim_id or claim_id.startswith("."):
+            raise InputError(f"not a claim id: {claim_id!r}")
+        return self.home.root / "receipts" / f"{claim_id}.receipt.json"
+
+    def verify_receipt(self, receipt: str | os.PathLike[str] | Mapping[str, Any], *, home_given: bool = False,
+                       tsa_certs: Sequence[str | os.PathLike[str]] = ()) -> ReceiptCheck:
+        """Check a receipt offline: its signature, its signer against this home's key, each timestamp
+        (against the TSA certificates in ``tsa_certs`` files when given, else those it carries) and, with
+        this home's WARC files at hand, each record re-hashed. ``home_given``: a WARC file missing from
+        this home is a failure rather than a skip."""
+        from archive.receipts.timestamp import load_certificates
+        from archive.receipts.verify import check_receipt, load_receipt
+
+        data = load_receipt(Path(receipt)) if not isinstance(receipt, Mapping) else dict(receipt)
+        trusted: list[x509.Certificate] = []
+        for name in tsa_certs:
+            try:
+                trusted += load_certificates(Path(name).read_bytes(), str(name))
+            except OSError as exc:
+                raise InputError(f"cannot read TSA certificate {name}: {exc.strerror}") from None
+        home = self.home if (home_given or self.home.exists()) else None
+        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None)
+
+    def receipt_state(self, claim_id: str) -> ReceiptCheck | None:
+        """The check of the home's latest receipt of ``claim_id``, or None when it has none."""
+        path = self.receipt_path(claim_id)
+        if not path.is_file():
+            return None
+        try:
+            return self.verify_receipt(path, home_given=True)
+        except CitevaultError as exc:
+            from archive.receipts.verify import Check, ReceiptCheck
+
+            return ReceiptCheck(claim_id, [Check("receipt", "FAIL", str(exc))])
+
+    def public_keys(self) -> dict[str, str]:
+        """The home's public keys (made now if missing): ``receipts`` (Ed25519, base64 raw, and its
+        ``receipts_key_id``) and ``wacz`` (ECDSA P-384, base64 SubjectPublicKeyInfo, as signed WACZ carry it)."""
+        import base64
+
+        from archive.receipts.keys import key_id, raw_public, receipt_key, spki_b64, wacz_key
+
+        raw = raw_public(receipt_key(self.home).public_key())
+        return {"receipts": base64.b64encode(raw).decode("ascii"), "receipts_key_id": key_id(raw),
+                "wacz": spki_b64(wacz_key(self.home).public_key())}
