@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
-    from archive.receipts.verify import ReceiptCheck
+    from archive.receipts.verify import Check, ReceiptCheck
     from archive.integrity.reindex import ReindexStats
     from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry
     from archive.warc.reader import ArchivedResponse
@@ -395,11 +395,14 @@ class Archive:
 
     def export(self, fmt: ExportFormat | str, document_id: str | None = None, *,
                path: str | os.PathLike[str] | None = None,
-               replay_base: str | None = DEFAULT_REPLAY_BASE) -> Exported:
+               replay_base: str | None = DEFAULT_REPLAY_BASE, tsa: Sequence[str] | None = None,
+               tsa_certs: Sequence[str] | None = None) -> Exported:
         """Export evidence in a format other tools read (:class:`~archive.exports.formats.ExportFormat`).
 
         Robust Links and ClaimReview are of one document and come back as ``data``; a WACZ package (of
-        the whole archive, or of ``document_id``'s evidence) is written to ``path``.
+        the whole archive, or of ``document_id``'s evidence) is written to ``path``, signed with the data
+        home's WACZ key (the WACZ auth spec's anonymous mode) and, with TSAs from ``tsa`` or
+        ``CITEVAULT_TSA``, timestamped.
         """
         try:
             fmt = ExportFormat(fmt)
@@ -408,9 +411,11 @@ class Archive:
         if fmt is ExportFormat.WACZ:
             if path is None:
                 raise InputError("a WACZ export is written to a file: give its path")
-            from archive.exports import wacz
+            from archive.exports import wacz, wacz_sign
+            from archive.receipts.timestamp import tsa_chain, tsa_urls
 
-            return Exported(fmt, wacz=wacz.write_wacz(self, path, document_id))
+            sign = wacz_sign.signer(self.home, tsa_urls(tsa), tsa_chain(tsa_certs))
+            return Exported(fmt, wacz=wacz.write_wacz(self, path, document_id, sign=sign))
         if document_id is None:
             raise InputError(f"the {fmt} export is of one document: give its id (see `citevault claims`)")
         # Both look the document up first: an unknown id fails there, before anything is read.
@@ -511,18 +516,33 @@ class Archive:
         (against the TSA certificates in ``tsa_certs`` files when given, else those it carries) and, with
         this home's WARC files at hand, each record re-hashed. ``home_given``: a WARC file missing from
         this home is a failure rather than a skip."""
-        from archive.receipts.timestamp import load_certificates
         from archive.receipts.verify import check_receipt, load_receipt
 
         data = load_receipt(Path(receipt)) if not isinstance(receipt, Mapping) else dict(receipt)
+        trusted = self._certificates(tsa_certs)
+        home = self.home if (home_given or self.home.exists()) else None
+        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None)
+
+    def verify_wacz(self, path: str | os.PathLike[str], *, tsa_certs: Sequence[str | os.PathLike[str]] = (),
+                    home_given: bool = False) -> list[Check]:
+        """Check a signed WACZ offline (:func:`archive.exports.wacz_sign.check_wacz`); with ``home_given``,
+        also that this home's WACZ key signed it."""
+        from archive.exports.wacz_sign import check_wacz
+        from archive.receipts.keys import existing_wacz_public_key
+
+        expected = existing_wacz_public_key(self.home) if home_given else None
+        return check_wacz(Path(path), self._certificates(tsa_certs) or None, expected)
+
+    def _certificates(self, names: Sequence[str | os.PathLike[str]]) -> list[x509.Certificate]:
+        from archive.receipts.timestamp import load_certificates
+
         trusted: list[x509.Certificate] = []
-        for name in tsa_certs:
+        for name in names:
             try:
                 trusted += load_certificates(Path(name).read_bytes(), str(name))
             except OSError as exc:
                 raise InputError(f"cannot read TSA certificate {name}: {exc.strerror}") from None
-        home = self.home if (home_given or self.home.exists()) else None
-        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None)
+        return trusted
 
     def receipt_state(self, claim_id: str) -> ReceiptCheck | None:
         """The check of the home's latest receipt of ``claim_id``, or None when it has none."""

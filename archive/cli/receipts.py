@@ -23,6 +23,14 @@ def _archive(ctx: click.Context, home: str | None) -> Archive:
     return Archive.open(home or ctx.obj["home"], ctx.obj["db"])
 
 
+def _is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 @click.command()
 @click.argument("claim_id", required=False)
 @click.option("-o", "--output", type=click.Path(path_type=Path), metavar="PATH",
@@ -32,7 +40,8 @@ def _archive(ctx: click.Context, home: str | None) -> Archive:
               help="RFC 3161 Time-Stamp Authority to stamp the signature (repeat for several). "
                    "Default: CITEVAULT_TSA (URLs separated by spaces or commas); none: no trusted time.")
 @click.option("--verify", "verify_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Check a receipt offline instead: signature, signer, timestamps, WARC records.")
+              help="Check a receipt offline instead: signature, signer, timestamps, WARC records; or a signed "
+                   "WACZ: its files, its signature and timestamp.")
 @click.option("--tsa-cert", multiple=True, type=click.Path(dir_okay=False, exists=True), metavar="FILE",
               help="PEM certificate(s) of the TSA's CA. Writing: carried with each stamp (default "
                    "CITEVAULT_TSA_CERT). With --verify: the anchors to trust instead of those the receipt carries.")
@@ -44,7 +53,7 @@ def _archive(ctx: click.Context, home: str | None) -> Archive:
 def receipt(ctx: click.Context, claim_id: str | None, output: Path | None, document_id: str | None,
             tsa: tuple[str, ...], verify_file: Path | None, tsa_cert: tuple[str, ...], home: str | None,
             as_json: bool) -> None:
-    """Write a signed, timestamped receipt of a claim's evidence, or check one.
+    """Write a signed, timestamped receipt of a claim's evidence, or check one (or a signed WACZ).
 
     A receipt holds the claim and its document, the quotation with its W3C selector and verdict, and for
     each source the WARC record that backs it (record id, date, digests, file and offset), as RFC 8785
@@ -54,6 +63,7 @@ def receipt(ctx: click.Context, claim_id: str | None, output: Path | None, docum
     citevault receipt 3e90d2b332ad3b46.4 -o claim4.receipt.json --tsa https://freetsa.org/tsr
     citevault receipt --document 3e90d2b332ad3b46 -o receipts/
     citevault receipt --verify claim4.receipt.json --home citevault-data --tsa-cert tsa.pem
+    citevault receipt --verify evidence.wacz
     """
     chosen = [x for x in (claim_id, document_id, verify_file) if x is not None]
     if len(chosen) != 1:
@@ -61,14 +71,20 @@ def receipt(ctx: click.Context, claim_id: str | None, output: Path | None, docum
     archive = _archive(ctx, home)
     if verify_file is not None:
         given = bool(home or ctx.obj["home"])
-        result = archive.verify_receipt(verify_file, home_given=given, tsa_certs=tsa_cert)
-        if as_json:
-            print_json(result.as_json())
+        if _is_zip(verify_file):  # a signed WACZ package
+            checks = archive.verify_wacz(verify_file, tsa_certs=tsa_cert, home_given=given)
+            payload: object = {"wacz": str(verify_file), "checks": [c.as_json() for c in checks]}
         else:
-            for check in result.checks:
+            result = archive.verify_receipt(verify_file, home_given=given, tsa_certs=tsa_cert)
+            checks, payload = result.checks, result.as_json()
+        if as_json:
+            print_json(payload)
+        else:
+            for check in checks:
                 click.echo(check.line())
-        if result.failed:
-            raise click.ClickException(f"{verify_file} failed: " + "; ".join(c.name for c in result.failed))
+        failed = [c.name for c in checks if c.status == "FAIL"]
+        if failed:
+            raise click.ClickException(f"{verify_file} failed: " + "; ".join(failed))
         return
     if document_id is not None:
         _document(archive, document_id, output, tsa, tsa_cert, as_json)

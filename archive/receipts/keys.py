@@ -77,6 +77,17 @@ def existing_receipt_public_key(home: DataHome) -> ed25519.Ed25519PublicKey | No
     return key.public_key()
 
 
+def existing_wacz_public_key(home: DataHome) -> str | None:
+    """The base64 SPKI of the home's WACZ key, or None when it has never signed (nothing is created)."""
+    path = keys_dir(home) / WACZ_KEY
+    if not path.is_file():
+        return None
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise StoreError(f"{path} is not an ECDSA key")
+    return spki_b64(key.public_key())
+
+
 def wacz_key(home: DataHome) -> ec.EllipticCurvePrivateKey:
     """The home's ECDSA P-384 key for WACZ signatures, created now if it has none."""
     path = keys_dir(home) / WACZ_KEY
