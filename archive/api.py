@@ -384,7 +384,11 @@ class Archive:
 
             verify_document_captures(self.engine(), self.home, [document_id])
         with self.reading() as conn:
-            return build_report(conn, document_id, replay_base=replay_base)
+            report = build_report(conn, document_id, replay_base=replay_base)
+        for claim in report["claims"]:  # the home's latest receipt of each claim, checked (docs/receipts.md)
+            state = self.receipt_state(claim["id"])
+            claim["receipt"] = state.summary() if state is not None else None
+        return report
 
     def rendered_report(self, document_id: str, fmt: str = "md", *, check: bool = True,
                         replay_base: str | None = DEFAULT_REPLAY_BASE) -> bytes:

@@ -222,3 +222,41 @@ def test_bad_input_is_one_line(evidence: Evidence, tmp_path: Path) -> None:
     assert unknown.code == 1 and "Traceback" not in unknown.err, unknown
     both = citevault(evidence.home, "receipt", "x", "--verify", str(junk))
     assert both.code == 2 and "one of CLAIM_ID" in both.err
+
+
+def test_claim_page_offers_a_receipt_download(evidence: Evidence, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    home = shutil.copytree(evidence.home, tmp_path / "home")
+    claim = evidence.claim_id(QUOTED)
+    archive = Archive.open(str(home))
+    with TestClient(create_app(archive)) as client:
+        page = client.get(f"/claims/{claim}")
+        assert page.status_code == 200 and f'href="/claims/{claim}/receipt"' in page.text
+        got = client.get(f"/claims/{claim}/receipt")
+        assert got.status_code == 200 and got.headers["content-type"] == "application/json"
+        assert f'filename="{claim}.receipt.json"' in got.headers["content-disposition"]
+        assert client.get("/claims/0000000000000000.99/receipt").status_code == 404
+    archive.close()
+    (tmp_path / "web.json").write_bytes(got.content)
+    check = verify(home, tmp_path / "web.json")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_report_shows_each_receipts_state(issued: dict[str, Any], evidence: Evidence, tmp_path: Path) -> None:
+    home = shutil.copytree(evidence.home, tmp_path / "home")
+    html = citevault(home, "report", evidence.claim_list, "--format", "html", "--no-check")
+    assert html.code == 0, html
+    section = html.out.split(f'id="claim-{issued["claim"]}"')[1].split("</section>")[0]
+    assert 'class="badge verified">verified</span>' in section, section
+    stored = home / "receipts" / f"{issued['claim']}.receipt.json"
+    stored.write_bytes(stored.read_bytes().replace(b"vecinos", b"vecinas", 1))
+    report = citevault(home, "report", evidence.claim_list, "--format", "json", "--no-check")
+    claims = {c["id"]: c for c in report.json()["claims"]}
+    assert claims[issued["claim"]]["receipt"]["state"] == "failed"
+    assert claims[issued["claim"]]["receipt"]["failed"][0].startswith("signature:")
+    html = citevault(home, "report", evidence.claim_list, "--format", "html", "--no-check")
+    assert 'class="badge receipt-failed">failed</span> signature:' in html.out

@@ -45,6 +45,7 @@ class ReceiptCheck:
 
     claim_id: str | None
     checks: list[Check] = field(default_factory=list)
+    created: str | None = None  #: when the receipt says it was signed (the signer's clock)
 
     @property
     def failed(self) -> list[Check]:
@@ -59,7 +60,13 @@ class ReceiptCheck:
         return "verified" if stamped else "signed"
 
     def as_json(self) -> dict[str, Any]:
-        return {"claim_id": self.claim_id, "state": self.state, "checks": [c.as_json() for c in self.checks]}
+        return {"claim_id": self.claim_id, "state": self.state, "created": self.created,
+                "checks": [c.as_json() for c in self.checks]}
+
+    def summary(self) -> dict[str, Any]:
+        """What a report shows: the state, when it was signed, and the checks that failed (names and why)."""
+        return {"state": self.state, "created": self.created,
+                "failed": [f"{c.name}: {c.detail}" for c in self.failed]}
 
 
 def load_receipt(path: Path) -> dict[str, Any]:
@@ -82,7 +89,7 @@ def check_receipt(receipt: dict[str, Any], *, home: DataHome | None = None, home
     ``trusted``: TSA certificates the user named (else the ones the receipt carries)."""
     body = receipt["body"]
     claim = body.get("claim") if isinstance(body.get("claim"), dict) else {}
-    result = ReceiptCheck(claim.get("id"))
+    result = ReceiptCheck(claim.get("id"), created=str(body.get("created")) if body.get("created") else None)
     add = result.checks.append
 
     problem = check_body(body, receipt.get("signature") or "")
