@@ -30,17 +30,16 @@ from archive.index.db import ensure_schema, make_engine
 from archive.report import DEFAULT_REPLAY_BASE
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
     from archive.checks.run import CheckStats
     from archive.index.detail import CaptureDetail, ClaimDetail, DocumentDetail, Mementos, SourceDetail
-    from cryptography import x509
-
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
-    from archive.receipts.verify import Check, ReceiptCheck
     from archive.integrity.reindex import ReindexStats
+    from archive.receipts.verify import Check, ReceiptCheck
     from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry
     from archive.warc.reader import ArchivedResponse
 

@@ -52,7 +52,7 @@ def verify(home: Path | None, path: Path, *args: str) -> subprocess.CompletedPro
     env = {**os.environ, "CITEVAULT_TSA": "http://127.0.0.1:9/", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     home_args = ["--home", str(home)] if home is not None else []
     return subprocess.run([*CLI, "receipt", "--verify", str(path), *home_args, *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=120, env=env, check=False)
 
 
 def test_receipt_holds_the_claim_the_quotation_and_the_records(issued: dict[str, Any], evidence: Evidence) -> None:
@@ -100,11 +100,11 @@ def test_verify_offline_passes_every_check(issued: dict[str, Any], evidence: Evi
 
 def test_verify_in_a_network_namespace(issued: dict[str, Any], evidence: Evidence) -> None:
     """No network at all (``unshare --net``: not even loopback is up)."""
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "--net", "true"]).returncode != 0:
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "--net", "true"], check=False).returncode != 0:
         pytest.skip("unshare --net is not permitted here")
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     check = subprocess.run(["unshare", "--net", *CLI, "receipt", "--verify", str(issued["path"]), "--home",
-                            str(evidence.home)], capture_output=True, text=True, timeout=120, env=env)
+                            str(evidence.home)], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
 
 
