@@ -58,11 +58,14 @@ class CrawlSummary:
     failed: int
     states: dict[str, int]  #: sources by the state their fetch left them in (archived, gone, failed, ...)
     reasons: dict[str, int]  #: failed fetches by reason (``http 404``, ``timeout``, ...)
+    receipts: int = 0  #: receipts written after the crawl (``CITEVAULT_RECEIPTS``)
+    receipt_problems: tuple[str, ...] = ()  #: why some were not, or TSAs that did not answer
 
     @classmethod
-    def of(cls, session: Any) -> CrawlSummary:
+    def of(cls, session: Any, receipts: int = 0, problems: Sequence[str] = ()) -> CrawlSummary:
         p = session.progress
-        return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons))
+        return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons), receipts,
+                   tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,31 @@ class Archive:
         if session.interrupted or session.stopping:  # Ctrl-C twice, or once (README "Stopping a crawl")
             raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
                              "the rest")
-        return CrawlSummary.of(session)
+        written, problems = self._crawl_receipts(session)
+        return CrawlSummary.of(session, written, problems)
+
+    def _crawl_receipts(self, session: Any) -> tuple[int, list[str]]:
+        """With ``CITEVAULT_RECEIPTS`` on, a receipt for each claim whose sources this crawl fetched, once
+        the crawl (and its check) ended; ``CITEVAULT_TSA``/``CITEVAULT_TSA_CERT`` as settings or from the
+        environment. A problem here is reported, never fatal: `citevault receipt --document` can redo it."""
+        settings = session.crawler.settings
+        if not settings.getbool("CITEVAULT_RECEIPTS", False):
+            return 0, []
+        from archive.receipts.build import claims_of_crawl
+
+        tsa = str(settings.get("CITEVAULT_TSA") or "").replace(",", " ").split() or None
+        certs = [p for p in str(settings.get("CITEVAULT_TSA_CERT") or "").split(os.pathsep) if p] or None
+        written, problems = 0, []
+        try:
+            with self.reading() as conn:
+                per_document = claims_of_crawl(conn, session.crawl_id)
+            for document_id, claim_ids in per_document.items():
+                for issued in self.receipts(document_id, tsa=tsa, tsa_certs=certs, claim_ids=claim_ids):
+                    written += 1
+                    problems += [p for p in issued.problems if p not in problems]
+        except CitevaultError as exc:
+            problems.append(f"receipts after the crawl stopped: {exc}")
+        return written, problems
 
     def archive(self, sources: list[str], *, every: timedelta | None = None,
                 on_added: Callable[[list[Ingested]], None] | None = None, concurrency: int | None = None,

@@ -260,3 +260,26 @@ def test_report_shows_each_receipts_state(issued: dict[str, Any], evidence: Evid
     assert claims[issued["claim"]]["receipt"]["failed"][0].startswith("signature:")
     html = citevault(home, "report", evidence.claim_list, "--format", "html", "--no-check")
     assert 'class="badge receipt-failed">failed</span> signature:' in html.out
+
+
+def test_crawl_writes_receipts_when_asked(evidence_site: tuple[str, Path], tsa: LocalTsa, tmp_path: Path) -> None:
+    """``-s CITEVAULT_RECEIPTS=True``: one receipt per claim whose sources the crawl fetched, stamped by the
+    TSA the settings name; off by default."""
+    base, _ = evidence_site
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(
+        json.dumps({"text": "The market reform was long awaited.", "sources": [f"{base}/meta-charset/mercado.html"]})
+        + "\n" + json.dumps({"text": "Nothing cited here."}) + "\n", encoding="utf-8")
+    home = tmp_path / "home"
+    assert citevault(home, "add", str(claims)).code == 0
+    crawled = citevault(home, "crawl", "-s", "CITEVAULT_RECEIPTS=True", "-s", f"CITEVAULT_TSA={tsa.url}",
+                        "-s", f"CITEVAULT_TSA_CERT={tsa.ca}")
+    assert crawled.code == 0 and "wrote 1 receipts" in crawled.err, crawled
+    (written,) = (home / "receipts").iterdir()
+    receipt = json.loads(written.read_bytes())
+    assert receipt["trusted_time"] is True and receipt["body"]["sources"][0]["capture"]["http_status"] == 200
+    assert verify(home, written).returncode == 0
+    # off by default
+    other = tmp_path / "other"
+    assert citevault(other, "add", str(claims)).code == 0
+    assert citevault(other, "crawl").code == 0 and not (other / "receipts").exists()

@@ -27,6 +27,7 @@ from archive.receipts.timestamp import stamp_all
 
 if TYPE_CHECKING:
     from cryptography import x509
+    from sqlalchemy import Connection
 
     from archive.api import Archive
     from archive.shapes import CaptureJSON, ClaimJSON, Receipt, ReceiptCapture, ReceiptSource
@@ -128,3 +129,18 @@ def make_receipt(archive: Archive, claim: ClaimJSON, tsa: Sequence[str],
     if not stamps:
         receipt["time_note"] = NO_TRUSTED_TIME
     return receipt, problems  # type: ignore[return-value]
+
+
+def claims_of_crawl(conn: Connection, crawl_id: str) -> dict[str, list[str]]:
+    """The claims each document has whose sources a crawl fetched: document id -> claim ids (the receipts
+    ``crawl`` writes with ``CITEVAULT_RECEIPTS``)."""
+    from sqlalchemy import text
+
+    rows = conn.execute(text(
+        "SELECT DISTINCT c.document_id, c.id FROM captures cap JOIN citations ci ON ci.source_id = cap.source_id "
+        "JOIN claims c ON c.id = ci.claim_id WHERE cap.crawl_id = :crawl ORDER BY c.document_id"),
+        {"crawl": crawl_id})
+    found: dict[str, list[str]] = {}
+    for doc, claim in rows:
+        found.setdefault(doc, []).append(claim)
+    return found
