@@ -586,7 +586,7 @@ class Archive:
 
             return ReceiptCheck(claim_id, [Check("receipt", "FAIL", str(exc))])
 
-    def public_keys(self) -> dict[str, str]:
+    def key(self) -> dict[str, str]:
         """The home's public keys (made now if missing): ``receipts`` (Ed25519, base64 raw, and its
         ``receipts_key_id``) and ``wacz`` (ECDSA P-384, base64 SubjectPublicKeyInfo, as signed WACZ carry it)."""
         import base64

@@ -1,7 +1,7 @@
 """``citevault receipt`` and ``citevault key``: signed, timestamped proof of a claim's evidence.
 
 Thin click layers over :meth:`archive.api.Archive.receipt`, :meth:`~archive.api.Archive.receipts`,
-:meth:`~archive.api.Archive.verify_receipt` and :meth:`~archive.api.Archive.public_keys`; README
+:meth:`~archive.api.Archive.verify_receipt` and :meth:`~archive.api.Archive.key`; README
 "Proving the evidence", docs/receipts.md.
 """
 from __future__ import annotations
@@ -142,7 +142,7 @@ def key(ctx: click.Context, as_json: bool) -> None:
     \b
     citevault key
     """
-    keys = _archive(ctx, None).public_keys()
+    keys = _archive(ctx, None).key()
     if as_json:
         print_json(keys)
         return
