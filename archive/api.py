@@ -58,14 +58,11 @@ class CrawlSummary:
     failed: int
     states: dict[str, int]  #: sources by the state their fetch left them in (archived, gone, failed, ...)
     reasons: dict[str, int]  #: failed fetches by reason (``http 404``, ``timeout``, ...)
-    receipts: int = 0  #: receipts written after the crawl (``CITEVAULT_RECEIPTS``)
-    receipt_problems: tuple[str, ...] = ()  #: why some were not, or TSAs that did not answer
 
     @classmethod
-    def of(cls, session: Any, receipts: int = 0, problems: Sequence[str] = ()) -> CrawlSummary:
+    def of(cls, session: Any) -> CrawlSummary:
         p = session.progress
-        return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons), receipts,
-                   tuple(problems))
+        return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons))
 
 
 @dataclass(frozen=True)
@@ -227,16 +224,19 @@ class Archive:
         if session.interrupted or session.stopping:  # Ctrl-C twice, or once (README "Stopping a crawl")
             raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
                              "the rest")
-        written, problems = self._crawl_receipts(session)
-        return CrawlSummary.of(session, written, problems)
+        self._crawl_receipts(session)
+        return CrawlSummary.of(session)
 
-    def _crawl_receipts(self, session: Any) -> tuple[int, list[str]]:
+    def _crawl_receipts(self, session: Any) -> None:
         """With ``CITEVAULT_RECEIPTS`` on, a receipt for each claim whose sources this crawl fetched, once
         the crawl (and its check) ended; ``CITEVAULT_TSA``/``CITEVAULT_TSA_CERT`` as settings or from the
-        environment. A problem here is reported, never fatal: `citevault receipt --document` can redo it."""
+        environment. Reported on stderr after the crawl's summary; a problem here is never fatal:
+        `citevault receipt --document` can redo it."""
         settings = session.crawler.settings
         if not settings.getbool("CITEVAULT_RECEIPTS", False):
-            return 0, []
+            return
+        import sys
+
         from archive.receipts.build import claims_of_crawl
 
         tsa = str(settings.get("CITEVAULT_TSA") or "").replace(",", " ").split() or None
@@ -251,7 +251,9 @@ class Archive:
                     problems += [p for p in issued.problems if p not in problems]
         except CitevaultError as exc:
             problems.append(f"receipts after the crawl stopped: {exc}")
-        return written, problems
+        for problem in problems:
+            sys.stderr.write(f"citevault: {problem}\n")
+        sys.stderr.write(f"citevault: wrote {written} receipts in {self.home.root / 'receipts'}\n")
 
     def archive(self, sources: list[str], *, every: timedelta | None = None,
                 on_added: Callable[[list[Ingested]], None] | None = None, concurrency: int | None = None,

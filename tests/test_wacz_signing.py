@@ -48,9 +48,9 @@ def signed(evidence: Evidence, tsa: LocalTsa, tmp_path_factory: pytest.TempPathF
     home = shutil.copytree(evidence.home, tmp / "home")  # the shared home stays without keys
     plain, stamped = tmp / "plain.wacz", tmp / "stamped.wacz"
     made = citevault(home, "export", "--wacz", str(plain), evidence.document_id)
-    assert made.code == 0 and "signed" in made.err, made
+    assert made.code == 0 and "signed with the data home's WACZ key (" in made.err, made
     made = citevault(home, "export", "--wacz", str(stamped), "--tsa", tsa.url, "--tsa-cert", str(tsa.ca))
-    assert made.code == 0, made
+    assert made.code == 0 and "signed with the data home's WACZ key and timestamped" in made.err, made
     return {"home": home, "plain": plain, "stamped": stamped, "dir": tmp}
 
 

@@ -135,7 +135,9 @@ def export(ctx: click.Context, document_id: str | None, robust: bool, claimrevie
     if result.wacz is not None:
         summary = result.wacz
         click.echo(f"citevault: wrote {summary.path} ({summary.bytes} bytes, {summary.pages} pages, "
-                   f"{summary.claims} claims, signed)", err=True)
+                   f"{summary.claims} claims)", err=True)
+        click.echo(f"citevault: signed with the data home's WACZ key{' and timestamped' if summary.timestamped else ''}"
+                   " (`citevault receipt --verify FILE` checks it)", err=True)
         return
     _write(result.data, output)
     if result.links is not None:

@@ -180,12 +180,8 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
     citevault crawl --due
     citevault crawl --no-assets
     """
-    summary = open_archive(ctx).crawl(due=due, concurrency=concurrency, ignore_robots=ignore_robots,
-                                      verbose=verbose, settings=_parse_settings(settings, no_assets))
-    if summary is not None and (summary.receipts or summary.receipt_problems):  # -s CITEVAULT_RECEIPTS=True
-        for problem in summary.receipt_problems:
-            click.echo(f"citevault: {problem}", err=True)
-        click.echo(f"citevault: wrote {summary.receipts} receipts (receipts/ in the data home)", err=True)
+    open_archive(ctx).crawl(due=due, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
+                            settings=_parse_settings(settings, no_assets))
 
 
 @cli.command("archive")

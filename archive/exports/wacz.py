@@ -62,6 +62,8 @@ class WaczSummary:
     claims: int
     bytes: int = 0
     resources: list[dict[str, Any]] = field(default_factory=list)
+    signed: bool = False  #: datapackage-digest.json has signedData (archive.exports.wacz_sign)
+    timestamped: bool = False  #: ... with an RFC 3161 timeSignature
 
     def as_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "warc_files": self.warc_files, "index_lines": self.index_lines,
@@ -281,7 +283,9 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources)
+    signed = digest.get("signedData") or {}
+    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources,
+                       signed=bool(signed), timestamped=bool(signed.get("timeSignature")))
 
 
 def _info(name: str) -> zipfile.ZipInfo:
