@@ -413,8 +413,9 @@ class Archive:
             verify_document_captures(self.engine(), self.home, [document_id])
         with self.reading() as conn:
             report = build_report(conn, document_id, replay_base=replay_base)
+        rehashed: dict[Any, Any] = {}  # claims citing one source share its records: hash each once
         for claim in report["claims"]:  # the home's latest receipt of each claim, checked (docs/receipts.md)
-            state = self.receipt_state(claim["id"])
+            state = self.receipt_state(claim["id"], rehashed=rehashed)
             claim["receipt"] = state.summary() if state is not None else None
         return report
 
@@ -543,7 +544,8 @@ class Archive:
         return self.home.root / "receipts" / f"{claim_id}.receipt.json"
 
     def verify_receipt(self, receipt: str | os.PathLike[str] | Mapping[str, Any], *, home_given: bool = False,
-                       tsa_certs: Sequence[str | os.PathLike[str]] = ()) -> ReceiptCheck:
+                       tsa_certs: Sequence[str | os.PathLike[str]] = (),
+                       rehashed: dict[Any, Any] | None = None) -> ReceiptCheck:
         """Check a receipt offline: its signature, its signer against this home's key, each timestamp
         (against the TSA certificates in ``tsa_certs`` files when given, else those it carries) and, with
         this home's WARC files at hand, each record re-hashed. ``home_given``: a WARC file missing from
@@ -553,7 +555,7 @@ class Archive:
         data = load_receipt(Path(receipt)) if not isinstance(receipt, Mapping) else dict(receipt)
         trusted = self._certificates(tsa_certs)
         home = self.home if (home_given or self.home.exists()) else None
-        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None)
+        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None, rehashed=rehashed)
 
     def verify_wacz(self, path: str | os.PathLike[str], *, tsa_certs: Sequence[str | os.PathLike[str]] = (),
                     home_given: bool = False) -> list[Check]:
@@ -576,13 +578,14 @@ class Archive:
                 raise InputError(f"cannot read TSA certificate {name}: {exc.strerror}") from None
         return trusted
 
-    def receipt_state(self, claim_id: str) -> ReceiptCheck | None:
-        """The check of the home's latest receipt of ``claim_id``, or None when it has none."""
+    def receipt_state(self, claim_id: str, *, rehashed: dict[Any, Any] | None = None) -> ReceiptCheck | None:
+        """The check of the home's latest receipt of ``claim_id``, or None when it has none. ``rehashed``:
+        a dict shared between calls, so each WARC record is hashed once."""
         path = self.receipt_path(claim_id)
         if not path.is_file():
             return None
         try:
-            return self.verify_receipt(path, home_given=True)
+            return self.verify_receipt(path, home_given=True, rehashed=rehashed)
         except CitevaultError as exc:
             from archive.receipts.verify import Check, ReceiptCheck
 
@@ -594,6 +597,9 @@ class Archive:
         import base64
 
         from archive.receipts.keys import key_id, raw_public, receipt_key, spki_b64, wacz_key
+
+        if not self.home.exists():
+            raise StoreError(f"no data home at {self.home.root}: point --home / CITEVAULT_HOME at one")
 
         raw = raw_public(receipt_key(self.home).public_key())
         return {"receipts": base64.b64encode(raw).decode("ascii"), "receipts_key_id": key_id(raw),

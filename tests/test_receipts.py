@@ -283,3 +283,12 @@ def test_crawl_writes_receipts_when_asked(evidence_site: tuple[str, Path], tsa: 
     other = tmp_path / "other"
     assert citevault(other, "add", str(claims)).code == 0
     assert citevault(other, "crawl").code == 0 and not (other / "receipts").exists()
+
+
+def test_a_home_that_never_signed_fails_the_signer_check(issued: dict[str, Any], tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty / "warcs").mkdir(parents=True)
+    check = verify(empty, issued["path"])
+    assert check.returncode == 1 and "failed: signer" in check.stderr, check.stdout + check.stderr
+    key = citevault(tmp_path / "nowhere", "key")
+    assert key.code == 1 and "no data home" in key.err and not (tmp_path / "nowhere").exists(), key

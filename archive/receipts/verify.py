@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import InputError, StoreError
 from archive.receipts import RECEIPT_FORMAT
-from archive.receipts.digests import rehash
+from archive.receipts.digests import RecordDigests, rehash
 from archive.receipts.keys import existing_receipt_public_key, key_id, raw_public
 from archive.receipts.sign import check_body
 from archive.receipts.timestamp import check_stamp
@@ -83,10 +83,12 @@ def load_receipt(path: Path) -> dict[str, Any]:
 
 
 def check_receipt(receipt: dict[str, Any], *, home: DataHome | None = None, home_given: bool = False,
-                  trusted: list[x509.Certificate] | None = None) -> ReceiptCheck:
+                  trusted: list[x509.Certificate] | None = None,
+                  rehashed: dict[tuple[str, int], RecordDigests] | None = None) -> ReceiptCheck:
     """Check ``receipt``. ``home``: where the signer's key and the WARC files are looked for;
     ``home_given``: the user named it, so a WARC file missing there is a failure, not a skip.
-    ``trusted``: TSA certificates the user named (else the ones the receipt carries)."""
+    ``trusted``: TSA certificates the user named (else the ones the receipt carries). ``rehashed``: records
+    already hashed in this run (a report checks many receipts citing the same records)."""
     body = receipt["body"]
     claim = body.get("claim") if isinstance(body.get("claim"), dict) else {}
     result = ReceiptCheck(claim.get("id"), created=str(body.get("created")) if body.get("created") else None)
@@ -98,20 +100,23 @@ def check_receipt(receipt: dict[str, Any], *, home: DataHome | None = None, home
         add(Check("signature", "FAIL", problem))
     else:
         add(Check("signature", "ok", f"Ed25519 by key {signer_id} over the receipt's canonical JSON"))
-    add(_signer_check(body, home))
+    add(_signer_check(body, home, home_given))
     add_all = result.checks.extend
     add_all(_stamp_checks(receipt, body, trusted))
-    add_all(_record_checks(body, home, home_given))
+    add_all(_record_checks(body, home, home_given, {} if rehashed is None else rehashed))
     return result
 
 
-def _signer_check(body: dict[str, Any], home: DataHome | None) -> Check:
+def _signer_check(body: dict[str, Any], home: DataHome | None, home_given: bool = False) -> Check:
     who: dict[str, Any] = body["signer"] if isinstance(body.get("signer"), dict) else {}
     try:
         claimed = key_id(base64.b64decode(who.get("public_key") or "", validate=True))
     except (binascii.Error, ValueError):
         return Check("signer", "FAIL", "the receipt's public key is malformed")
     expected = existing_receipt_public_key(home) if home is not None else None
+    if expected is None and home is not None and home_given:
+        return Check("signer", "FAIL", f"signed by key {claimed}, but {home.root} has no receipts key: "
+                                       "another data home signed it")
     if expected is None:
         where = f" ({home.root} has no key)" if home is not None else ""
         return Check("signer", "skip", f"key {claimed}; no data home's key to compare with{where}: "
@@ -171,7 +176,8 @@ def _records(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _record_checks(body: dict[str, Any], home: DataHome | None, home_given: bool) -> list[Check]:
+def _record_checks(body: dict[str, Any], home: DataHome | None, home_given: bool,
+                   rehashed: dict[tuple[str, int], RecordDigests]) -> list[Check]:
     records = _records(body)
     if not records:
         return [Check("records", "skip", "the receipt names no WARC record (no source was fetched)")]
@@ -190,8 +196,11 @@ def _record_checks(body: dict[str, Any], home: DataHome | None, home_given: bool
             status = "FAIL" if home_given else "skip"
             out.append(Check(name, status, f"{path} is not at hand"))
             continue
+        where = (str(path), int(rec.get("warc_offset") or 0))
         try:
-            found = rehash(path, int(rec.get("warc_offset") or 0))
+            found = rehashed.get(where)
+            if found is None:
+                found = rehashed[where] = rehash(path, where[1])
         except StoreError as exc:
             out.append(Check(name, "FAIL", str(exc)))
             continue
