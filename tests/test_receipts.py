@@ -292,3 +292,13 @@ def test_a_home_that_never_signed_fails_the_signer_check(issued: dict[str, Any],
     assert check.returncode == 1 and "failed: signer" in check.stderr, check.stdout + check.stderr
     key = citevault(tmp_path / "nowhere", "key")
     assert key.code == 1 and "no data home" in key.err and not (tmp_path / "nowhere").exists(), key
+
+
+def test_a_stamp_without_its_ca_needs_tsa_cert_to_verify(evidence: Evidence, tsa: LocalTsa, tmp_path: Path) -> None:
+    out = tmp_path / "leaf-only.json"
+    made = citevault(evidence.home, "receipt", evidence.claim_id(QUOTED), "-o", str(out), "--tsa", tsa.url)
+    assert made.code == 0 and "sent no root certificate" in made.err, made
+    alone = verify(evidence.home, out)
+    assert alone.returncode == 1 and "failed: timestamp" in alone.stderr and "--tsa-cert" in alone.stdout, alone.stdout
+    named = verify(evidence.home, out, "--tsa-cert", str(tsa.ca))
+    assert named.returncode == 0, named.stdout + named.stderr

@@ -120,9 +120,15 @@ def stamp_all(urls: Sequence[str], data: bytes, chain: Sequence[x509.Certificate
     problems: list[str] = []
     for url in urls:
         try:
-            stamps.append(request_stamp(url, data, chain))
+            stamp = request_stamp(url, data, chain)
         except StoreError as exc:
             problems.append(str(exc))
+            continue
+        stamps.append(stamp)
+        carried = [x509.load_pem_x509_certificate(p.encode("ascii")) for p in stamp.certificates]
+        if not any(c.issuer == c.subject for c in carried):  # checkable later only with --tsa-cert
+            problems.append(f"TSA {url} sent no root certificate: its stamp verifies with `--verify --tsa-cert "
+                            "CA.pem`; name its CA with --tsa-cert (or CITEVAULT_TSA_CERT) to carry it")
     return stamps, problems
 
 
