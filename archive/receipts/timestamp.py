@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from pathlib import Path
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -125,10 +126,6 @@ def stamp_all(urls: Sequence[str], data: bytes, chain: Sequence[x509.Certificate
             problems.append(str(exc))
             continue
         stamps.append(stamp)
-        carried = [x509.load_pem_x509_certificate(p.encode("ascii")) for p in stamp.certificates]
-        if not any(c.issuer == c.subject for c in carried):  # checkable later only with --tsa-cert
-            problems.append(f"TSA {url} sent no root certificate: its stamp verifies with `--verify --tsa-cert "
-                            "CA.pem`; name its CA with --tsa-cert (or CITEVAULT_TSA_CERT) to carry it")
     return stamps, problems
 
 
@@ -170,8 +167,10 @@ def check_stamp(stamp: dict[str, Any], data: bytes, trusted: list[x509.Certifica
     else:
         roots = [c for c in carried if c.issuer == c.subject]
         others = [c for c in carried if c not in roots]
+    if not roots and carried:  # the TSA sent its own certificate only: anchor the check there
+        return _check_with_openssl(response, data, carried)
     if not roots:
-        return ("the receipt carries no root certificate for this TSA: name the TSA's CA certificate with "
+        return ("the receipt carries no certificate for this TSA: name the TSA's CA certificate with "
                 "--tsa-cert FILE"), ""
     builder = VerifierBuilder()
     for cert in roots:
@@ -190,3 +189,35 @@ def check_stamp(stamp: dict[str, Any], data: bytes, trusted: list[x509.Certifica
     except ValueError as exc:
         return f"the token does not verify ({exc})", ""
     return None, _iso(response.tst_info.gen_time)
+
+
+def _check_with_openssl(response: Any, data: bytes, carried: list[x509.Certificate]) -> tuple[str | None, str]:
+    """Check a stamp against the TSA certificate it carries, taken as the anchor itself (a "partial
+    chain"), which ``rfc3161-client`` cannot do: OpenSSL's ``ts -verify -partial_chain``, offline, with the
+    certificates judged at the stamp's time (``-attime``)."""
+    import calendar
+    import shutil
+    import subprocess
+    import tempfile
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return ("the receipt carries only the TSA's own certificate, and checking against it needs the "
+                "`openssl` command: install it, or name the TSA's CA certificate with --tsa-cert FILE"), ""
+    when = response.tst_info.gen_time
+    with tempfile.TemporaryDirectory(prefix="citevault-ts-") as tmp:
+        where = Path(tmp)
+        (where / "resp.tsr").write_bytes(response.as_bytes())
+        (where / "data").write_bytes(data)
+        (where / "tsa.pem").write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in carried))
+        done = subprocess.run(
+            [openssl, "ts", "-verify", "-in", str(where / "resp.tsr"), "-data", str(where / "data"),
+             "-CAfile", str(where / "tsa.pem"), "-partial_chain",
+             "-attime", str(calendar.timegm(when.utctimetuple()))],
+            capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode == 0:
+        return None, _iso(when)
+    if "imprint mismatch" in done.stderr:
+        return "the token stamps something else, not this receipt's signature (swapped?)", ""
+    reason = next((line.rsplit(":", 1)[-1] for line in done.stderr.splitlines() if ":error:" in line), "")
+    return f"the token does not verify against the TSA certificate it carries ({reason or 'openssl ts -verify'})", ""
