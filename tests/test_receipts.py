@@ -260,6 +260,8 @@ def test_report_shows_each_receipts_state(issued: dict[str, Any], evidence: Evid
     assert claims[issued["claim"]]["receipt"]["failed"][0].startswith("signature:")
     html = citevault(home, "report", evidence.claim_list, "--format", "html", "--no-check")
     assert 'class="badge receipt-failed">failed</span> signature:' in html.out
+    markdown = citevault(home, "report", evidence.claim_list, "--no-check")
+    assert "**failed**: signature:" in markdown.out, markdown.out
 
 
 def test_crawl_writes_receipts_when_asked(evidence_site: tuple[str, Path], tsa: LocalTsa, tmp_path: Path) -> None:
