@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from pathlib import Path
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
