@@ -394,3 +394,22 @@ class Receipt(TypedDict, total=False):
     trusted_time: bool
     """false when no TSA stamped it: then ``time_note`` says so"""
     time_note: str
+
+
+class ReceiptCheckLine(TypedDict):
+    """One check of ``citevault receipt --verify`` (one line of its text output)."""
+
+    check: str
+    """signature, signer, timestamp [N], record FILE@OFFSET, files, datapackage, created"""
+    status: Literal["ok", "skip", "FAIL"]
+    detail: str
+
+
+class ReceiptCheckJSON(TypedDict):
+    """``citevault receipt --verify FILE --json`` for a receipt."""
+
+    claim_id: str | None
+    state: Literal["verified", "signed", "failed"]
+    """verified: every check held, with trusted time; signed: the same without a stamp; failed"""
+    created: str | None
+    checks: list[ReceiptCheckLine]

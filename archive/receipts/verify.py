@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from archive.errors import InputError, StoreError
 from archive.receipts import RECEIPT_FORMAT
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from archive.home import DataHome
+    from archive.shapes import ReceiptCheckJSON, ReceiptCheckLine
+
+Status = Literal["ok", "skip", "FAIL"]
+State = Literal["verified", "signed", "failed"]
 
 #: how long before the receipt's own ``created`` a stamp may say it was made (clock skew)
 SKEW = timedelta(minutes=10)
@@ -29,13 +33,13 @@ SKEW = timedelta(minutes=10)
 @dataclass(frozen=True)
 class Check:
     name: str  #: signature, signer, timestamp 1, record FILE@OFFSET, ...
-    status: str  #: ok | FAIL | skip
+    status: Status
     detail: str
 
     def line(self) -> str:
         return f"{self.status:<4}  {self.name}: {self.detail}"
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> ReceiptCheckLine:
         return {"check": self.name, "status": self.status, "detail": self.detail}
 
 
@@ -52,14 +56,14 @@ class ReceiptCheck:
         return [c for c in self.checks if c.status == "FAIL"]
 
     @property
-    def state(self) -> str:
+    def state(self) -> State:
         """verified (all checks held, with trusted time) | signed (held, but no trusted time) | failed"""
         if self.failed:
             return "failed"
         stamped = any(c.name.startswith("timestamp") and c.status == "ok" for c in self.checks)
         return "verified" if stamped else "signed"
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> ReceiptCheckJSON:
         return {"claim_id": self.claim_id, "state": self.state, "created": self.created,
                 "checks": [c.as_json() for c in self.checks]}
 
@@ -193,7 +197,7 @@ def _record_checks(body: dict[str, Any], home: DataHome | None, home_given: bool
             out.append(Check(name, "FAIL", str(exc)))
             continue
         if not path.is_file():
-            status = "FAIL" if home_given else "skip"
+            status: Status = "FAIL" if home_given else "skip"
             out.append(Check(name, status, f"{path} is not at hand"))
             continue
         where = (str(path), int(rec.get("warc_offset") or 0))
