@@ -313,3 +313,4 @@ def test_a_stamp_carrying_only_the_tsa_certificate(issued: dict[str, Any], evide
     swapped = tmp_path / "leaf-swapped.json"
     swapped.write_bytes(rfc8785.dumps(receipt))
     _fails(verify(evidence.home, swapped), "timestamp", "stamps something else")
+
