@@ -46,6 +46,7 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
 def signed(evidence: Evidence, tsa: LocalTsa, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("signed-wacz")
     home = shutil.copytree(evidence.home, tmp / "home")  # the shared home stays without keys
+    shutil.rmtree(home / "keys", ignore_errors=True)
     plain, stamped = tmp / "plain.wacz", tmp / "stamped.wacz"
     made = citevault(home, "export", "--wacz", str(plain), evidence.document_id)
     assert made.code == 0 and "signed with the data home's WACZ key (" in made.err, made
@@ -144,6 +145,7 @@ def test_a_flipped_byte_fails_the_signature_check(signed: dict[str, Any]) -> Non
 
 def test_another_homes_key_is_named(signed: dict[str, Any], evidence: Evidence, tmp_path: Path) -> None:
     other = shutil.copytree(evidence.home, tmp_path / "other")
-    assert citevault(other, "key").code == 0  # its own key
+    shutil.rmtree(other / "keys", ignore_errors=True)  # whatever the shared home holds: this one makes its own
+    assert citevault(other, "key").code == 0
     check = citevault(other, "receipt", "--verify", str(signed["plain"]))
     assert check.code == 1 and "failed: signer" in check.err, check
