@@ -3,10 +3,10 @@
 holds the payload."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from tests.helpers import db
+from tests.test_receipts import copy_home
 from tests.web_fixtures import Evidence
 
 
@@ -15,7 +15,7 @@ def test_a_revisit_names_the_original_record_too(evidence: Evidence, tmp_path: P
     from archive.receipts.build import make_receipt
     from archive.receipts.verify import check_receipt
 
-    home = shutil.copytree(evidence.home, tmp_path / "home")  # the shared home stays without keys
+    home = copy_home(evidence.home, tmp_path / "home")  # the shared home stays without keys
     archive = Archive.open(str(home))
     claim = next(c for c in archive.lookup("flood barrier will cost") if c["document"]["id"] == evidence.document_id)
     source = next(s for s in claim["sources"] if s["url"].endswith("/evidence/report.html"))

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -45,6 +46,15 @@ def issued(evidence: Evidence, tsa: LocalTsa, tmp_path_factory: pytest.TempPathF
     result = citevault(evidence.home, "receipt", claim, "-o", str(out), "--tsa", tsa.url, "--tsa-cert", str(tsa.ca))
     assert result.code == 0, result
     return {"claim": claim, "path": out, "receipt": json.loads(out.read_bytes())}
+
+
+def copy_home(src: Path, dest: Path) -> Path:
+    """A copy of a data home taken from a settled database: its WAL checkpointed into the main file first,
+    so the copy never races a WAL file that a closing connection removes."""
+    conn = sqlite3.connect(src / "citevault.sqlite")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return Path(shutil.copytree(src, dest, ignore=shutil.ignore_patterns("*.sqlite-wal", "*.sqlite-shm")))
 
 
 def verify(home: Path | None, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -125,7 +135,7 @@ def test_one_byte_of_the_claim_text_changed(issued: dict[str, Any], evidence: Ev
 
 
 def test_one_byte_of_the_archived_payload_changed(issued: dict[str, Any], evidence: Evidence, tmp_path: Path) -> None:
-    home = shutil.copytree(evidence.home, tmp_path / "home")
+    home = copy_home(evidence.home, tmp_path / "home")
     record = issued["receipt"]["body"]["sources"][0]["capture"]["record"]
     path = home / "warcs" / record["warc_file"]
     raw = path.read_bytes()
@@ -230,7 +240,7 @@ def test_claim_page_offers_a_receipt_download(evidence: Evidence, tmp_path: Path
     from archive.api import Archive
     from archive.web.app import create_app
 
-    home = shutil.copytree(evidence.home, tmp_path / "home")
+    home = copy_home(evidence.home, tmp_path / "home")
     claim = evidence.claim_id(QUOTED)
     archive = Archive.open(str(home))
     with TestClient(create_app(archive)) as client:
@@ -247,7 +257,7 @@ def test_claim_page_offers_a_receipt_download(evidence: Evidence, tmp_path: Path
 
 
 def test_report_shows_each_receipts_state(issued: dict[str, Any], evidence: Evidence, tmp_path: Path) -> None:
-    home = shutil.copytree(evidence.home, tmp_path / "home")
+    home = copy_home(evidence.home, tmp_path / "home")
     html = citevault(home, "report", evidence.claim_list, "--format", "html", "--no-check")
     assert html.code == 0, html
     section = html.out.split(f'id="claim-{issued["claim"]}"')[1].split("</section>")[0]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import citevault
+from tests.test_receipts import copy_home
 from tests.test_wacz import validate
 from tests.tsa import LocalTsa, start_tsa
 from tests.web_fixtures import Evidence
@@ -45,7 +46,7 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
 @pytest.fixture(scope="module")
 def signed(evidence: Evidence, tsa: LocalTsa, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("signed-wacz")
-    home = shutil.copytree(evidence.home, tmp / "home")  # the shared home stays without keys
+    home = copy_home(evidence.home, tmp / "home")  # the shared home stays without keys
     shutil.rmtree(home / "keys", ignore_errors=True)
     plain, stamped = tmp / "plain.wacz", tmp / "stamped.wacz"
     made = citevault(home, "export", "--wacz", str(plain), evidence.document_id)
@@ -144,7 +145,7 @@ def test_a_flipped_byte_fails_the_signature_check(signed: dict[str, Any]) -> Non
 
 
 def test_another_homes_key_is_named(signed: dict[str, Any], evidence: Evidence, tmp_path: Path) -> None:
-    other = shutil.copytree(evidence.home, tmp_path / "other")
+    other = copy_home(evidence.home, tmp_path / "other")
     shutil.rmtree(other / "keys", ignore_errors=True)  # whatever the shared home holds: this one makes its own
     assert citevault(other, "key").code == 0
     check = citevault(other, "receipt", "--verify", str(signed["plain"]))
