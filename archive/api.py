@@ -517,15 +517,17 @@ class Archive:
         if claim_ids is not None:
             wanted = set(claim_ids)
             rows = [r for r in rows if r in wanted]
+        rehashed: dict[Any, Any] = {}  # claims citing one source share its records: each is read once
         for start in range(0, len(rows), 200):
             for claim in self.show_claims(rows[start:start + 200]):
-                yield self._issue(claim, urls, chain)
+                yield self._issue(claim, urls, chain, rehashed)
 
-    def _issue(self, claim: ClaimJSON, tsa: Sequence[str], chain: Sequence[x509.Certificate]) -> IssuedReceipt:
+    def _issue(self, claim: ClaimJSON, tsa: Sequence[str], chain: Sequence[x509.Certificate],
+               rehashed: dict[Any, Any] | None = None) -> IssuedReceipt:
         from archive.receipts.build import make_receipt
         from archive.receipts.canonical import canonical
 
-        receipt, problems = make_receipt(self, claim, tsa, chain)
+        receipt, problems = make_receipt(self, claim, tsa, chain, rehashed)
         data = canonical(receipt)
         path = self.receipt_path(claim["id"])
         try:

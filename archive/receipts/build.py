@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from archive import __version__
 from archive.clock import real_now
 from archive.receipts import RECEIPT_FORMAT
-from archive.receipts.digests import rehash
+from archive.receipts.digests import RecordDigests, rehash
 from archive.receipts.keys import receipt_key
 from archive.receipts.sign import sign_body, signer
 from archive.receipts.timestamp import stamp_all
@@ -48,8 +48,11 @@ def evidence_capture(captures: Sequence[CaptureJSON]) -> CaptureJSON | None:
     return None
 
 
-def _record(archive: Archive, row: Mapping[str, Any]) -> dict[str, Any]:
-    digests = rehash(archive.home.warc_path(row["warc_file"]), row["warc_offset"])
+def _record(archive: Archive, row: Mapping[str, Any], rehashed: dict[tuple[str, int], RecordDigests]) -> dict[str, Any]:
+    where = (row["warc_file"], row["warc_offset"])
+    digests = rehashed.get(where)
+    if digests is None:  # claims citing one source share its record: read it once per batch
+        digests = rehashed[where] = rehash(archive.home.warc_path(row["warc_file"]), row["warc_offset"])
     return {
         "warc_file": row["warc_file"], "warc_offset": row["warc_offset"], "warc_length": digests.length,
         "warc_record_id": digests.record_id, "warc_date": digests.warc_date, "record_type": digests.record_type,
@@ -58,18 +61,18 @@ def _record(archive: Archive, row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _capture(archive: Archive, cap: CaptureJSON) -> ReceiptCapture:
+def _capture(archive: Archive, cap: CaptureJSON, rehashed: dict[tuple[str, int], RecordDigests]) -> ReceiptCapture:
     row: dict[str, Any] = dict(archive.capture(cap["id"]))
     verification = cap.get("verification")
     out: dict[str, Any] = {
         "capture_id": cap["id"], "url": cap["url"], "fetched_at": cap["fetched_at"],
         "http_status": cap["http_status"], "error": cap["error"],
-        "record": _record(archive, row),
+        "record": _record(archive, row, rehashed),
         "original_record": None,
         "verification": None,
     }
     if row.get("refers_to"):  # a revisit: the payload the claim was checked against is the original's
-        out["original_record"] = _record(archive, archive.capture(row["refers_to"]))
+        out["original_record"] = _record(archive, archive.capture(row["refers_to"]), rehashed)
     if verification is not None:
         out["verification"] = {"method": verification["method"], "verdict": verification["verdict"],
                                "score": verification["score"], "heuristic": verification["heuristic"],
@@ -84,14 +87,16 @@ def _quote_selector(verification: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def receipt_body(archive: Archive, claim: ClaimJSON) -> dict[str, Any]:
-    """The part of a receipt that is signed."""
+def receipt_body(archive: Archive, claim: ClaimJSON,
+                 rehashed: dict[tuple[str, int], RecordDigests] | None = None) -> dict[str, Any]:
+    """The part of a receipt that is signed. ``rehashed``: records already read in this batch."""
+    rehashed = {} if rehashed is None else rehashed
     sources: list[ReceiptSource] = []
     quotation: dict[str, Any] = {"quote": claim["quote"], "selector": None, "verdict": None, "method": None,
                                  "capture_id": None}
     for source in claim["sources"]:
         cap = evidence_capture(source["captures"])
-        made = _capture(archive, cap) if cap is not None else None
+        made = _capture(archive, cap, rehashed) if cap is not None else None
         sources.append({"url": source["url"], "state": source["state"], "capture": made})
         checked = made["verification"] if made is not None else None
         if made is not None and checked is not None and quotation["verdict"] is None:
@@ -109,13 +114,13 @@ def receipt_body(archive: Archive, claim: ClaimJSON) -> dict[str, Any]:
     }
 
 
-def make_receipt(archive: Archive, claim: ClaimJSON, tsa: Sequence[str],
-                 chain: Sequence[x509.Certificate] = ()) -> tuple[Receipt, list[str]]:
+def make_receipt(archive: Archive, claim: ClaimJSON, tsa: Sequence[str], chain: Sequence[x509.Certificate] = (),
+                 rehashed: dict[tuple[str, int], RecordDigests] | None = None) -> tuple[Receipt, list[str]]:
     """Sign ``claim``'s receipt with the home's key and stamp it by each TSA of ``tsa`` (carrying the TSA
     CA certificates ``chain``); also the lines for TSAs that failed (a receipt is still written when at
     least the signature holds)."""
     key = receipt_key(archive.home)
-    body = receipt_body(archive, claim)
+    body = receipt_body(archive, claim, rehashed)
     body["signer"] = signer(key)
     signature = sign_body(body, key)
     stamps, problems = stamp_all(tsa, signature, chain) if tsa else ([], [])
