@@ -566,7 +566,8 @@ class Archive:
         from archive.exports.wacz_sign import check_wacz
         from archive.receipts.keys import existing_wacz_public_key
 
-        expected = existing_wacz_public_key(self.home) if home_given else None
+        # a named home that never signed a WACZ has no key: the package is then another home's
+        expected = (existing_wacz_public_key(self.home) or "") if home_given else None
         return check_wacz(Path(path), self._certificates(tsa_certs) or None, expected)
 
     def _certificates(self, names: Sequence[str | os.PathLike[str]]) -> list[x509.Certificate]:
