@@ -1,0 +1,350 @@
+"""Which differences between two wordings change what they say: numbers, negations, names, opposite words.
+
+A quotation that differs from its source only in typography, case, accents, whitespace or a typo is
+``close``; one that differs in a number ("300" for "500"), a negation ("did sound" for "did not sound"), a
+name ("Jon Snow" for "Jon Sopel") or an antonym-like swap ("minor" for "major") is a misquote. The same
+test tells a cited passage edited in meaning from a cosmetic edit on a re-crawl (:mod:`archive.recheck.drift`).
+
+Words are compared on their *base* (NFKC, case folded, accents stripped, curly apostrophes straight), so
+a change of diacritics or case is never a difference. Per-language word lists (English, French, Spanish,
+Portuguese, German): negations, number words, month names and antonym pairs. Number tokens compare by
+their digits, so "3,5" (German) equals "3.5" and "1.500" equals "1,500"; number words compare by value
+("twenty" equals "20"). Words that are one typo apart ("ninty", "ninety") are typos, not swaps.
+
+Stdlib only (plus rapidfuzz for one similarity, imported when needed).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+#: Kinds of difference, most telling first: one change gets the first kind that fits.
+KINDS = ("negation", "number", "name", "word")
+TYPO = 0.8  # two words at least this similar (and not numbers) are a typo of each other
+
+_TOKEN = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009]\d+)*(?:st|nd|rd|th|er|e|º|ª)?|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_SENTENCE_END = frozenset(".!?\u2026:;\"\u201c\u201d\u00ab\u00bb\u2018\u2019'()[]\n")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+_NEGATIONS = frozenset("""
+not no never without nobody nothing none neither nor nowhere cannot
+ne pas jamais sans aucun aucune rien ni nullement guère
+nunca jamás sin ningún ninguno ninguna nada nadie tampoco
+não jamais sem nenhum nenhuma ninguém nem
+nicht kein keine keinen keinem keiner keines nie niemals ohne nichts niemand weder nirgends
+""".split())
+# Number words by value ("one", "un", "uno", "um", "ein" are left out: they are articles too).
+_NUMBER_WORDS = {w: v for v, words in {
+    "0": "zero zéro cero zero null", "2": "two deux dos dois duas zwei", "3": "three trois tres três drei",
+    "4": "four quatre cuatro quatro vier", "5": "five cinq cinco fünf", "6": "six seis sechs",
+    "7": "seven sept siete sete sieben", "8": "eight huit ocho oito acht", "9": "nine neuf nueve nove neun",
+    "10": "ten dix diez dez zehn", "11": "eleven onze once elf", "12": "twelve douze doce doze zwölf dozen",
+    "13": "thirteen treize trece treze dreizehn", "14": "fourteen quatorze catorce catorze vierzehn",
+    "15": "fifteen quinze quince fünfzehn", "16": "sixteen seize dieciséis dezesseis sechzehn",
+    "17": "seventeen diecisiete dezessete siebzehn", "18": "eighteen dieciocho dezoito achtzehn",
+    "19": "nineteen diecinueve dezenove neunzehn", "20": "twenty vingt veinte vinte zwanzig",
+    "30": "thirty trente treinta trinta dreißig", "40": "forty quarante cuarenta quarenta vierzig",
+    "50": "fifty cinquante cincuenta cinquenta fünfzig", "60": "sixty soixante sesenta sessenta sechzig",
+    "70": "seventy setenta siebzig", "80": "eighty ochenta oitenta achtzig",
+    "90": "ninety noventa neunzig", "100": "hundred cent cien ciento cem cento hundert",
+    "1000": "thousand mille mil tausend",
+    "1e6": "million millions millón millones milhão milhões millionen",
+    "1e9": "billion billions milliard milliards bilhão bilhões milliarde milliarden",
+}.items() for w in words.split()}
+_MONTHS = {w: f"month{i}" for i, names in enumerate((
+    "january janvier enero janeiro januar", "february février febrero fevereiro februar",
+    "march mars marzo março märz", "april avril abril", "may mai mayo maio",
+    "june juin junio junho juni", "july juillet julio julho juli", "august août agosto",
+    "september septembre septiembre setembro", "october octobre octubre outubro oktober",
+    "november novembre noviembre novembro", "december décembre diciembre dezembro dezember",
+), 1) for w in names.split()}
+_VERB_MONTHS = frozenset({"may", "march"})  # months only when capitalized mid-sentence
+_ANTONYMS = """
+major minor|more less|more fewer|most least|increase decrease|increased decreased|rise fall|rose fell|
+risen fallen|rising falling|higher lower|high low|highest lowest|up down|before after|win lose|won lost|
+winning losing|accept reject|accepted rejected|approve reject|approved rejected|support oppose|
+supported opposed|best worst|better worse|first last|strong weak|stronger weaker|large small|larger smaller|
+big small|bigger smaller|open closed|success failure|gain loss|maximum minimum|include exclude|
+included excluded|guilty innocent|true false|above below|over under|always never|all none|positive negative|
+safe dangerous|cheap expensive|early late|earlier later|ahead behind|inside outside|rich poor|love hate|
+add remove|added removed|allow ban|allowed banned|confirm deny|confirmed denied|start end|started ended|
+begin end|long short|longer shorter|fast slow|hot cold|warmer colder|easy hard|right wrong|majority minority|
+profit loss|surplus deficit|import export|buy sell|bought sold|pass fail|passed failed|public private|
+men women|north south|east west|yes no|old new|young old|lowest highest|raise cut|raised cut|
+majeur mineur|plus moins|hausse baisse|augmenter diminuer|augmente diminue|augmentation diminution|
+avant après|gagner perdre|gagné perdu|meilleur pire|premier dernier|première dernière|fort faible|
+grand petit|grande petite|haut bas|ouvert fermé|succès échec|accepter refuser|accepté refusé|pour contre|
+vrai faux|toujours jamais|tous aucun|riche pauvre|début fin|oui non|nord sud|majorité minorité|hommes femmes|
+mayor menor|más menos|subir bajar|sube baja|subió bajó|aumento disminución|aumentó disminuyó|antes después|
+ganar perder|ganó perdió|mejor peor|primero último|primera última|fuerte débil|grande pequeño|alto bajo|
+abierto cerrado|éxito fracaso|aceptar rechazar|aceptó rechazó|verdadero falso|siempre nunca|todos ninguno|
+rico pobre|sí no|norte sur|mayoría minoría|hombres mujeres|máximo mínimo|positivo negativo|
+maior menor|mais menos|subir descer|aumento redução|aumentou diminuiu|antes depois|ganhar perder|
+ganhou perdeu|melhor pior|primeiro último|forte fraco|grande pequeno|alto baixo|aberto fechado|
+sucesso fracasso|aceitar rejeitar|aceitou rejeitou|verdadeiro falso|sempre nunca|todos nenhum|sim não|
+norte sul|maioria minoria|homens mulheres|
+mehr weniger|größer kleiner|groß klein|hoch niedrig|höher niedriger|steigen sinken|stieg sank|
+gestiegen gesunken|vor nach|vorher nachher|gewinnen verlieren|gewann verlor|gewonnen verloren|
+besser schlechter|beste schlechteste|erste letzte|stark schwach|offen geschlossen|erfolg misserfolg|
+annehmen ablehnen|angenommen abgelehnt|für gegen|wahr falsch|immer nie|alle keine|reich arm|ja nein|
+nord süd|mehrheit minderheit|männer frauen|zunahme abnahme|anstieg rückgang
+"""
+
+
+def _strip_accents(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
+
+
+_PAIRS = frozenset(
+    frozenset(_strip_accents(w) for w in pair.split())
+    for pair in _ANTONYMS.replace("\n", "").split("|") if len(pair.split()) == 2
+)
+_NEGATION_BASES = frozenset(_strip_accents(w) for w in _NEGATIONS)
+# "Opposite" prefixes (unlikely/likely, illégal/légal, desigual/igual, unmöglich/möglich, não-/nicht-).
+_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "des", "de", "mal", "miss", "nicht", "nao")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word as written, its key (folded case, accents kept: "très" is not "tres") and base (accents
+    stripped: what comparisons use); ``initial`` when it starts a sentence (a capital there is no name)."""
+
+    text: str
+    key: str
+    base: str
+    initial: bool
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One change of meaning: its kind and the words on each side ("" when one side has none)."""
+
+    kind: str
+    quote: str
+    source: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "quote": self.quote, "source": self.source}
+
+
+@lru_cache(maxsize=65536)
+def _fold(word: str) -> tuple[str, str]:
+    key = unicodedata.normalize("NFKC", word).casefold().replace("\u2019", "'")
+    return key, _strip_accents(key)
+
+
+def tokens(text: str, before: str = "") -> list[Token]:
+    """The words and numbers of ``text``; ``before`` is what precedes it (to tell a sentence start).
+
+    >>> [(t.text, t.base, t.initial) for t in tokens("Não é. Jon didn\u2019t go", "")]
+    [('Não', 'nao', True), ('é', 'e', False), ('Jon', 'jon', True), ('didn’t', "didn't", False), ('go', 'go', False)]
+    """
+    text = text.translate(_INVISIBLE)
+    out: list[Token] = []
+    previous = before.rstrip()[-1:] if before.strip() else ""
+    last_end = 0
+    for match in _TOKEN.finditer(text):
+        gap = text[last_end:match.start()]
+        if out:
+            initial = any(c in _SENTENCE_END for c in gap)
+        else:
+            initial = not previous or previous in _SENTENCE_END or any(c in _SENTENCE_END for c in gap)
+        key, base = _fold(match.group())
+        out.append(Token(match.group(), key, base, initial))
+        last_end = match.end()
+    return out
+
+
+def is_negation(token: Token) -> bool:
+    """A negation word, an English "n't" or a French elided "n'".
+
+    >>> [is_negation(t) for t in tokens("didn't n'est cannot nicht notable")]
+    [True, True, True, True, False]
+    """
+    base = token.base
+    return base in _NEGATION_BASES or base.endswith("n't") or base.startswith("n'")
+
+
+def number_value(token: Token) -> str | None:
+    """What a number token stands for, so that "3,5" equals "3.5" and "twenty" equals "20"; months are
+    values too (a date); None for other words.
+
+    >>> [number_value(t) for t in tokens("1.500 1,500 twenty 7th May may très tres")]
+    ['1500', '1500', '20', '7', 'month5', None, None, '3']
+    """
+    if token.base[0].isdigit():
+        return "".join(c for c in token.base if c.isdigit()).lstrip("0") or "0"
+    if token.key in _NUMBER_WORDS:
+        return _NUMBER_WORDS[token.key]
+    if token.key in _MONTHS:
+        if token.key in _VERB_MONTHS and (token.initial or not token.text[:1].isupper()):
+            return None
+        return _MONTHS[token.key]
+    return None
+
+
+def _is_name(token: Token) -> bool:
+    """A capitalized word that does not start a sentence (all-capitals text says nothing)."""
+    text = token.text
+    return text[:1].isupper() and not token.initial and not (text.isupper() and len(text) > 4)
+
+
+def _inflections(base: str) -> list[str]:
+    out = [base]
+    for suffix in ("s", "es", "ed", "d", "ing", "e", "en", "er", "n"):
+        if base.endswith(suffix) and len(base) - len(suffix) >= 3:
+            out.append(base[: -len(suffix)])
+    return out
+
+
+def opposite(a: str, b: str) -> bool:
+    """Antonym-like words: a listed pair (in any inflection), or a word and its negative prefix.
+
+    >>> opposite("major", "minor"), opposite("increases", "decreases"), opposite("likely", "unlikely")
+    (True, True, True)
+    >>> opposite("done", "clone"), opposite("each", "every")
+    (False, False)
+    """
+    if a == b:
+        return False
+    if frozenset((a, b)) in _PAIRS:
+        return True
+    for x in _inflections(a):
+        for y in _inflections(b):
+            if frozenset((x, y)) in _PAIRS:
+                return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and any(long_ == p + short or long_ == p + "-" + short for p in _PREFIXES)
+
+
+def _similar(a: str, b: str) -> bool:
+    """One typo apart: one edit, or (longer words) at least :data:`TYPO` similar."""
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.distance(a, b, score_cutoff=2) <= 1 or difflib.SequenceMatcher(None, a, b).ratio() >= TYPO
+
+
+def _typo(q: Token, s: Token) -> bool:
+    """``q`` is a typo (an OCR error, an inflection, a spelling variant) of ``s``, not another word: never
+    two different numbers, antonyms, or a negation against a plain word ("not" for "now")."""
+    if q.base[0].isdigit() or s.base[0].isdigit() or min(len(q.base), len(s.base)) < 3:
+        return False
+    if number_value(q) and number_value(s):
+        return False
+    if is_negation(q) != is_negation(s) and "'" not in q.base + s.base:
+        return False
+    return not opposite(q.base, s.base) and _similar(q.base, s.base)
+
+
+def _kind(quote: list[Token], source: list[Token]) -> str | None:
+    """The kind of one changed stretch, or None when it does not change the meaning."""
+    if len(quote) == len(source) and all(_typo(q, s) for q, s in zip(quote, source)):
+        return None  # "ninty" for "ninety", "surge" for "surges", "Luxa" for "Lula"
+    if any(is_negation(t) for t in quote) != any(is_negation(t) for t in source):
+        return "negation"
+    if any(opposite(q.base, s.base) for q in quote for s in source):
+        return "word"
+    qv = sorted(v for v in map(number_value, quote) if v)
+    sv = sorted(v for v in map(number_value, source) if v)
+    if qv != sv:
+        return "number"
+    if not (quote and source):
+        return None  # words left out or added
+    names_q = [t.base for t in quote if _is_name(t)]
+    names_s = [t.base for t in source if _is_name(t)]
+    qb, sb = [t.base for t in quote], [t.base for t in source]
+    if any(not any(_similar(n, b) for b in qb) for n in names_s) or \
+            any(not any(_similar(n, b) for b in sb) for n in names_q):
+        return "name"
+    return None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The meaning changes between a quote and a passage, how many words they share, and the similarity of
+    the quote once those changes are put back (what is left is typography, typos and elisions)."""
+
+    differences: tuple[Difference, ...]
+    shared: int
+    quote_words: int
+    repaired: float
+    ragged: bool = False  # the first or last words differ: the passage may stop short of a changed word
+
+
+def compare(quote: list[Token], source: list[Token], *, elided: bool = False, context: bool = False) -> Comparison:
+    """Compare two wordings word by word. With ``elided`` the quote marks cuts, so source words it leaves
+    out are not differences. With ``context`` the source has a few words of context on each side: source
+    words before the quote's first word or after its last are not differences.
+
+    >>> c = compare(tokens("Jon Snow did sound confident about 300 strandings"),
+    ...             tokens("Jon Sopel did not sound confident about 500 strandings"))
+    >>> [(d.kind, d.quote, d.source) for d in c.differences], c.repaired
+    ([('name', 'Snow', 'Sopel'), ('negation', '', 'not'), ('number', '300', '500')], 1.0)
+    >>> c = compare(tokens("where he grew down"), tokens("the farm where he grew up. Then"), context=True)
+    >>> [(d.kind, d.quote, d.source) for d in c.differences], c.repaired
+    ([('word', 'down', 'up')], 1.0)
+    """
+    from rapidfuzz import fuzz
+
+    qb, sb = [t.base for t in quote], [t.base for t in source]
+    ops = difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes()
+    if context:
+        ops = _trim_context(ops, len(sb))
+    differences: list[Difference] = []
+    repaired: list[str] = []
+    shared = 0
+    for op, i1, i2, j1, j2 in ops:
+        if op == "equal":
+            shared += i2 - i1
+            repaired.extend(qb[i1:i2])
+            continue
+        qs, ss = quote[i1:i2], source[j1:j2]
+        kind = None if (elided and not qs) else _kind(qs, ss)
+        if kind is None:
+            repaired.extend(qb[i1:i2])
+            continue
+        differences.append(Difference(kind, " ".join(t.text for t in qs), " ".join(t.text for t in ss)))
+        repaired.extend(sb[j1:j2])
+    used = sb[ops[0][3]:ops[-1][4]] if ops else sb
+    score = fuzz.ratio(" ".join(repaired), " ".join(used)) / 100 if used else 0.0
+    ragged = bool(ops) and (ops[0][0] != "equal" or ops[-1][0] != "equal")
+    return Comparison(tuple(differences), shared, len(quote), round(score, 3), ragged)
+
+
+Op = tuple[str, int, int, int, int]
+
+
+def _trim_context(ops: list[Op], source_len: int) -> list[Op]:
+    """Drop the source-only words at both ends (context), and cut the context out of changes there: a
+    quote word replacing "up" at the very end keeps only as many source words as it has."""
+    ops = list(ops)
+    while ops and ops[0][0] == "insert":
+        ops.pop(0)
+    while ops and ops[-1][0] == "insert":
+        ops.pop()
+    if ops and ops[0][0] == "replace":
+        op, i1, i2, j1, j2 = ops[0]
+        ops[0] = (op, i1, i2, max(j1, j2 - (i2 - i1)), j2)
+    if ops and ops[-1][0] == "replace":
+        op, i1, i2, j1, j2 = ops[-1]
+        ops[-1] = (op, i1, i2, j1, min(j2, j1 + (i2 - i1)))
+    return ops
+
+
+def meaning_changes(diff: list[list[str]]) -> list[Difference]:
+    """The meaning changes of a word diff (``[op, words]`` pairs, see :func:`archive.checks.anchor.word_diff`):
+    old words are the "quote" side, new words the "source" side.
+
+    >>> [(d.kind, d.quote, d.source) for d in meaning_changes(
+    ...     [["=", "The hosts won"], ["-", "7"], ["+", "5"], ["=", "to"], ["-", "2"], ["+", "4"]])]
+    [('number', '7', '5'), ('number', '2', '4')]
+    >>> meaning_changes([["=", "We"], ["-", "\u2019re"], ["+", "'re"], ["=", "back"]])
+    []
+    """
+    old = " ".join(words for op, words in diff if op in "=-")
+    new = " ".join(words for op, words in diff if op in "=+")
+    return list(compare(tokens(old), tokens(new)).differences)
