@@ -62,7 +62,7 @@ class Match:
     def detail(self) -> dict[str, object] | None:
         """What the verdict has to say beyond its score, as stored in ``verifications.detail``."""
         out: dict[str, object] = {}
-        if self.terms_found or self.terms_missing or self.verdict in ("supported", "partial", "no_match"):
+        if self.terms_found or self.terms_missing or self.verdict in ("supported", "partial", "contradicted", "no_match"):
             out.update(terms_found=list(self.terms_found), terms_missing=list(self.terms_missing))
         if self.differences:
             out["differences"] = [d.as_json() for d in self.differences]

@@ -291,7 +291,7 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
     from rapidfuzz import fuzz
 
     qb, sb = [t.base for t in quote], [t.base for t in source]
-    ops = difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes()
+    ops: list[Op] = list(difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes())
     if context:
         ops = _trim_context(ops, len(sb))
     differences: list[Difference] = []

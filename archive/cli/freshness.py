@@ -12,12 +12,15 @@ from archive.cli.options import json_option, open_archive, print_json
 @click.pass_context
 def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     """Link-rot report: per document, sources by state, and every changed, gone or failed source with
-    the claims it backs and since when.
+    the claims it backs and since when. Changed sources whose cited passages changed in meaning (a number,
+    a negation, a name) come first, with the words; the other changes are cosmetic for the claims.
 
     \b
     citevault status
     citevault status 3e90d2b332ad3b46 --json
     """
+    from archive.report.labels import change_text
+
     docs = open_archive(ctx).status(document_id)
     if as_json:
         print_json(docs)
@@ -31,8 +34,11 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
         click.echo(f"  {doc['sources']} sources: {counts}")
         for p in doc["problems"]:
             since = f" since {p['since'][:10]}" if p["since"] else ""
-            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}".rstrip())
+            change = f"  ({p['change']} change)" if p.get("change") else ""
+            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}{change}".rstrip())
             click.echo(f"             backs {', '.join(p['claims'])}")
+            for c in p.get("meaning_changes") or []:
+                click.echo(f"             {c['claim']}: {change_text(c)}")
 
 
 @click.command()
