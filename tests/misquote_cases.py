@@ -289,3 +289,60 @@ def labelled_set(realworld: bool = True, seed: int = 15, per_source: int = PER_S
                        for c in quote_cases(other, random.Random(seed), 2) if c.kind == "exact"]
         out.claims += claim_cases(found[name], other, rng, per_source)
     return out
+
+
+@dataclass
+class Outcome:
+    """What the checker said about a labelled set."""
+
+    quotes: list[tuple[Case, str, bool]] = field(default_factory=list)  # case, verdict, right words reported
+    claims: list[tuple[ClaimCase, str]] = field(default_factory=list)
+
+    def quote_pairs(self) -> list[tuple[str, str]]:
+        """(expected, got) per quote: the expected verdict is the first acceptable one, or the verdict
+        itself when it is acceptable (an elision may be found or close); a misquote reported with the
+        wrong words counts as wrong."""
+        out = []
+        for case, verdict, right in self.quotes:
+            ok = verdict in case.expect and (right or case.change is None)
+            out.append((verdict if ok else case.expect[0], verdict if ok or verdict not in case.expect else "wrong words"))
+        return out
+
+    def claim_pairs(self) -> list[tuple[str, str]]:
+        return [(case.expect, verdict) for case, verdict in self.claims]
+
+    def share(self, kind: str) -> float:
+        """The share of the quotes of one kind given an acceptable verdict (with the right words)."""
+        rows = [(c, v, r) for c, v, r in self.quotes if c.kind == kind]
+        good = sum(1 for c, v, r in rows if v in c.expect and (r or c.change is None))
+        return good / len(rows) if rows else 1.0
+
+    def wrong(self) -> list[tuple[str, str, str, str]]:
+        return [(c.source, c.kind, c.quote, v) for c, v, r in self.quotes
+                if v not in c.expect or (c.change is not None and not r)]
+
+
+def evaluate(labelled: LabelledSet) -> Outcome:
+    """Run the quote check and the key-terms heuristic over the set."""
+    from archive.checks.match import key_terms_support, match_quote
+    from archive.checks.normalize import normalize_with_map
+
+    texts = {name: normalize_with_map(source.text) for name, source in labelled.sources.items()}
+    out = Outcome()
+    for case in labelled.quotes:
+        got = match_quote(case.quote, texts[case.source])
+        right = case.change is not None and any(
+            d.kind == case.change[0] and case.change[1] in d.quote and case.change[2] in d.source
+            for d in got.differences)
+        out.quotes.append((case, got.verdict, right))
+    for claim in labelled.claims:
+        out.claims.append((claim, key_terms_support(claim.claim, texts[claim.source]).verdict))
+    return out
+
+
+def precision_recall(pairs: list[tuple[str, str]], positive: set[str]) -> tuple[float, float, int]:
+    """Precision, recall and support of ``positive`` over (expected, got) pairs."""
+    tp = sum(1 for e, g in pairs if e in positive and g in positive)
+    fp = sum(1 for e, g in pairs if e not in positive and g in positive)
+    fn = sum(1 for e, g in pairs if e in positive and g not in positive)
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0), tp + fn

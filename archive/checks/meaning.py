@@ -187,6 +187,43 @@ def number_value(token: Token) -> str | None:
     return None
 
 
+def numbers(words: list[Token]) -> list[str]:
+    """The values of the numbers among ``words``, sorted; a run of number words is one number
+    ("five hundred" is 500, "twenty five" 25), so it equals the same number in digits.
+
+    >>> numbers(tokens("five hundred strandings")), numbers(tokens("500 strandings in May 2021"))
+    (['500'], ['2021', '500', 'month5'])
+    """
+    out: list[str] = []
+    run: list[float] = []
+
+    def close_run() -> None:
+        if run:
+            total, current = 0.0, 0.0
+            for v in run:
+                if v >= 1000:
+                    total += (current or 1) * v
+                    current = 0
+                elif v == 100:
+                    current = (current or 1) * 100
+                else:
+                    current += v
+            value = total + current
+            out.append(str(int(value)) if value == int(value) else str(value))
+            run.clear()
+
+    for token in words:
+        value = number_value(token)
+        if value is not None and not token.base[0].isdigit() and not value.startswith("month"):
+            run.append(float(value))
+            continue
+        close_run()
+        if value is not None:
+            out.append(value)
+    close_run()
+    return sorted(out)
+
+
 def _is_name(token: Token) -> bool:
     """A capitalized word that does not start a sentence (all-capitals text says nothing)."""
     text = token.text
@@ -248,8 +285,7 @@ def _kind(quote: list[Token], source: list[Token]) -> str | None:
         return "negation"
     if any(opposite(q.base, s.base) for q in quote for s in source):
         return "word"
-    qv = sorted(v for v in map(number_value, quote) if v)
-    sv = sorted(v for v in map(number_value, source) if v)
+    qv, sv = numbers(quote), numbers(source)
     if qv != sv:
         return "number"
     if not (quote and source):

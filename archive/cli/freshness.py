@@ -19,8 +19,6 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     citevault status
     citevault status 3e90d2b332ad3b46 --json
     """
-    from archive.report.labels import change_text
-
     docs = open_archive(ctx).status(document_id)
     if as_json:
         print_json(docs)
@@ -38,7 +36,9 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
             click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}{change}".rstrip())
             click.echo(f"             backs {', '.join(p['claims'])}")
             for c in p.get("meaning_changes") or []:
-                click.echo(f"             {c['claim']}: {change_text(c)}")
+                said = "passage deleted" if c["kind"] == "deleted" else \
+                    f"{c['kind']} \"{c['before']}\" became \"{c['after']}\"".replace('""', "(nothing)")
+                click.echo(f"             {c['claim']}: {said}")
 
 
 @click.command()

@@ -58,8 +58,8 @@ def render_html(report: dict[str, Any]) -> str:
         f"Generated {escape(short_time(report['generated_at']))} by {escape(report['generator'])}</p>",
         _table(TOTAL_LABELS, totals),
         _table(QUOTE_LABELS, totals),
-        '<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
-        f"source talks about the same things: {escape(support_note(totals))}</p>",
+        ('<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
+         f"source talks about the same things: {escape(support_note(totals))}</p>"),
     ]
     parts += _meaning_changes(report.get("meaning_changes") or [])
     parts += ["<h2>Claims</h2>"]
@@ -73,8 +73,8 @@ def _meaning_changes(changes: list[dict[str, Any]]) -> list[str]:
     if not changes:
         return []
     out = ["<h2>Meaning changes</h2>",
-           '<p class="note">Cited passages whose numbers, negations or names changed since the first capture '
-           "(cosmetic edits are not listed here).</p>", '<ul class="sources">']
+           ('<p class="note">Cited passages whose numbers, negations or names changed since the first capture '
+            "(cosmetic edits are not listed here).</p>"), '<ul class="sources">']
     for item in changes:
         what = "; ".join(change_text(c) for c in item["changes"])
         out.append(f'<li><a href="#claim-{escape(item["claim_id"])}">claim {item["position"]}</a> '

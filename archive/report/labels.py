@@ -1,7 +1,8 @@
 """Words for verdicts, anchor states and passages, shared by the Markdown and HTML reports."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from archive.checks.anchor import CONTEXT  # characters of prefix / suffix an anchor stores
 from archive.checks.shape import differences_text

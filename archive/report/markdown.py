@@ -49,8 +49,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     changes = report.get("meaning_changes") or []
     if changes:
         out += ["", "## Meaning changes", "",
-                "Cited passages whose numbers, negations or names changed since the first capture "
-                "(cosmetic edits are not listed here):", ""]
+                ("Cited passages whose numbers, negations or names changed since the first capture "
+                 "(cosmetic edits are not listed here):"), ""]
         out += [f"- claim {c['position']} (`{c['claim_id']}`) <{c['url']}>: **"
                 + esc("; ".join(change_text(x) for x in c["changes"])) + "**" for c in changes]
     out += ["", "## Claims", ""]
