@@ -12,9 +12,10 @@ of ``tests/data/evidence/texts``. From each source sentence of at least :data:`W
 - ``number``, ``negation``, ``name``, ``word``: one number changed, a negation added or dropped, a name
   swapped, a word swapped for its opposite -> ``misquoted``, with that change reported.
 
-And for claims without a quote (the key-terms heuristic): a source sentence -> ``supported``; the same
-with a number changed or a negation added -> ``contradicted``; a sentence of another source ->
-``no_match``.
+And for claims without a quote (the key-terms heuristic): a source sentence, or one with a quarter of its
+content words swapped for another source's -> ``supported``; with half swapped, or words of three
+sentences far apart -> ``partial``; with a number changed or a negation added -> ``contradicted``; a
+sentence of another source -> ``no_match``.
 
 Used by tests/test_misquote.py (assertions) and bench/verify.py (precision and recall).
 """
@@ -61,9 +62,9 @@ class Case:
 @dataclass(frozen=True)
 class ClaimCase:
     source: str
-    kind: str  # verbatim | number | negation | other
+    kind: str  # verbatim | reworded | number | negation | mixed | scattered | other
     claim: str
-    expect: str  # supported | contradicted | no_match
+    expect: str  # supported | partial | contradicted | no_match
 
 
 @dataclass
@@ -274,6 +275,37 @@ def claim_cases(source: Source, other: Source, rng: random.Random, per_source: i
     rng.shuffle(theirs)
     for words in theirs[:per_source]:
         out.append(ClaimCase(source.name, "other", " ".join(words), "no_match"))
+    # Part of a sentence's words swapped for another source's: a quarter still leaves one passage carrying
+    # the claim (supported), half does not (partial).
+    for share, kind, expect in ((0.25, "reworded", "supported"), (0.5, "mixed", "partial")):
+        for words, foreign in zip(own[:per_source], theirs):
+            out.append(ClaimCase(source.name, kind, " ".join(_swap_words(words, foreign, share)), expect))
+    # Words of three sentences far apart: the page talks about these things, no passage says them.
+    if len(own) >= 9:
+        for k in range(min(per_source, len(own) // 3)):
+            parts = [own[k], own[k + len(own) // 3], own[k + 2 * len(own) // 3]]
+            picked = [" ".join(_content(p)[:3]) for p in parts]
+            out.append(ClaimCase(source.name, "scattered", " ".join(picked) + ".", "partial"))
+    return out
+
+
+def _content(words: list[str]) -> list[str]:
+    from archive.checks.match import key_terms
+
+    return [w for w in words if key_terms(w)]
+
+
+def _swap_words(words: list[str], foreign: list[str], share: float) -> list[str]:
+    """``words`` with every ``1/share``-th content word replaced by a content word of ``foreign``."""
+    spare = iter(_content(foreign) * 3)
+    out, n = [], 0
+    step = round(1 / share)
+    for word in words:
+        if _content([word]):
+            n += 1
+            if n % step == 0:
+                word = next(spare, word)
+        out.append(word)
     return out
 
 

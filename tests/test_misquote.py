@@ -27,7 +27,7 @@ def _report(title: str, outcome: object, capsys: pytest.CaptureFixture[str]) -> 
         for label in ("found", "close", "misquoted", "not_found"):
             p, r, n = precision_recall(pairs, {label})
             print(f"  quote {label:<12} precision {p:.3f}  recall {r:.3f}  (n={n})")
-        for label in ("supported", "contradicted", "no_match"):
+        for label in ("supported", "partial", "contradicted", "no_match"):
             p, r, n = precision_recall(claims, {label})
             print(f"  key terms {label:<12} precision {p:.3f}  recall {r:.3f}  (n={n})")
 
@@ -40,7 +40,7 @@ def test_labelled_set_from_the_test_site(capsys: pytest.CaptureFixture[str]) -> 
     _report("test site and evidence texts", outcome, capsys)
     assert not outcome.wrong(), outcome.wrong()
     claims = outcome.claim_pairs()
-    for label in ("supported", "contradicted", "no_match"):
+    for label in ("supported", "partial", "contradicted", "no_match"):
         p, r, _ = precision_recall(claims, {label})
         assert p >= 0.9 and r >= 0.9, (label, p, r)
 
@@ -61,7 +61,7 @@ def test_labelled_set_from_real_pages(capsys: pytest.CaptureFixture[str]) -> Non
     pairs = outcome.quote_pairs()
     p, r, _ = precision_recall(pairs, {"misquoted"})
     assert p >= 0.95 and r >= 0.95, (p, r, outcome.wrong())
-    for label in ("supported", "contradicted", "no_match"):
+    for label in ("supported", "partial", "contradicted", "no_match"):
         p, r, _ = precision_recall(outcome.claim_pairs(), {label})
         assert p >= 0.85 and r >= 0.85, (label, p, r)
 

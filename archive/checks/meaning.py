@@ -29,13 +29,14 @@ _TOKEN = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009]\d+)*(?:st|nd|rd|th|er|e|º|ª
 _SENTENCE_END = frozenset(".!?\u2026:;\"\u201c\u201d\u00ab\u00bb\u2018\u2019'()[]\n")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
-_NEGATIONS = frozenset("""
+_NEGATION_WORDS = """
 not no never without nobody nothing none neither nor nowhere cannot
 ne pas jamais sans aucun aucune rien ni nullement guère
 nunca jamás sin ningún ninguno ninguna nada nadie tampoco
 não jamais sem nenhum nenhuma ninguém nem
 nicht kein keine keinen keinem keiner keines nie niemals ohne nichts niemand weder nirgends
-""".split())
+"""
+_NEGATIONS = frozenset(_NEGATION_WORDS.split())
 # Number words by value ("one", "un", "uno", "um", "ein" are left out: they are articles too).
 _NUMBER_WORDS = {w: v for v, words in {
     "0": "zero zéro cero zero null", "2": "two deux dos dois duas zwei", "3": "three trois tres três drei",
