@@ -186,7 +186,9 @@ def _misquote(quote: str, text: Normalized, start: int, end: int, elided: bool,
     begin, finish = text.original_span(start, end)
     original = text.original
     said = tokens(quote)
-    found = compare(said, tokens(original[begin:finish], original[max(0, begin - 40):begin]), elided=elided)
+    least = max(2, len(said) / 2)
+    found = compare(said, tokens(original[begin:finish], original[max(0, begin - 40):begin]), elided=elided,
+                    min_shared=least)
     if found.ragged:
         # The best window may stop short of a changed first or last word: look again with a few words of
         # context on each side.
@@ -194,10 +196,11 @@ def _misquote(quote: str, text: Normalized, start: int, end: int, elided: bool,
         lo = original.find(" ", lo, begin) + 1 if lo > 0 and " " in original[lo:begin] else lo
         hi = min(len(original), finish + CONTEXT_CHARS)
         hi = original.rfind(" ", finish, hi) if hi < len(original) and " " in original[finish:hi] else hi
-        found = compare(said, tokens(original[lo:hi], original[max(0, lo - 40):lo]), elided=elided, context=True)
+        found = compare(said, tokens(original[lo:hi], original[max(0, lo - 40):lo]), elided=elided, context=True,
+                        min_shared=least)
     if not found.differences or found.repaired < threshold:
         return ()
-    if found.shared < max(2, found.quote_words / 2):
+    if found.shared < least:
         return ()
     return found.differences
 

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 #: Kinds of difference, most telling first: one change gets the first kind that fits.
 KINDS = ("negation", "number", "name", "word")
@@ -109,8 +110,7 @@ _NEGATION_BASES = frozenset(_strip_accents(w) for w in _NEGATIONS)
 _PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "des", "de", "mal", "miss", "nicht", "nao")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A word as written, its key (folded case, accents kept: "très" is not "tres") and base (accents
     stripped: what comparisons use); ``initial`` when it starts a sentence (a capital there is no name)."""
 
@@ -151,9 +151,9 @@ def tokens(text: str, before: str = "") -> list[Token]:
     for match in _TOKEN.finditer(text):
         gap = text[last_end:match.start()]
         if out:
-            initial = any(c in _SENTENCE_END for c in gap)
+            initial = bool(gap) and not _SENTENCE_END.isdisjoint(gap)
         else:
-            initial = not previous or previous in _SENTENCE_END or any(c in _SENTENCE_END for c in gap)
+            initial = not previous or previous in _SENTENCE_END or not _SENTENCE_END.isdisjoint(gap)
         key, base = _fold(match.group())
         out.append(Token(match.group(), key, base, initial))
         last_end = match.end()
@@ -231,12 +231,28 @@ def _is_name(token: Token) -> bool:
     return text[:1].isupper() and not token.initial and not (text.isupper() and len(text) > 4)
 
 
-def _inflections(base: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _inflections(base: str) -> tuple[str, ...]:
     out = [base]
     for suffix in ("s", "es", "ed", "d", "ing", "e", "en", "er", "n"):
         if base.endswith(suffix) and len(base) - len(suffix) >= 3:
             out.append(base[: -len(suffix)])
-    return out
+    return tuple(out)
+
+
+def _partners() -> dict[str, frozenset[str]]:
+    """Every form of a listed antonym -> the forms of its partners."""
+    out: dict[str, set[str]] = {}
+    for pair in _PAIRS:
+        a, b = sorted(pair)
+        for x in _inflections(a):
+            out.setdefault(x, set()).update(_inflections(b))
+        for y in _inflections(b):
+            out.setdefault(y, set()).update(_inflections(a))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+_PARTNERS = _partners()
 
 
 def opposite(a: str, b: str) -> bool:
@@ -249,14 +265,13 @@ def opposite(a: str, b: str) -> bool:
     """
     if a == b:
         return False
-    if frozenset((a, b)) in _PAIRS:
-        return True
     for x in _inflections(a):
-        for y in _inflections(b):
-            if frozenset((x, y)) in _PAIRS:
-                return True
-    short, long_ = sorted((a, b), key=len)
-    return len(short) >= 4 and any(long_ == p + short or long_ == p + "-" + short for p in _PREFIXES)
+        partners = _PARTNERS.get(x)
+        if partners and any(y in partners for y in _inflections(b)):
+            return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long_.endswith(short) and any(
+        long_ == p + short or long_ == p + "-" + short for p in _PREFIXES)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -312,7 +327,8 @@ class Comparison:
     ragged: bool = False  # the first or last words differ: the passage may stop short of a changed word
 
 
-def compare(quote: list[Token], source: list[Token], *, elided: bool = False, context: bool = False) -> Comparison:
+def compare(quote: list[Token], source: list[Token], *, elided: bool = False, context: bool = False,
+            min_shared: float = 0) -> Comparison:
     """Compare two wordings word by word. With ``elided`` the quote marks cuts, so source words it leaves
     out are not differences. With ``context`` the source has a few words of context on each side: source
     words before the quote's first word or after its last are not differences.
@@ -331,6 +347,9 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
     ops: list[Op] = list(difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes())
     if context:
         ops = _trim_context(ops, len(sb))
+    ragged = bool(ops) and (ops[0][0] != "equal" or ops[-1][0] != "equal")
+    if sum(i2 - i1 for op, i1, i2, _, _ in ops if op == "equal") < min_shared:
+        return Comparison((), 0, len(quote), 0.0, ragged)
     differences: list[Difference] = []
     repaired: list[str] = []
     shared = 0
@@ -348,7 +367,6 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
         repaired.extend(sb[j1:j2])
     used = sb[ops[0][3]:ops[-1][4]] if ops else sb
     score = fuzz.ratio(" ".join(repaired), " ".join(used)) / 100 if used else 0.0
-    ragged = bool(ops) and (ops[0][0] != "equal" or ops[-1][0] != "equal")
     return Comparison(tuple(differences), shared, len(quote), round(score, 3), ragged)
 
 

@@ -112,7 +112,8 @@ def verification_line(verification: Verification | None) -> str:
     if verification.get("reason"):
         line += f": {verification['reason']}"
     if verification.get("differences"):
-        line += ": " + differences_text(verification["differences"])
+        line += ": " + differences_text(verification["differences"],
+                                        "quote" if verification["method"] == "quote" else "claim")
     anchor = verification.get("anchor")
     if anchor and anchor["state"] not in ("original", "present"):
         line += f"; passage {anchor['state']}"
@@ -123,7 +124,7 @@ def verification_line(verification: Verification | None) -> str:
     return line
 
 
-def differences_text(differences: Sequence[Mapping[str, str]] | Sequence[Any] | None) -> str:
+def differences_text(differences: Sequence[Mapping[str, str]] | Sequence[Any] | None, said: str = "quote") -> str:
     """The words a misquote (or a contradiction) changed, in one line.
 
     >>> differences_text([{"kind": "negation", "quote": "", "source": "not"},
@@ -133,5 +134,5 @@ def differences_text(differences: Sequence[Mapping[str, str]] | Sequence[Any] | 
     def words(value: str) -> str:
         return f'"{value}"' if value else "(nothing)"
 
-    return "; ".join(f"{d['kind']} {words(d['quote'])} in the quote, {words(d['source'])} in the source"
+    return "; ".join(f"{d['kind']} {words(d['quote'])} in the {said}, {words(d['source'])} in the source"
                      for d in differences or ())

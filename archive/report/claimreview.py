@@ -107,7 +107,7 @@ def _rating(claim: dict[str, Any]) -> dict[str, Any]:
         rating["ratingExplanation"] = f"similarity score {verdict['score']:.2f}" if verdict["method"] == "quote" \
             else f"{verdict['score']:.2f} of the claim's key terms found in the source"
     if verdict.get("differences"):
-        changed = differences_text(verdict["differences"])
+        changed = differences_text(verdict["differences"], "quote" if verdict["method"] == "quote" else "claim")
         rating["ratingExplanation"] = f"{rating['ratingExplanation']}; {changed}" if "ratingExplanation" in rating \
             else changed
     return rating

@@ -31,7 +31,8 @@ def verdict_label(v: dict[str, Any] | None) -> str:
     verdict = current_verdict(v["verdict"])
     if verdict == "unreadable":
         return f"unreadable: {v.get('reason') or 'no text'}"
-    changed = f": {differences_text(v['differences'])}" if v.get("differences") else ""
+    said = "quote" if v["method"] == "quote" else "claim"
+    changed = f": {differences_text(v['differences'], said)}" if v.get("differences") else ""
     if v["method"] == "quote":
         if verdict == "found":
             return "quote found"
