@@ -87,3 +87,21 @@ def test_meaning_change_is_listed_before_a_cosmetic_one(site_server: Any, tmp_pa
     advert_claim = next(c for c in docs if "7 to 2" not in c["text"])
     shown = json.loads(citevault(home, "show", advert_claim["id"], "--json").out)
     assert shown["sources"][0]["captures"][-1]["verification"]["verdict"] == "found"
+
+    # The HTML report and the web UI show the misquote and its words.
+    html = citevault(home, "report", docs[0]["document_id"], "--format", "html", "--no-check").out
+    assert html.index("<h2>Meaning changes</h2>") < html.index("<h2>Claims</h2>")
+    assert 'class="badge misquoted"' in html and "number &quot;7&quot; in the quote" in html
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    archive = Archive.open(str(home))
+    try:
+        with TestClient(create_app(archive)) as client:
+            page = client.get(f"/claims/{score_claim['id']}").text
+            assert 'class="badge verdict-misquoted"' in page, page
+            assert '<del title="in the claim">7</del>' in page and '<ins title="in the source">5</ins>' in page
+    finally:
+        archive.close()
