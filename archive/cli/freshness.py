@@ -32,8 +32,8 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
         click.echo(f"  {doc['sources']} sources: {counts}")
         for p in doc["problems"]:
             since = f" since {p['since'][:10]}" if p["since"] else ""
-            change = f"  ({p['change']} change)" if p.get("change") else ""
-            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}{change}".rstrip())
+            notes = "  ".join(x for x in (p["reason"], f"({p['change']} change)" if p.get("change") else "") if x)
+            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {notes}".rstrip())
             click.echo(f"             backs {', '.join(p['claims'])}")
             for c in p.get("meaning_changes") or []:
                 said = "passage deleted" if c["kind"] == "deleted" else \
