@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import citevault
+from tests.helpers import citevault, db
 from tests.test_recheck import Clock
 
 SCORE = ("The harbor cup final ended on Sunday evening in front of a full stand.\n"
@@ -105,3 +105,25 @@ def test_meaning_change_is_listed_before_a_cosmetic_one(site_server: Any, tmp_pa
             assert '<del title="in the claim">7</del>' in page and '<ins title="in the source">5</ins>' in page
     finally:
         archive.close()
+
+
+def test_a_verdict_stored_by_an_older_version_still_reads(site_server: Any, tmp_path: Path) -> None:
+    """Check version 1 stored ``unsupported`` for what is now ``no_match``: it reads as such, and the next
+    ``citevault check`` recomputes the row."""
+    page = site_server.set_page(f"{tmp_path.name}-old", _page("Harbor wall review", HARBOR))
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps({"text": "The ferry terminal closed because of the regatta.",
+                                  "sources": [page]}) + "\n")
+    home = tmp_path / "home"
+    assert citevault(home, "archive", str(claims)).code == 0
+    conn = db(home)
+    claim_id, verdict = conn.execute("SELECT claim_id, verdict FROM verifications").fetchone()
+    assert verdict == "no_match"
+    conn.execute("UPDATE verifications SET verdict = 'unsupported', version = 1")
+    conn.commit()
+    shown = json.loads(citevault(home, "show", claim_id, "--json").out)
+    old = shown["sources"][0]["captures"][-1]["verification"]
+    assert old["verdict"] == "no_match" and old["label"] == "no matching passage (heuristic)", old
+    assert "key terms no match" in citevault(home, "show", claim_id).out
+    assert citevault(home, "check").code == 0
+    assert tuple(conn.execute("SELECT verdict, version FROM verifications").fetchone()) == ("no_match", 2)
