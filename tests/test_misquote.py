@@ -130,3 +130,15 @@ def test_contradicted_and_no_match_are_heuristic_labels() -> None:
     shown = verification_json(row)  # a row stored by check version 1
     assert shown["verdict"] == "no_match" and shown["label"] == "no matching passage (heuristic)"
     assert shown["heuristic"] and shown["differences"] is None
+
+
+@pytest.mark.parametrize("quote, source", [
+    ("the fund holds one million euros", "the fund holds 1 million euros"),
+    ("they counted five hundred birds on the shore", "they counted 500 birds on the shore"),
+    ("die Stadt zahlt 3,5 Millionen Euro für den Hafen", "die Stadt zahlt 3.5 Millionen Euro für den Hafen"),
+    ("a twenty-year investment, not an emergency measure", "a 20-year investment - not an emergency measure"),
+    ("the mayor can not accept the offer today", "the mayor cannot accept the offer today"),
+])
+def test_the_same_number_or_negation_written_otherwise_is_no_misquote(quote: str, source: str) -> None:
+    got = match_quote(quote, normalize_with_map(f"Intro sentence here. {source[0].upper()}{source[1:]}. Outro."))
+    assert got.verdict != "misquoted", got  # close, or not_found when too many characters differ

@@ -188,12 +188,23 @@ def number_value(token: Token) -> str | None:
     return None
 
 
+_ONE = frozenset("one un une uno una um uma ein eine".split())  # 1 only before "hundred", "million"…
+
+
+def _multiplier(token: Token | None) -> bool:
+    value = number_value(token) if token is not None and not token.base[0].isdigit() else None
+    return value is not None and not value.startswith("month") and float(value) >= 100
+
+
 def numbers(words: list[Token]) -> list[str]:
     """The values of the numbers among ``words``, sorted; a run of number words is one number
-    ("five hundred" is 500, "twenty five" 25), so it equals the same number in digits.
+    ("five hundred" is 500, "twenty five" 25, "one million" and "1 million" 1000000), so it equals the same
+    number in digits.
 
     >>> numbers(tokens("five hundred strandings")), numbers(tokens("500 strandings in May 2021"))
     (['500'], ['2021', '500', 'month5'])
+    >>> numbers(tokens("one million euros")) == numbers(tokens("1 million euros")), numbers(tokens("3.5 million"))
+    (True, ['1000000', '35'])
     """
     out: list[str] = []
     run: list[float] = []
@@ -213,10 +224,15 @@ def numbers(words: list[Token]) -> list[str]:
             out.append(str(int(value)) if value == int(value) else str(value))
             run.clear()
 
-    for token in words:
+    for i, token in enumerate(words):
         value = number_value(token)
-        if value is not None and not token.base[0].isdigit() and not value.startswith("month"):
-            run.append(float(value))
+        before_multiplier = _multiplier(words[i + 1] if i + 1 < len(words) else None)
+        if value is None and token.key in _ONE and before_multiplier:
+            value = "1"
+        digits = token.base[0].isdigit()
+        if value is not None and not value.startswith("month") and (not digits or (
+                before_multiplier and token.base.isdigit())):
+            run.append(float(value))  # a number word, or whole digits before one ("3 million")
             continue
         close_run()
         if value is not None:
@@ -293,15 +309,17 @@ def _typo(q: Token, s: Token) -> bool:
     return not opposite(q.base, s.base) and _similar(q.base, s.base)
 
 
-def _kind(quote: list[Token], source: list[Token]) -> str | None:
-    """The kind of one changed stretch, or None when it does not change the meaning."""
+def _kind(quote: list[Token], source: list[Token], after: Token | None = None) -> str | None:
+    """The kind of one changed stretch, or None when it does not change the meaning. ``after`` is the
+    word both sides share right after it ("one" / "1" before "million" are the same number)."""
     if len(quote) == len(source) and all(_typo(q, s) for q, s in zip(quote, source)):
         return None  # "ninty" for "ninety", "surge" for "surges", "Luxa" for "Lula"
     if any(is_negation(t) for t in quote) != any(is_negation(t) for t in source):
         return "negation"
     if any(opposite(q.base, s.base) for q in quote for s in source):
         return "word"
-    qv, sv = numbers(quote), numbers(source)
+    tail = [after] if after is not None else []
+    qv, sv = numbers(quote + tail), numbers(source + tail)
     if qv != sv:
         return "number"
     if not (quote and source):
@@ -359,7 +377,8 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
             repaired.extend(qb[i1:i2])
             continue
         qs, ss = quote[i1:i2], source[j1:j2]
-        kind = None if (elided and not qs) else _kind(qs, ss)
+        after = quote[i2] if i2 < len(quote) and j2 < len(source) and qb[i2] == sb[j2] else None
+        kind = None if (elided and not qs) else _kind(qs, ss, after)
         if kind is None:
             repaired.extend(qb[i1:i2])
             continue
