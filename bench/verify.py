@@ -250,7 +250,8 @@ def misquote_section() -> None:
           + ", ".join(f"{k} {outcome.share(k):.1%}" for k in altered))
     print(f"  typographic variants called found: {outcome.share('typography'):.1%} (target >= 98%); "
           f"exact {outcome.share('exact'):.1%}, elisions found or close {outcome.share('elision'):.1%}, "
-          f"typos close {outcome.share('typo'):.1%}")
+          f"typos close {outcome.share('typo'):.1%}, a word left out close {outcome.share('dropped'):.1%}, "
+          f"two words swapped close {outcome.share('swapped'):.1%}")
     texts = {name: normalize_with_map(source.text) for name, source in labelled.sources.items()}
     started = time.perf_counter()
     rounds = 3

@@ -5,7 +5,8 @@ repository, so quotes are cut from them here, in memory), the test site's articl
 of ``tests/data/evidence/texts``. From each source sentence of at least :data:`WORDS` words:
 
 - ``exact``: a window of its words, verbatim -> ``found``; the same in another source -> ``not_found``;
-- ``typo``: one letter in twelve changed -> ``close``;
+- ``typo``: one letter in twelve changed -> ``close``; ``dropped``: a plain word left out, ``swapped``: two
+  words in the middle swapped -> ``close`` (what must not be taken for a misquote);
 - ``typography``: the same with curly quotes and apostrophes, other dashes, non-breaking spaces, a line
   break, soft hyphens, capitals -> ``found``;
 - ``elision``: the middle words cut and marked with "…" or "[...]" -> ``found`` or ``close``;
@@ -52,7 +53,7 @@ class Source:
 @dataclass(frozen=True)
 class Case:
     source: str
-    kind: str  # exact | typography | typo | elision | absent | number | negation | name | word
+    kind: str  # exact | typography | typo | dropped | swapped | elision | absent | number | negation | name | word
     quote: str
     expect: tuple[str, ...]  # acceptable verdicts
     change: tuple[str, str, str] | None = None  # (kind, quote word, source word) for a misquote
@@ -149,6 +150,14 @@ def garble(quote: str) -> str:
     return "".join(chars)
 
 
+def _plain(word: str) -> bool:
+    """A lower-case word that is no number and no negation: leaving it out changes no fact."""
+    from archive.checks.meaning import is_negation, number_value, tokens
+
+    found = tokens(word)
+    return len(found) == 1 and word[:1].islower() and not is_negation(found[0]) and number_value(found[0]) is None
+
+
 def _is_number(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,4}", word))
 
@@ -211,6 +220,13 @@ def quote_cases(source: Source, rng: random.Random, per_source: int = PER_SOURCE
         add(Case(source.name, "exact", quote, found, lang=source.lang))
         add(Case(source.name, "typography", typographic(quote, rng), found, lang=source.lang))
         add(Case(source.name, "typo", garble(quote), ("close",), lang=source.lang))
+        plain = [i for i in range(s + 1, e - 1) if _plain(words[i])]
+        if plain:
+            i = plain[len(plain) // 2]
+            add(Case(source.name, "dropped", " ".join(words[s:i] + words[i + 1:e]), ("close",), lang=source.lang))
+        i = s + (e - s) // 2
+        swapped = words[s:i] + [words[i + 1], words[i]] + words[i + 2:e]
+        add(Case(source.name, "swapped", " ".join(swapped), ("close",), lang=source.lang))
         if len(words) >= 20:
             cut = " ".join(words[:6]) + rng.choice((" \u2026 ", " [...] ", " ... ")) + " ".join(words[12:18])
             add(Case(source.name, "elision", cut, close, lang=source.lang))

@@ -35,7 +35,7 @@ def _report(title: str, outcome: object, capsys: pytest.CaptureFixture[str]) -> 
 def test_labelled_set_from_the_test_site(capsys: pytest.CaptureFixture[str]) -> None:
     labelled = labelled_set(realworld=False)
     kinds = {c.kind for c in labelled.quotes}
-    assert {"exact", "typography", "typo", "elision", "absent", *ALTERED} <= kinds, kinds
+    assert {"exact", "typography", "typo", "dropped", "swapped", "elision", "absent", *ALTERED} <= kinds, kinds
     outcome = evaluate(labelled)
     _report("test site and evidence texts", outcome, capsys)
     assert not outcome.wrong(), outcome.wrong()
@@ -56,6 +56,8 @@ def test_labelled_set_from_real_pages(capsys: pytest.CaptureFixture[str]) -> Non
     assert outcome.share("exact") == 1.0
     assert outcome.share("typography") >= 0.98
     assert outcome.share("elision") >= 0.98
+    for kind in ("typo", "dropped", "swapped"):
+        assert outcome.share(kind) >= 0.95, (kind, [w for w in outcome.wrong() if w[1] == kind])
     for kind in ALTERED:
         assert outcome.share(kind) >= 0.95, (kind, [w for w in outcome.wrong() if w[1] == kind])
     pairs = outcome.quote_pairs()

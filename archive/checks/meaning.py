@@ -384,12 +384,32 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
             continue
         differences.append(Difference(kind, " ".join(t.text for t in qs), " ".join(t.text for t in ss)))
         repaired.extend(sb[j1:j2])
+    differences = _moved_away(differences)
     used = sb[ops[0][3]:ops[-1][4]] if ops else sb
     score = fuzz.ratio(" ".join(repaired), " ".join(used)) / 100 if used else 0.0
     return Comparison(tuple(differences), shared, len(quote), round(score, 3), ragged)
 
 
 Op = tuple[str, int, int, int, int]
+
+
+def _moved_away(differences: list[Difference]) -> list[Difference]:
+    """Drop the pairs that are one word moved: left out in one place, added in another ("rund 2021 40"
+    for "2021 rund 40"), which the word alignment sees as two changes.
+
+    >>> _moved_away([Difference("number", "", "42"), Difference("number", "42", ""),
+    ...              Difference("name", "Snow", "Sopel")])
+    [Difference(kind='name', quote='Snow', source='Sopel')]
+    """
+    out = list(differences)
+    for d in differences:
+        if d in out and not d.quote and d.source:
+            twin = next((e for e in out if e.kind == d.kind and not e.source
+                         and _fold(e.quote)[1] == _fold(d.source)[1]), None)
+            if twin is not None:
+                out.remove(d)
+                out.remove(twin)
+    return out
 
 
 def _trim_context(ops: list[Op], source_len: int) -> list[Op]:
