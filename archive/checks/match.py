@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from archive.checks.meaning import Difference, compare, is_negation, number_value, tokens
+from archive.checks.meaning import Difference, compare, facts, inside_edges, may_change_meaning, tokens
 from archive.checks.normalize import Normalized, normalize, word_bounded
 
 ELISION_GAP = 1500
@@ -185,17 +185,19 @@ def _misquote(quote: str, text: Normalized, start: int, end: int, elided: bool,
     at least half its words (two at the least) are the passage's own. Empty otherwise."""
     begin, finish = text.original_span(start, end)
     original = text.original
+    # A few words of context on each side: the best window may stop short of a changed first or last word.
+    lo = max(0, begin - CONTEXT_CHARS)
+    lo = original.find(" ", lo, begin) + 1 if lo > 0 and " " in original[lo:begin] else lo
+    hi = min(len(original), finish + CONTEXT_CHARS)
+    hi = original.rfind(" ", finish, hi) if hi < len(original) and " " in original[finish:hi] else hi
+    window = original[begin:finish]
+    if not may_change_meaning(quote, window) and (
+            inside_edges(quote, window) or not may_change_meaning(quote, original[lo:hi])):
+        return ()  # no word that differs could change the meaning (the cheap test)
     said = tokens(quote)
     least = max(2, len(said) / 2)
-    found = compare(said, tokens(original[begin:finish], original[max(0, begin - 40):begin]), elided=elided,
-                    min_shared=least)
+    found = compare(said, tokens(window, original[max(0, begin - 40):begin]), elided=elided, min_shared=least)
     if found.ragged:
-        # The best window may stop short of a changed first or last word: look again with a few words of
-        # context on each side.
-        lo = max(0, begin - CONTEXT_CHARS)
-        lo = original.find(" ", lo, begin) + 1 if lo > 0 and " " in original[lo:begin] else lo
-        hi = min(len(original), finish + CONTEXT_CHARS)
-        hi = original.rfind(" ", finish, hi) if hi < len(original) and " " in original[finish:hi] else hi
         found = compare(said, tokens(original[lo:hi], original[max(0, lo - 40):lo]), elided=elided, context=True,
                         min_shared=least)
     if not found.differences or found.repaired < threshold:
@@ -378,14 +380,11 @@ def contradictions(claim: str, passage: str) -> tuple[Difference, ...]:
     >>> contradictions("Two ferries sail at 9.", "At 9, two ferries sail.")
     ()
     """
-    said, source = tokens(claim), tokens(passage)
+    negated_claim, claim_numbers = facts(claim)
+    negated_source, source_numbers = facts(passage)
     out: list[Difference] = []
-    negated_claim = [t.text for t in said if is_negation(t)]
-    negated_source = [t.text for t in source if is_negation(t)]
     if len(negated_claim) != len(negated_source):
         out.append(Difference("negation", " ".join(negated_claim), " ".join(negated_source)))
-    claim_numbers = {number_value(t): t.text for t in said if number_value(t)}
-    source_numbers = {number_value(t): t.text for t in source if number_value(t)}
     lost = [text for value, text in claim_numbers.items() if value not in source_numbers]
     other = [text for value, text in source_numbers.items() if value not in claim_numbers]
     if lost and other:

@@ -144,20 +144,84 @@ def tokens(text: str, before: str = "") -> list[Token]:
     >>> [(t.text, t.base, t.initial) for t in tokens("Não é. Jon didn\u2019t go", "")]
     [('Não', 'nao', True), ('é', 'e', False), ('Jon', 'jon', True), ('didn’t', "didn't", False), ('go', 'go', False)]
     """
-    text = text.translate(_INVISIBLE)
-    out: list[Token] = []
+    if not text.isascii():
+        text = text.translate(_INVISIBLE)
     previous = before.rstrip()[-1:] if before.strip() else ""
-    last_end = 0
-    for match in _TOKEN.finditer(text):
-        gap = text[last_end:match.start()]
-        if out:
-            initial = bool(gap) and not _SENTENCE_END.isdisjoint(gap)
+    start_initial = not previous or previous in _SENTENCE_END
+    out: list[Token] = []
+    words = _TOKEN.findall(text)
+    gaps = _TOKEN.split(text)  # the text between words: gaps[k] comes before words[k]
+    ends = _SENTENCE_END
+    for k, word in enumerate(words):
+        gap = gaps[k]
+        initial = (start_initial if k == 0 else False) or (bool(gap) and not ends.isdisjoint(gap))
+        if word.isascii():
+            key = word.lower()
+            out.append(Token(word, key, key, initial))
         else:
-            initial = not previous or previous in _SENTENCE_END or not _SENTENCE_END.isdisjoint(gap)
-        key, base = _fold(match.group())
-        out.append(Token(match.group(), key, base, initial))
-        last_end = match.end()
+            key, base = _fold(word)
+            out.append(Token(word, key, base, initial))
     return out
+
+
+def facts(text: str) -> tuple[list[str], dict[str, str]]:
+    """The negation words of ``text`` and its numbers (value -> as written), without building tokens: the
+    cheap reading :func:`archive.checks.match.contradictions` needs for every claim without a quote.
+
+    >>> facts("The council did not approve 3,5 million euros in May.")
+    (['not'], {'35': '3,5', '1e6': 'million', 'month5': 'May'})
+    """
+    negations: list[str] = []
+    numbers: dict[str, str] = {}
+    for word in _TOKEN.findall(text):
+        key, base = (word.lower(), word.lower()) if word.isascii() else _fold(word)
+        if base in _NEGATION_BASES or base.endswith("n't") or base.startswith("n'"):
+            negations.append(word)
+        elif base[0].isdigit():
+            numbers.setdefault("".join(c for c in base if c.isdigit()).lstrip("0") or "0", word)
+        elif key in _NUMBER_WORDS:
+            numbers.setdefault(_NUMBER_WORDS[key], word)
+        elif key in _MONTHS and (key not in _VERB_MONTHS or word[:1].isupper()):
+            numbers.setdefault(_MONTHS[key], word)
+    return negations, numbers
+
+
+def inside_edges(quote: str, passage: str) -> bool:
+    """The quote's first and last words are in the passage (it does not stop short of them).
+
+    >>> inside_edges("than comparable streets trees", "than comparable streets")
+    False
+    """
+    said = _TOKEN.findall(quote)
+    if not said:
+        return True
+    found = {w.lower() for w in _TOKEN.findall(passage)}
+    return said[0].lower() in found and said[-1].lower() in found
+
+
+def may_change_meaning(quote: str, passage: str) -> bool:
+    """A cheap test before :func:`compare`: does a word that only one of the two has look like a number,
+    a negation, a name (a capital), a listed antonym or a prefixed opposite? When none does, no
+    difference can change the meaning (most typos and small rewordings stop here).
+
+    >>> may_change_meaning("the wall has clone its job", "the wall has done its job")
+    False
+    >>> may_change_meaning("it cost 300 euros", "it cost 500 euros"), may_change_meaning("a minor draw", "a major draw")
+    (True, True)
+    """
+    def bases(text: str) -> dict[str, str]:
+        return {(w.lower() if w.isascii() else _fold(w)[1]): w for w in _TOKEN.findall(text)}
+
+    said, source = bases(quote), bases(passage)
+    differ = said.keys() ^ source.keys()
+    for base in differ:
+        word = said.get(base) or source[base]
+        if base[0].isdigit() or word[:1].isupper() or base in _MEANINGFUL or base.endswith("n't") \
+                or base.startswith("n'") or any(x in _PARTNERS for x in _inflections(base)):
+            return True
+        if any(base.startswith(p) and (base[len(p):] in differ or base[len(p) + 1:] in differ) for p in _PREFIXES):
+            return True
+    return False
 
 
 def is_negation(token: Token) -> bool:
@@ -269,6 +333,8 @@ def _partners() -> dict[str, frozenset[str]]:
 
 
 _PARTNERS = _partners()
+_MEANINGFUL = _NEGATION_BASES | {_strip_accents(w) for w in (*_NUMBER_WORDS, *_MONTHS, "one", "un", "une", "uno",
+                                                             "una", "um", "uma", "ein", "eine")}
 
 
 def opposite(a: str, b: str) -> bool:
@@ -342,7 +408,7 @@ class Comparison:
     shared: int
     quote_words: int
     repaired: float
-    ragged: bool = False  # the first or last words differ: the passage may stop short of a changed word
+    ragged: bool = False  # the quote's first or last words are not in the passage: it may stop short of them
 
 
 def compare(quote: list[Token], source: list[Token], *, elided: bool = False, context: bool = False,
@@ -365,7 +431,7 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
     ops: list[Op] = list(difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes())
     if context:
         ops = _trim_context(ops, len(sb))
-    ragged = bool(ops) and (ops[0][0] != "equal" or ops[-1][0] != "equal")
+    ragged = bool(ops) and (ops[0][0] == "delete" or ops[-1][0] == "delete")
     if sum(i2 - i1 for op, i1, i2, _, _ in ops if op == "equal") < min_shared:
         return Comparison((), 0, len(quote), 0.0, ragged)
     differences: list[Difference] = []
