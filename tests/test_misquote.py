@@ -144,3 +144,18 @@ def test_contradicted_and_no_match_are_heuristic_labels() -> None:
 def test_the_same_number_or_negation_written_otherwise_is_no_misquote(quote: str, source: str) -> None:
     got = match_quote(quote, normalize_with_map(f"Intro sentence here. {source[0].upper()}{source[1:]}. Outro."))
     assert got.verdict != "misquoted", got  # close, or not_found when too many characters differ
+
+
+def test_the_fast_scan_finds_what_the_normalization_pattern_finds() -> None:
+    """archive.checks.normalize.special_runs is _SPECIAL.finditer, faster: same spans on texts full of the
+    characters that matter (combining marks, jamo, invisible characters, every kind of space)."""
+    import random
+
+    from archive.checks.normalize import _SPECIAL, special_runs
+
+    rng = random.Random(15)
+    alphabet = "ab e\u0301\u00ad\u200b \n\t\u00a0\u2014\u201c\u201d\ufb01x.\u3000\uac00\uac01\u1161\u11a8Z9 \uff9e"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    texts += [s.text for s in labelled_set(realworld=False).sources.values()]
+    for text in texts:
+        assert list(special_runs(text, 0, len(text))) == [m.span() for m in _SPECIAL.finditer(text)], repr(text)

@@ -395,8 +395,9 @@ def contradictions(claim: str, passage: str) -> tuple[Difference, ...]:
 def _best_passage(terms: tuple[str, ...], original: str) -> tuple[int, int, frozenset[str]] | None:
     """The sentence (or line) of ``original`` holding most of ``terms``, and the terms that it and its
     neighbours hold (stems, as substrings: cheap, and good enough to point at a passage)."""
-    stems = [(t, _stem(t)) for t in terms]
-    pieces: list[tuple[int, int, frozenset[str]]] = []
+    stems = [_stem(t) for t in terms]
+    pieces: list[tuple[int, int, str]] = []
+    best, best_count = -1, 0
     pos = 0
     for piece in _SENTENCE_END.split(original):
         start = original.find(piece, pos) if piece else pos
@@ -404,13 +405,12 @@ def _best_passage(terms: tuple[str, ...], original: str) -> tuple[int, int, froz
         if not piece.strip():
             continue
         folded = normalize(piece)
+        count = sum(1 for stem in stems if stem in folded)
         lead = len(piece) - len(piece.lstrip())
-        pieces.append((start + lead, start + len(piece.rstrip()),
-                       frozenset(t for t, stem in stems if stem in folded)))
-    if not pieces:
+        pieces.append((start + lead, start + len(piece.rstrip()), folded))
+        if count > best_count:
+            best, best_count = len(pieces) - 1, count
+    if best < 0:
         return None
-    k = max(range(len(pieces)), key=lambda i: (len(pieces[i][2]), -i))
-    if not pieces[k][2]:
-        return None
-    near = pieces[k][2].union(*(p[2] for p in pieces[max(0, k - 1):k + 2]))
-    return pieces[k][0], pieces[k][1], near
+    near = " ".join(p[2] for p in pieces[max(0, best - 1):best + 2])
+    return pieces[best][0], pieces[best][1], frozenset(t for t, stem in zip(terms, stems) if stem in near)
