@@ -252,7 +252,7 @@ def number_value(token: Token) -> str | None:
     return None
 
 
-_ONE = frozenset("one un une uno una um uma ein eine".split())  # 1 only before "hundred", "million"…
+_ONE = frozenset(("one", "un", "une", "uno", "una", "um", "uma", "ein", "eine"))  # 1 before "hundred", "million"…
 
 
 def _multiplier(token: Token | None) -> bool:

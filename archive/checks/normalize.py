@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 # After NFKC: quotation marks to ' or ", every dash/hyphen/minus to -.
