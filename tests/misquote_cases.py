@@ -168,10 +168,10 @@ def _other_number(word: str, rng: random.Random) -> str:
 
 
 def _antonyms() -> dict[str, str]:
-    from archive.checks import meaning
+    from archive.checks.wordlists import ANTONYMS
 
     out: dict[str, str] = {}
-    for pair in meaning._ANTONYMS.replace("\n", "").split("|"):
+    for pair in ANTONYMS.replace("\n", "").split("|"):
         words = pair.split()
         if len(words) == 2:
             out.setdefault(words[0], words[1])

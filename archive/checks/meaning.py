@@ -7,7 +7,8 @@ test tells a cited passage edited in meaning from a cosmetic edit on a re-crawl 
 
 Words are compared on their *base* (NFKC, case folded, accents stripped, curly apostrophes straight), so
 a change of diacritics or case is never a difference. Per-language word lists (English, French, Spanish,
-Portuguese, German): negations, number words, month names and antonym pairs. Number tokens compare by
+Portuguese, German; :mod:`archive.checks.wordlists`): negations, number words, month names and antonym
+pairs. Number tokens compare by
 their digits, so "3,5" (German) equals "3.5" and "1.500" equals "1,500"; number words compare by value
 ("twenty" equals "20"). Words that are one typo apart ("ninty", "ninety") are typos, not swaps.
 
@@ -22,6 +23,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from archive.checks.wordlists import (
+    ANTONYMS,
+    MONTHS,
+    NEGATIONS,
+    NUMBER_WORDS,
+    ONE_WORDS,
+    OPPOSITE_PREFIXES,
+    VERB_MONTHS,
+)
+
 #: Kinds of difference, most telling first: one change gets the first kind that fits.
 KINDS = ("negation", "number", "name", "word")
 TYPO = 0.8  # two words at least this similar (and not numbers) are a typo of each other
@@ -30,70 +41,8 @@ _TOKEN = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009]\d+)*(?:st|nd|rd|th|er|e|º|ª
 _SENTENCE_END = frozenset(".!?\u2026:;\"\u201c\u201d\u00ab\u00bb\u2018\u2019'()[]\n")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
-_NEGATION_WORDS = """
-not no never without nobody nothing none neither nor nowhere cannot
-ne pas jamais sans aucun aucune rien ni nullement guère
-nunca jamás sin ningún ninguno ninguna nada nadie tampoco
-não jamais sem nenhum nenhuma ninguém nem
-nicht kein keine keinen keinem keiner keines nie niemals ohne nichts niemand weder nirgends
-"""
-_NEGATIONS = frozenset(_NEGATION_WORDS.split())
-# Number words by value ("one", "un", "uno", "um", "ein" are left out: they are articles too).
-_NUMBER_WORDS = {w: v for v, words in {
-    "0": "zero zéro cero zero null", "2": "two deux dos dois duas zwei", "3": "three trois tres três drei",
-    "4": "four quatre cuatro quatro vier", "5": "five cinq cinco fünf", "6": "six seis sechs",
-    "7": "seven sept siete sete sieben", "8": "eight huit ocho oito acht", "9": "nine neuf nueve nove neun",
-    "10": "ten dix diez dez zehn", "11": "eleven onze once elf", "12": "twelve douze doce doze zwölf dozen",
-    "13": "thirteen treize trece treze dreizehn", "14": "fourteen quatorze catorce catorze vierzehn",
-    "15": "fifteen quinze quince fünfzehn", "16": "sixteen seize dieciséis dezesseis sechzehn",
-    "17": "seventeen diecisiete dezessete siebzehn", "18": "eighteen dieciocho dezoito achtzehn",
-    "19": "nineteen diecinueve dezenove neunzehn", "20": "twenty vingt veinte vinte zwanzig",
-    "30": "thirty trente treinta trinta dreißig", "40": "forty quarante cuarenta quarenta vierzig",
-    "50": "fifty cinquante cincuenta cinquenta fünfzig", "60": "sixty soixante sesenta sessenta sechzig",
-    "70": "seventy setenta siebzig", "80": "eighty ochenta oitenta achtzig",
-    "90": "ninety noventa neunzig", "100": "hundred cent cien ciento cem cento hundert",
-    "1000": "thousand mille mil tausend",
-    "1e6": "million millions millón millones milhão milhões millionen",
-    "1e9": "billion billions milliard milliards bilhão bilhões milliarde milliarden",
-}.items() for w in words.split()}
-_MONTHS = {w: f"month{i}" for i, names in enumerate((
-    "january janvier enero janeiro januar", "february février febrero fevereiro februar",
-    "march mars marzo março märz", "april avril abril", "may mai mayo maio",
-    "june juin junio junho juni", "july juillet julio julho juli", "august août agosto",
-    "september septembre septiembre setembro", "october octobre octubre outubro oktober",
-    "november novembre noviembre novembro", "december décembre diciembre dezembro dezember",
-), 1) for w in names.split()}
-_VERB_MONTHS = frozenset({"may", "march"})  # months only when capitalized mid-sentence
-_ANTONYMS = """
-major minor|more less|more fewer|most least|increase decrease|increased decreased|rise fall|rose fell|
-risen fallen|rising falling|higher lower|high low|highest lowest|up down|before after|win lose|won lost|
-winning losing|accept reject|accepted rejected|approve reject|approved rejected|support oppose|
-supported opposed|best worst|better worse|first last|strong weak|stronger weaker|large small|larger smaller|
-big small|bigger smaller|open closed|success failure|gain loss|maximum minimum|include exclude|
-included excluded|guilty innocent|true false|above below|over under|always never|all none|positive negative|
-safe dangerous|cheap expensive|early late|earlier later|ahead behind|inside outside|rich poor|love hate|
-add remove|added removed|allow ban|allowed banned|confirm deny|confirmed denied|start end|started ended|
-begin end|long short|longer shorter|fast slow|hot cold|warmer colder|easy hard|right wrong|majority minority|
-profit loss|surplus deficit|import export|buy sell|bought sold|pass fail|passed failed|public private|
-men women|north south|east west|yes no|old new|young old|lowest highest|raise cut|raised cut|
-majeur mineur|plus moins|hausse baisse|augmenter diminuer|augmente diminue|augmentation diminution|
-avant après|gagner perdre|gagné perdu|meilleur pire|premier dernier|première dernière|fort faible|
-grand petit|grande petite|haut bas|ouvert fermé|succès échec|accepter refuser|accepté refusé|pour contre|
-vrai faux|toujours jamais|tous aucun|riche pauvre|début fin|oui non|nord sud|majorité minorité|hommes femmes|
-mayor menor|más menos|subir bajar|sube baja|subió bajó|aumento disminución|aumentó disminuyó|antes después|
-ganar perder|ganó perdió|mejor peor|primero último|primera última|fuerte débil|grande pequeño|alto bajo|
-abierto cerrado|éxito fracaso|aceptar rechazar|aceptó rechazó|verdadero falso|siempre nunca|todos ninguno|
-rico pobre|sí no|norte sur|mayoría minoría|hombres mujeres|máximo mínimo|positivo negativo|
-maior menor|mais menos|subir descer|aumento redução|aumentou diminuiu|antes depois|ganhar perder|
-ganhou perdeu|melhor pior|primeiro último|forte fraco|grande pequeno|alto baixo|aberto fechado|
-sucesso fracasso|aceitar rejeitar|aceitou rejeitou|verdadeiro falso|sempre nunca|todos nenhum|sim não|
-norte sul|maioria minoria|homens mulheres|
-mehr weniger|größer kleiner|groß klein|hoch niedrig|höher niedriger|steigen sinken|stieg sank|
-gestiegen gesunken|vor nach|vorher nachher|gewinnen verlieren|gewann verlor|gewonnen verloren|
-besser schlechter|beste schlechteste|erste letzte|stark schwach|offen geschlossen|erfolg misserfolg|
-annehmen ablehnen|angenommen abgelehnt|für gegen|wahr falsch|immer nie|alle keine|reich arm|ja nein|
-nord süd|mehrheit minderheit|männer frauen|zunahme abnahme|anstieg rückgang
-"""
+_NEGATIONS, _NUMBER_WORDS, _MONTHS, _VERB_MONTHS = NEGATIONS, NUMBER_WORDS, MONTHS, VERB_MONTHS
+_ANTONYMS, _PREFIXES, _ONE = ANTONYMS, OPPOSITE_PREFIXES, ONE_WORDS
 
 
 def _strip_accents(word: str) -> str:
@@ -106,8 +55,6 @@ _PAIRS = frozenset(
     for pair in _ANTONYMS.replace("\n", "").split("|") if len(pair.split()) == 2
 )
 _NEGATION_BASES = frozenset(_strip_accents(w) for w in _NEGATIONS)
-# "Opposite" prefixes (unlikely/likely, illégal/légal, desigual/igual, unmöglich/möglich, não-/nicht-).
-_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "des", "de", "mal", "miss", "nicht", "nao")
 
 
 class Token(NamedTuple):
@@ -252,7 +199,6 @@ def number_value(token: Token) -> str | None:
     return None
 
 
-_ONE = frozenset(("one", "un", "une", "uno", "una", "um", "uma", "ein", "eine"))  # 1 before "hundred", "million"…
 
 
 def _multiplier(token: Token | None) -> bool:
@@ -333,8 +279,7 @@ def _partners() -> dict[str, frozenset[str]]:
 
 
 _PARTNERS = _partners()
-_MEANINGFUL = _NEGATION_BASES | {_strip_accents(w) for w in (*_NUMBER_WORDS, *_MONTHS, "one", "un", "une", "uno",
-                                                             "una", "um", "uma", "ein", "eine")}
+_MEANINGFUL = _NEGATION_BASES | {_strip_accents(w) for w in (*_NUMBER_WORDS, *_MONTHS, *_ONE)}
 
 
 def opposite(a: str, b: str) -> bool:
