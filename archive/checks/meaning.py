@@ -406,17 +406,22 @@ Op = tuple[str, int, int, int, int]
 
 def _moved_away(differences: list[Difference]) -> list[Difference]:
     """Drop the pairs that are one word moved: left out in one place, added in another ("rund 2021 40"
-    for "2021 rund 40"), which the word alignment sees as two changes.
+    for "2021 rund 40", "7 October" for "Oct. 7"), which the word alignment sees as two changes.
 
     >>> _moved_away([Difference("number", "", "42"), Difference("number", "42", ""),
     ...              Difference("name", "Snow", "Sopel")])
     [Difference(kind='name', quote='Snow', source='Sopel')]
     """
+    def same(kind: str, a: str, b: str) -> bool:  # numbers by value ("Oct." is "October")
+        if kind == "number":
+            return numbers(tokens(a)) == numbers(tokens(b))
+        return [t.base for t in tokens(a)] == [t.base for t in tokens(b)]
+
     out = list(differences)
     for d in differences:
         if d in out and not d.quote and d.source:
-            twin = next((e for e in out if e.kind == d.kind and not e.source
-                         and _fold(e.quote)[1] == _fold(d.source)[1]), None)
+            twin = next((e for e in out if e.kind == d.kind and not e.source and same(d.kind, e.quote, d.source)),
+                        None)
             if twin is not None:
                 out.remove(d)
                 out.remove(twin)

@@ -32,12 +32,13 @@ NUMBER_WORDS = {w: v for v, words in {
     "1e6": "million millions millón millones milhão milhões millionen",
     "1e9": "billion billions milliard milliards bilhão bilhões milliarde milliarden",
 }.items() for w in words.split()}
+# Month names, and the abbreviations that are no other word ("Jan", "mar", "ago", "out", "set" are).
 MONTHS = {w: f"month{i}" for i, names in enumerate((
-    "january janvier enero janeiro januar", "february février febrero fevereiro februar",
-    "march mars marzo março märz", "april avril abril", "may mai mayo maio",
-    "june juin junio junho juni", "july juillet julio julho juli", "august août agosto",
-    "september septembre septiembre setembro", "october octobre octubre outubro oktober",
-    "november novembre noviembre novembro", "december décembre diciembre dezembro dezember",
+    "january janvier enero janeiro januar janv ene", "february février febrero fevereiro februar feb febr févr fev",
+    "march mars marzo março märz", "april avril abril apr avr abr", "may mai mayo maio",
+    "june juin junio junho juni jun", "july juillet julio julho juli jul juil", "august août agosto aug",
+    "september septembre septiembre setembro sep sept", "october octobre octubre outubro oktober oct okt",
+    "november novembre noviembre novembro nov", "december décembre diciembre dezembro dezember dec déc dic dez",
 ), 1) for w in names.split()}
 VERB_MONTHS = frozenset({"may", "march"})  # months only when capitalized mid-sentence
 #: Antonym-like pairs, "a b|c d|…" (any simple inflection of them counts).
