@@ -141,6 +141,7 @@ def test_contradicted_and_no_match_are_heuristic_labels() -> None:
     ("a twenty-year investment, not an emergency measure", "a 20-year investment - not an emergency measure"),
     ("the mayor can not accept the offer today", "the mayor cannot accept the offer today"),
     ("during the storm of 7 October 2021, the highest reading", "during the storm of Oct. 7, 2021, the highest reading"),
+    ("gauges recorded water levels 40 above the 1990 average", "gauges recorded water levels 40 centimetres above the 1990 average"),
 ])
 def test_the_same_number_or_negation_written_otherwise_is_no_misquote(quote: str, source: str) -> None:
     got = match_quote(quote, normalize_with_map(f"Intro sentence here. {source[0].upper()}{source[1:]}. Outro."))

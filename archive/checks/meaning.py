@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -155,12 +156,15 @@ def may_change_meaning(quote: str, passage: str) -> bool:
     False
     >>> may_change_meaning("it cost 300 euros", "it cost 500 euros"), may_change_meaning("a minor draw", "a major draw")
     (True, True)
+    >>> may_change_meaning("no, it is no longer", "no, it is longer")  # a second "no"
+    True
     """
-    def bases(text: str) -> dict[str, str]:
-        return {(w.lower() if w.isascii() else _fold(w)[1]): w for w in _TOKEN.findall(text)}
+    def bases(text: str) -> tuple[Counter[str], dict[str, str]]:
+        words = {(w.lower() if w.isascii() else _fold(w)[1]): w for w in _TOKEN.findall(text)}
+        return Counter(w.lower() if w.isascii() else _fold(w)[1] for w in _TOKEN.findall(text)), words
 
-    said, source = bases(quote), bases(passage)
-    differ = said.keys() ^ source.keys()
+    (said_count, said), (source_count, source) = bases(quote), bases(passage)
+    differ = {b for b in said_count.keys() | source_count.keys() if said_count[b] != source_count[b]}
     for base in differ:
         word = said.get(base) or source[base]
         if base[0].isdigit() or word[:1].isupper() or base in _MEANINGFUL or base.endswith("n't") \
@@ -353,7 +357,7 @@ class Comparison:
     shared: int
     quote_words: int
     repaired: float
-    ragged: bool = False  # the quote's first or last words are not in the passage: it may stop short of them
+    ragged: bool = False  # the quote's first or last words are not the passage's: it may stop short of them
 
 
 def compare(quote: list[Token], source: list[Token], *, elided: bool = False, context: bool = False,
@@ -376,7 +380,7 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
     ops: list[Op] = list(difflib.SequenceMatcher(None, qb, sb, autojunk=False).get_opcodes())
     if context:
         ops = _trim_context(ops, len(sb))
-    ragged = bool(ops) and (ops[0][0] == "delete" or ops[-1][0] == "delete")
+    ragged = bool(ops) and (_unmatched_edge(ops[0], quote, source) or _unmatched_edge(ops[-1], quote, source))
     if sum(i2 - i1 for op, i1, i2, _, _ in ops if op == "equal") < min_shared:
         return Comparison((), 0, len(quote), 0.0, ragged)
     differences: list[Difference] = []
@@ -402,6 +406,15 @@ def compare(quote: list[Token], source: list[Token], *, elided: bool = False, co
 
 
 Op = tuple[str, int, int, int, int]
+
+
+def _unmatched_edge(op: Op, quote: list[Token], source: list[Token]) -> bool:
+    """An edge of the alignment where the quote has words the passage does not match (not mere typos):
+    the passage may stop short of them."""
+    kind, i1, i2, j1, j2 = op
+    if kind in ("equal", "insert"):
+        return False
+    return kind == "delete" or not (i2 - i1 == j2 - j1 and all(map(_typo, quote[i1:i2], source[j1:j2])))
 
 
 def _moved_away(differences: list[Difference]) -> list[Difference]:
