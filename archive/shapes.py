@@ -58,6 +58,17 @@ class Terms(TypedDict):
     missing: list[str]
 
 
+class DifferenceJSON(TypedDict):
+    """A word that changes the meaning between a claim's quotation (or wording) and the passage."""
+
+    kind: str
+    """number (numbers, amounts, dates) | negation | name | word (an antonym-like swap)"""
+    quote: str
+    """the words on the claim's side ("" when it has none there)"""
+    source: str
+    """the words on the source's side ("" when it has none there)"""
+
+
 class Verification(TypedDict):
     """Quote verification of one capture for one claim: a function of the claim and the payload alone."""
 
@@ -66,8 +77,12 @@ class Verification(TypedDict):
     heuristic: bool
     """true for key_terms: a hint, not a finding"""
     verdict: str
-    """quote: found | close | not_found | unreadable; key_terms: supported | partial | unsupported |
-    unreadable"""
+    """quote: found | close | misquoted | not_found | unreadable; key_terms (heuristic): supported | partial |
+    contradicted | no_match | unreadable"""
+    label: str
+    """the verdict in words ("no matching passage (heuristic)")"""
+    differences: list[DifferenceJSON] | None
+    """misquoted / contradicted: the words that differ, and their kind"""
     score: float | None
     """similarity of the best passage, 0 to 1"""
     span: list[int] | None
@@ -276,6 +291,19 @@ class StatusDocument(TypedDict):
     """why a document added by URL is not fetched yet (e.g. "http 404"); null once fetched"""
 
 
+class MeaningChange(TypedDict):
+    """A change of meaning in a cited passage between the first capture and the latest one."""
+
+    claim: str
+    """the claim relying on the passage"""
+    kind: str
+    """number | negation | name | word | deleted (the passage is gone)"""
+    before: str
+    """the words in the first capture"""
+    after: str
+    """the words in the latest capture"""
+
+
 class StatusProblem(TypedDict):
     """A changed, gone or failed source (or an archived one whose re-checks fail), and the claims it backs."""
 
@@ -287,6 +315,11 @@ class StatusProblem(TypedDict):
     next_check: str | None
     failed_checks: int
     claims: list[str]
+    change: str | None
+    """changed sources: "meaning" when a passage a claim relies on changed a number, negation, name or
+    word (or was deleted), else "cosmetic"; null for other states"""
+    meaning_changes: list[MeaningChange]
+    """the words that changed, per claim (empty unless change is "meaning")"""
 
 
 class StatusEntry(TypedDict):

@@ -45,9 +45,10 @@ def _summary(stats: Any) -> str:
         f"citevault: checked {stats.checked} claim/capture pairs in {stats.seconds:.2f}s "
         f"({stats.texts_extracted} texts extracted, {stats.unreadable_texts} unreadable, "
         f"{stats.texts_reused} reused): quotes {v['quote:found']} found, {v['quote:close']} close, "
-        f"{v['quote:not_found']} not found, {v['quote:unreadable']} unreadable; key terms (heuristic) "
-        f"{v['key_terms:supported']} supported, {v['key_terms:partial']} partial, "
-        f"{v['key_terms:unsupported']} unsupported; passages {a['moved']} moved, {a['edited']} edited, "
+        f"{v['quote:misquoted']} misquoted, {v['quote:not_found']} not found, {v['quote:unreadable']} unreadable; "
+        f"key terms (heuristic) {v['key_terms:supported']} supported, {v['key_terms:partial']} partly supported, "
+        f"{v['key_terms:contradicted']} contradicted, {v['key_terms:no_match']} with no matching passage; "
+        f"passages {a['moved']} moved, {a['edited']} edited, "
         f"{a['deleted']} deleted"
     )
 
@@ -62,8 +63,10 @@ def _summary(stats: Any) -> str:
 def check(ctx: click.Context, document_id: str | None, force: bool, workers: int, as_json: bool) -> None:
     """Check claims against the captures of their sources (all documents, or DOCUMENT_ID).
 
-    A quote is looked up in the text of each capture: found, close (with a similarity score), not_found
-    or unreadable. A claim without a quote gets a key-terms score, a heuristic. Each passage is anchored
+    A quote is looked up in the text of each capture: found, close (with a similarity score), misquoted
+    (a number, negation, name or opposite word differs: the words are shown), not_found or unreadable. A
+    claim without a quote gets a key-terms score, a heuristic: supported, partial, contradicted (another
+    number or a negation) or no_match (no matching passage). Each passage is anchored
     and re-anchored on re-crawls (present, moved, edited, deleted). Only captures not checked yet are
     read, unless --force.
 
