@@ -359,6 +359,15 @@ class Archive:
             raise InputError(f"capture {capture_id} has no screenshot (`citevault crawl --browser always` makes one)")
         return open_record(self.home.warc_path(found["screenshot_warc_file"]), found["screenshot_offset"])
 
+    def screenshot_preview(self, capture_id: str, width: int | None = None) -> bytes | None:
+        """A small JPEG of the top of a capture's screenshot (:mod:`archive.thumbnails`), for the web UI and
+        the HTML report; None when the screenshot is too large or unreadable. :class:`InputError` without one."""
+        from archive.thumbnails import MAX_BYTES, WIDTH, thumbnail
+
+        with self.open_screenshot(capture_id) as shot:
+            data = shot.read(MAX_BYTES)
+        return thumbnail(data, width or WIDTH) if data is not None else None
+
     def rendered_text(self, capture_id: str) -> str | None:
         """The text a browser rendered for a capture (``document.body.innerText``), None without a rendering."""
         from archive.warc.reader import open_record

@@ -6,7 +6,7 @@ This module is on the hot path of ``citevault lookup``: it uses a handful of SQL
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, RowMapping, bindparam, text
 
@@ -65,18 +65,27 @@ def rendering_json(found: Mapping[str, Any] | None) -> RenderingJSON | None:
             "text_chars": found["text_chars"], "cut": found["cut"]}
 
 
-def attach_renderings(conn: Connection, captures: Sequence[CaptureJSON], originals: Mapping[str, str]) -> None:
-    """Set each capture's ``rendering`` (its own newest, else its original's for a revisit: ``originals``
-    maps a revisit's id to its original's), in one query."""
+def renderings_by_capture(conn: Connection, captures: Iterable[tuple[str, str | None]]) -> dict[str, RenderingJSON]:
+    """The ``rendering`` of each ``(capture id, refers_to)`` that has one: its own newest, else (a revisit)
+    its original's; one query."""
     from archive.index.renderings import renderings_for
 
-    ids = list({c["id"] for c in captures} | set(originals.values()))
+    pairs = list(captures)
+    ids = list({cid for cid, _ in pairs} | {ref for _, ref in pairs if ref})
     found = renderings_for(conn, ids) if ids else {}
-    if not found:
-        return
+    out: dict[str, RenderingJSON] = {}
+    for cid, ref in pairs:
+        shaped = rendering_json(found.get(cid) or (found.get(ref) if ref else None))
+        if shaped is not None:
+            out[cid] = shaped
+    return out
+
+
+def attach_renderings(conn: Connection, captures: Sequence[CaptureJSON], originals: Mapping[str, str]) -> None:
+    """Set each capture's ``rendering`` (``originals`` maps a revisit's id to its original's), in one query."""
+    found = renderings_by_capture(conn, [(c["id"], originals.get(c["id"])) for c in captures])
     for cap in captures:
-        own = found.get(cap["id"]) or found.get(originals.get(cap["id"], ""))
-        cap["rendering"] = rendering_json(own)
+        cap["rendering"] = found.get(cap["id"])
 
 
 def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[ClaimJSON]:
