@@ -421,7 +421,13 @@ class Archive:
         """:meth:`report` rendered as ``fmt`` (``md``, ``html`` or ``json``), UTF-8."""
         from archive.report import render
 
-        return render(self.report(document_id, check=check, replay_base=replay_base), fmt).encode("utf-8")
+        report = self.report(document_id, check=check, replay_base=replay_base)
+        if fmt != "html":
+            return render(report, fmt).encode("utf-8")
+        from archive.report.screenshots import report_previews
+
+        previews, left_out = report_previews(report, self.screenshot_preview)  # thumbnails, embedded
+        return render(report, fmt, previews, left_out).encode("utf-8")
 
     def export(self, fmt: ExportFormat | str, document_id: str | None = None, *,
                path: str | os.PathLike[str] | None = None,

@@ -5,8 +5,9 @@ and drift compares rendered texts. Renderings are written without a browser (tes
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -144,3 +145,59 @@ def test_drift_compares_rendered_texts(crawled: Path, tmp_path: Path) -> None:
             assert old is not None and old.kind == "rendered" and new is not None and new.text == RENDERED + "\n"
     finally:
         archive.close()
+
+
+# -- the report (archive.report.screenshots) --------------------------------------------------------------
+def test_html_report_embeds_a_thumbnail_and_links_the_screenshot(crawled: Path, tmp_path: Path) -> None:
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    from tests.archives import solid_png
+
+    home = copy_home(crawled, tmp_path / "home")
+    live = _capture(home, "live.html")
+    add_rendering(home, live, RENDERED, screenshot=solid_png(800, 3000, (10, 120, 60)))
+    document = db(home).execute("SELECT id FROM documents").fetchone()["id"]
+    html = citevault(home, "report", document, "--format", "html", "--replay-base", "https://ev.example/",
+                     binary=True)
+    assert html.code == 0, html
+    page = html.out.decode("utf-8")
+    images = re.findall(r"\.(shot\d+)\{background-image:url\(data:image/jpeg;base64,([A-Za-z0-9+/=]+)\)\}", page)
+    assert len(images) == 1, page  # once, though two claims cite the page
+    name, data = images[0]
+    assert Image.open(io.BytesIO(base64.b64decode(data))).size == (320, 400)  # the top 800 x 1000, halved
+    shown = re.findall(rf'<a class="shot {name}" href="([^"]+)" role="img" [^>]*style="width:160px;height:200px">', page)
+    assert shown == [f"https://ev.example/captures/{live}/screenshot"] * 2
+    assert f'<a href="https://ev.example/captures/{live}/screenshot">' in page
+    assert "verdict from the rendered text" in page
+    assert not re.search(r'(?:src|href)="(?:https?:)?//[^"]*\.(?:css|js|png|jpe?g)"', page)  # nothing loaded from elsewhere
+    assert not re.search(r"<(?:script|link|iframe)\b", page)
+    markdown = citevault(home, "report", document, "--replay-base", "https://ev.example/")
+    assert f"[screenshot](https://ev.example/captures/{live}/screenshot)" in markdown.out
+    assert "rendered by test-browser 1.0 (screenshot 800×3000 px); verdict from the rendered text" in markdown.out
+    as_json = citevault(home, "report", document, "--format", "json", "--replay-base", "https://ev.example/").json()
+    shots = [s["evidence"]["rendering"] for c in as_json["claims"] for s in c["sources"]
+             if s["evidence"] and s["evidence"]["rendering"]]
+    assert shots and shots[0]["width"] == 800 and shots[0]["screenshot"] is True
+    assert shots[0]["text_url"] == f"https://ev.example/captures/{live}/text"
+
+
+def test_report_previews_are_capped() -> None:
+    from archive.report.screenshots import report_previews
+
+    def source(i: int) -> dict[str, Any]:
+        return {"evidence": {"id": f"c{i}", "rendering": {"screenshot": True}}}
+
+    report = {"claims": [{"sources": [source(i) for i in range(5)]}, {"sources": [source(0)]}]}
+    made: list[str] = []
+
+    def preview(capture_id: str) -> bytes:
+        made.append(capture_id)
+        return b"x"
+
+    previews, left_out = report_previews(report, preview, limit=3)
+    assert made == ["c0", "c1", "c2"] and left_out == 2
+    assert previews["c0"] == "data:image/jpeg;base64,eA=="
