@@ -25,6 +25,12 @@ CITEVAULT_CHECK_AFTER_CRAWL = True  # quote checks for the new captures when the
 CITEVAULT_ASSETS = True  # fetch each archived HTML page's assets (stylesheets, images, fonts, scripts, frames)
 CITEVAULT_ASSETS_MAX_PER_PAGE = 250  # assets fetched for one page at most; the rest are recorded as cut
 CITEVAULT_ASSETS_MAX_BYTES = 50_000_000  # bytes of assets for one page, past which the rest are cut
+# Browser capture (README "Browser capture"); None: the environment variable of the same name, else the default.
+CITEVAULT_BROWSER = None  # never | auto | always; default auto (--browser on crawl and archive)
+CITEVAULT_BROWSER_DOMAINS = None  # per-domain modes: "example.org=always,spa.example=always"
+CITEVAULT_BROWSER_TIME_LIMIT = 30  # seconds per page, after which what was captured is kept
+CITEVAULT_BROWSER_PARALLEL = 4  # pages rendered at once
+CITEVAULT_BROWSER_ALLOW = None  # host:port pairs a rendered page may reach besides its own origin and the public net
 CITEVAULT_RECORDER_PROCESS = True  # WARC + index writing in a child process (False: a thread of the crawler)
 
 # -- politeness -------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ Layout of the package (a ZIP; WARCs stored uncompressed, as the format requires)
     datapackage-digest.json    the sha256 of datapackage.json
 
 For a ``document_id``, the package holds the WARC files that hold its captures: the article's own fetch,
-every capture of every source its claims cite, the assets those pages needed (``page_assets``), and the
-originals of their revisits. Whole files are
+every capture of every source its claims cite, the assets those pages needed (``page_assets``), the
+originals of their revisits, and the files holding their browser renderings (screenshot, rendered text and
+the browser's own exchanges, ``renderings``). Whole files are
 copied, so records of other documents that share a file come along (and are indexed); the claims JSON
 holds only that document's claims. Without a ``document_id``, every closed WARC file is included
 (a file a running crawl is still writing is not, nor are its records in the index).
@@ -133,8 +134,13 @@ def _document_files(conn: Connection, document_id: str) -> list[str]:
         " SELECT warc_file FROM picked UNION SELECT warc_file FROM assets"
         " UNION SELECT o.warc_file FROM picked p JOIN captures o ON o.id = p.refers_to"
         " UNION SELECT o.warc_file FROM assets a JOIN captures o ON o.id = a.refers_to"
+        # browser renderings of the picked pages (archive.browser): screenshot, text, the browser's exchanges
+        " UNION SELECT r.screenshot_warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        " UNION SELECT r.text_warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        " UNION SELECT b.warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        "  JOIN captures b ON b.id = r.browser_capture_id"
     ), {"d": document_id})
-    return sorted({r[0] for r in rows})
+    return sorted({r[0] for r in rows if r[0]})
 
 
 def _closed_files(archive: Archive) -> list[str]:
