@@ -38,6 +38,7 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = f"citevault/{__version__} (+https://github.com/citevault/citevault; archiving cited sources)"
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # Scrapy's, with the per-host limit really kept
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
