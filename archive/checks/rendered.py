@@ -156,8 +156,8 @@ def stale(conn: Connection, document_ids: Sequence[str] | None, crawl_id: str | 
         join = "JOIN claims c ON c.id = v.claim_id "
         where.append("c.document_id IN :docs")
         params["docs"] = list(document_ids)
-    if crawl_id is not None:
-        where.append("cap.crawl_id = :crawl")
+    if crawl_id is not None:  # captures this crawl made, or rendered (a browser pass over older captures)
+        where.append("(cap.crawl_id = :crawl OR r.crawl_id = :crawl)")
         params["crawl"] = crawl_id
     stmt = text(
         "SELECT v.claim_id, v.source_id, v.capture_id, v.detail, r.id FROM verifications v "
