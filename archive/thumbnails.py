@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Any
 
 #: Width of a preview in pixels.
 WIDTH = 320
@@ -34,6 +35,20 @@ def preview_size(width: int, height: int, target: int = WIDTH) -> tuple[int, int
     return crop, max(1, round(width * scale)), max(1, round(crop * scale))
 
 
+def _decode_top(img: Any, rows: int) -> None:
+    """Make Pillow decode only the first ``rows`` rows of a non-interlaced PNG (its rows are stored top to
+    bottom): a preview of a page 8000 pixels tall then decodes 1600 of them. Interlaced PNGs and any
+    surprise in Pillow's tile list are left alone (the whole image is decoded)."""
+    tiles = getattr(img, "tile", None)
+    if rows >= img.size[1] or img.info.get("interlace") or not tiles or len(tiles) != 1 or not hasattr(img, "_size"):
+        return
+    tile = tiles[0]
+    if getattr(tile, "codec_name", None) != "zip" or tuple(tile.extents) != (0, 0, img.size[0], img.size[1]):
+        return
+    img.tile = [tile._replace(extents=(0, 0, img.size[0], rows))]
+    img._size = (img.size[0], rows)
+
+
 def thumbnail(png: bytes, target: int = WIDTH) -> bytes | None:
     """A JPEG preview of a PNG screenshot, None when it is no PNG Pillow can read or too large."""
     from PIL import Image
@@ -48,6 +63,7 @@ def thumbnail(png: bytes, target: int = WIDTH) -> bytes | None:
                 if width < 1 or height < 1 or width * height > MAX_PIXELS:
                     return None
                 crop, out_w, out_h = preview_size(width, height, target)
+                _decode_top(img, crop)
                 small = img.crop((0, 0, width, crop)).convert("RGB").resize((out_w, out_h), Image.Resampling.LANCZOS)
     except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None

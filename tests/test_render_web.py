@@ -121,3 +121,25 @@ def test_too_large_a_screenshot_falls_back_to_itself(rendered: dict[str, Any], t
     assert thumbnail(solid_png(10, 10)) is not None
     huge = solid_png(8000, 8000)  # 64 million pixels: no preview decoded
     assert thumbnail(huge) is None
+
+
+def test_thumbnail_decodes_only_the_top_of_a_tall_page() -> None:
+    from PIL import Image
+
+    from archive.thumbnails import thumbnail
+
+    page = Image.new("RGB", (400, 4000), (0, 0, 255))
+    page.paste((255, 0, 0), (0, 0, 400, 500))  # the top 400 x 500 is what the preview shows
+    data = io.BytesIO()
+    page.save(data, "PNG")
+    preview = thumbnail(data.getvalue())
+    assert preview is not None
+    image = Image.open(io.BytesIO(preview)).convert("RGB")
+    assert image.size == (320, 400)
+    for y in (0, 200, 399):
+        red, green, blue = image.getpixel((160, y))
+        assert red > 230 and blue < 30, (y, red, green, blue)
+    interlaced = io.BytesIO()
+    page.save(interlaced, "PNG", interlace=1)  # decoded whole, same preview
+    again = thumbnail(interlaced.getvalue())
+    assert again is not None and Image.open(io.BytesIO(again)).size == (320, 400)

@@ -20,8 +20,8 @@ an older one: :func:`stale` finds those, so the next ``citevault check`` re-chec
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
@@ -33,11 +33,13 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection
 
+    from archive.checks.store import CaptureRef
     from archive.home import DataHome
 
 RAW, RENDERED = "raw", "rendered"
 KIND = "rendered"  #: ``capture_texts.kind`` of a rendered text
 _RANK = {"found": 3, "supported": 3, "close": 2, "partial": 2, "unreadable": 0}  # anything else: 1
+_BEST = (3, 1.0)  # a full found / supported: no other text can beat it
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,10 @@ def _rank(row: Mapping[str, Any]) -> tuple[int, float]:
     return _RANK.get(row["verdict"], 1), row["score"] or 0.0
 
 
-def choose(raw: dict[str, Any], rendered: dict[str, Any], rendering_id: str) -> dict[str, Any]:
+def choose(raw: dict[str, Any] | None, rendered: dict[str, Any], rendering_id: str) -> dict[str, Any]:
     """The verdict to keep of a capture checked against both texts: the rendered text's unless the raw
-    text's is strictly better; its ``detail`` says which text it is from and names the rendering.
+    text's (None: not checked, the rendered one cannot be beaten) is strictly better; its ``detail`` says
+    which text it is from and names the rendering.
 
     >>> row = lambda v, s: {"verdict": v, "score": s, "detail": None}
     >>> json.loads(choose(row("not_found", 0.3), row("found", 1.0), "r1")["detail"])
@@ -124,12 +127,22 @@ def choose(raw: dict[str, Any], rendered: dict[str, Any], rendering_id: str) -> 
     >>> json.loads(choose(row("found", 1.0), row("found", 1.0), "r1")["detail"])["text"]
     'rendered'
     """
-    use_raw = _rank(raw) > _rank(rendered)
-    kept = dict(raw if use_raw else rendered)
+    use_raw = raw is not None and _rank(raw) > _rank(rendered)
+    kept = dict(raw if raw is not None and use_raw else rendered)
     detail = json.loads(kept["detail"]) if kept["detail"] else {}
     detail.update(text=RAW if use_raw else RENDERED, rendering=rendering_id)
     kept["detail"] = json.dumps(detail, ensure_ascii=False)
     return kept
+
+
+def check_both(verify: Callable[[CaptureRef], dict[str, Any]], cap: CaptureRef, ref: RenderedRef) -> dict[str, Any]:
+    """The verdict of a rendered capture (:func:`choose`): ``verify`` (the check of one text, by the
+    capture's text key) runs on the rendered text first, and on the raw text only when that verdict can
+    be beaten (it is not a full ``found``/``supported``)."""
+    shown = verify(replace(cap, key=ref.key))
+    if _rank(shown) >= _BEST:
+        return choose(None, shown, ref.rendering_id)
+    return choose(verify(cap), shown, ref.rendering_id)
 
 
 def is_current(row: Mapping[str, Any], ref: RenderedRef | None) -> bool:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from archive.checks import rendered, store
@@ -134,11 +135,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
         for cap in captures.get(source_id, []):
             row = done.get((claim_id, cap.id))
             if row is None:
-                row = _verify(claim_id, claim_text, quote, cap, cache, baseline, now)
-                ref = refs.get(cap.id)
-                if ref is not None:  # checked against the rendered text too: archive.checks.rendered
-                    row = rendered.choose(row, _verify(claim_id, claim_text, quote, replace(cap, key=ref.key),
-                                                       cache, baseline, now), ref.rendering_id)
+                verify = partial(_verify, claim_id, claim_text, quote, cache=cache, baseline=baseline, now=now)
+                ref = refs.get(cap.id)  # rendered in a browser: both texts checked (archive.checks.rendered)
+                row = verify(cap) if ref is None else rendered.check_both(verify, cap, ref)
                 rows.append(row)
                 stats.checked += 1
                 stats.verdicts[f"{row['method']}:{row['verdict']}"] += 1
