@@ -6,7 +6,7 @@ record) has it. The rule, for quotes and key terms alike (docs/checking.md "Whic
 
 - a capture without a rendered text is checked against its raw text, as before (``"text": "raw"``);
 - a capture with one (its newest rendering, or its original's for a revisit) is checked against **both**
-  texts, and the verdict from the rendered text is kept unless the raw text's is strictly better
+  texts (the raw one only when the rendered verdict can be beaten: :func:`check_both`), and the verdict from the rendered text is kept unless the raw text's is strictly better
   (``found`` > ``close`` > anything else > ``unreadable``, then the score). So a quote the raw page lacks
   and the rendered page holds is ``found`` from the rendered text, and a rendering cut short (a cookie
   wall, a time limit) never loses a quote the raw page had.
