@@ -162,6 +162,8 @@ def is_current(row: Mapping[str, Any], ref: RenderedRef | None) -> bool:
 def stale(conn: Connection, document_ids: Sequence[str] | None, crawl_id: str | None) -> list[tuple[str, str]]:
     """``(claim_id, source_id)`` pairs with a verdict made before its capture's newest rendering (a capture
     rendered, or rendered again, after it was checked): ``citevault check`` checks them again."""
+    if conn.execute(text("SELECT 1 FROM renderings LIMIT 1")).first() is None:
+        return []  # an archive without browser capture pays nothing
     where = ["r.text_warc_file IS NOT NULL"]
     params: dict[str, Any] = {}
     join = ""
