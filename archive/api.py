@@ -362,11 +362,17 @@ class Archive:
     def screenshot_preview(self, capture_id: str, width: int | None = None) -> bytes | None:
         """A small JPEG of the top of a capture's screenshot (:mod:`archive.thumbnails`), for the web UI and
         the HTML report; None when the screenshot is too large or unreadable. :class:`InputError` without one."""
-        from archive.thumbnails import MAX_BYTES, WIDTH, thumbnail
+        from archive.thumbnails import MAX_BYTES, WIDTH, cached, thumbnail
 
-        with self.open_screenshot(capture_id) as shot:
-            data = shot.read(MAX_BYTES)
-        return thumbnail(data, width or WIDTH) if data is not None else None
+        def make() -> bytes | None:
+            with self.open_screenshot(capture_id) as shot:
+                data = shot.read(MAX_BYTES)
+            return thumbnail(data, width or WIDTH) if data is not None else None
+
+        found = self.rendering(capture_id)
+        if found is None or found["screenshot_warc_file"] is None:
+            return make()  # raises the InputError
+        return cached((str(self.home.root), found["id"], width or WIDTH), make)
 
     def rendered_text(self, capture_id: str) -> str | None:
         """The text a browser rendered for a capture (``document.body.innerText``), None without a rendering."""

@@ -143,3 +143,20 @@ def test_thumbnail_decodes_only_the_top_of_a_tall_page() -> None:
     page.save(interlaced, "PNG", interlace=1)  # decoded whole, same preview
     again = thumbnail(interlaced.getvalue())
     assert again is not None and Image.open(io.BytesIO(again)).size == (320, 400)
+
+
+def test_previews_are_made_once() -> None:
+    from archive.thumbnails import CACHE_ENTRIES, cached
+
+    made: list[int] = []
+
+    def make() -> bytes:
+        made.append(1)
+        return b"jpeg"
+
+    assert cached(("test", "r1"), make) == b"jpeg" and cached(("test", "r1"), make) == b"jpeg"
+    assert len(made) == 1
+    for i in range(CACHE_ENTRIES):  # the oldest goes first
+        cached(("test", i), make)
+    cached(("test", "r1"), make)
+    assert len(made) == 2 + CACHE_ENTRIES
