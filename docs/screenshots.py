@@ -62,12 +62,16 @@ def rendered_shot(browser: Any, live: LiveServer, evidence: Any, report: dict[st
     capture would make it), written with tests.archives.add_rendering."""
     from tests.archives import add_rendering
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    page.goto(f"{live.base}/replay/{report['timestamp']}/{report['url']}")
-    page.wait_for_load_state("networkidle")
-    add_rendering(evidence.home, report["id"], page.inner_text("body"), screenshot=page.screenshot(full_page=True),
-                  browser=f"chromium {browser.version}")
-    page.close()
+    report = dict(db(evidence.home).execute(  # the raw capture, not a browser's own response for the page
+        "SELECT * FROM captures WHERE url = ? AND record_type = 'response' AND role IS NULL AND crawl_id != 'history' "
+        "ORDER BY fetched_at DESC", (report["url"],)).fetchone())
+    if live.archive.rendering(report["id"]) is None:  # the crawl rendered none (CITEVAULT_BROWSER=never)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        page.goto(f"{live.base}/replay/{report['timestamp']}/{report['url']}")
+        page.wait_for_load_state("networkidle")
+        add_rendering(evidence.home, report["id"], page.inner_text("body"),
+                      screenshot=page.screenshot(full_page=True), browser=f"chromium {browser.version}")
+        page.close()
     page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)
     page.goto(f"{live.base}/captures/{report['id']}")
     page.wait_for_load_state("networkidle")
