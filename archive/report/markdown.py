@@ -79,7 +79,7 @@ def _claim(claim: dict[str, Any]) -> list[str]:
         shot = evidence.get("rendering")
         if shot:  # a browser rendering (archive.report.screenshots)
             link = f": [screenshot]({shot['screenshot_url']})" if shot.get("screenshot_url") else ""
-            lines.append(f"  - {rendering_label(shot, v)}{link}")
+            lines.append(f"  - {esc(rendering_label(shot, v) or '')}{link}")
         parts = passage_parts(v)
         if parts:
             before, exact, after = parts
