@@ -68,9 +68,9 @@ def test_the_thumbnail_loads_in_chromium_and_opens_full_size(crawled: dict[str, 
             page.set_default_timeout(15000)
             page.goto(f"{live.base}/claims/{claim['id']}")
             thumb = page.locator(f'img[src="/captures/{capture["id"]}/thumbnail"]')
-            thumb.wait_for()
-            page.wait_for_load_state("load")
-            assert thumb.evaluate("img => img.complete && img.naturalWidth") == 320
+            thumb.scroll_into_view_if_needed()  # loading="lazy": loaded once on screen
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+            assert thumb.evaluate("img => img.naturalWidth") == 320
             assert page.locator("span.tag", has_text="rendered text").count() >= 1
             thumb.click()
             page.wait_for_url(f"**/captures/{capture['id']}/screenshot")
