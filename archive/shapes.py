@@ -345,3 +345,102 @@ class DiffEntry(_DiffEntry, total=False):
 
     note: str
     """why there is no diff, or that the text is unchanged"""
+
+
+# -- receipts (archive.receipts, docs/receipts.md) ------------------------------------------------------
+
+
+class ReceiptRecord(TypedDict):
+    """A WARC record as a receipt states it: where it is and its digests, read from the record itself."""
+
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    """length of the record's gzip member"""
+    warc_record_id: str | None
+    warc_date: str | None
+    record_type: str
+    warc_block_digest: str | None
+    """the WARC-Block-Digest header, as written"""
+    warc_payload_digest: str | None
+    """the WARC-Payload-Digest header, as written"""
+    block_sha256: str
+    """SHA-256 of the record block (HTTP head + body as transferred), hex"""
+    payload_sha256: str
+    """SHA-256 of the payload as transferred, hex"""
+
+
+class ReceiptVerification(TypedDict):
+    """The verdict of the capture a receipt names (see :class:`Verification`)."""
+
+    method: str
+    verdict: str
+    score: float | None
+    heuristic: bool
+    selector: TextQuoteSelector | None
+
+
+class ReceiptCapture(TypedDict):
+    capture_id: str
+    url: str
+    fetched_at: str
+    http_status: int | None
+    error: str | None
+    record: ReceiptRecord
+    original_record: ReceiptRecord | None
+    """a revisit's original, which holds the payload"""
+    verification: ReceiptVerification | None
+
+
+class ReceiptSource(TypedDict):
+    url: str
+    state: str
+    capture: ReceiptCapture | None
+    """the capture the evidence rests on; null for a source never fetched"""
+
+
+class ReceiptStamp(TypedDict):
+    """An RFC 3161 stamp over the receipt's signature bytes."""
+
+    tsa: str
+    time: str
+    """the TSA's genTime, ISO-8601 UTC"""
+    token: str
+    """base64 DER TimeStampResp, as the TSA sent it"""
+    certificates: list[str]
+    """PEM certificates the TSA sent, signer first"""
+
+
+class Receipt(TypedDict, total=False):
+    """``citevault receipt CLAIM_ID``: written as RFC 8785 canonical JSON."""
+
+    format: str
+    """citevault-receipt/1"""
+    body: dict[str, object]
+    """the signed part: format, created, software, signer, claim, document, quotation, sources
+    (:class:`ReceiptSource`)"""
+    signature: str
+    """base64 Ed25519 signature of the body's RFC 8785 bytes"""
+    timestamps: list[ReceiptStamp]
+    trusted_time: bool
+    """false when no TSA stamped it: then ``time_note`` says so"""
+    time_note: str
+
+
+class ReceiptCheckLine(TypedDict):
+    """One check of ``citevault receipt --verify`` (one line of its text output)."""
+
+    check: str
+    """signature, signer, timestamp [N], record FILE@OFFSET, files, datapackage, created"""
+    status: Literal["ok", "skip", "FAIL"]
+    detail: str
+
+
+class ReceiptCheckJSON(TypedDict):
+    """``citevault receipt --verify FILE --json`` for a receipt."""
+
+    claim_id: str | None
+    state: Literal["verified", "signed", "failed"]
+    """verified: every check held, with trusted time; signed: the same without a stamp; failed"""
+    created: str | None
+    checks: list[ReceiptCheckLine]

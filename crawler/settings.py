@@ -32,6 +32,9 @@ CITEVAULT_BROWSER_TIME_LIMIT = 30  # seconds per page, after which what was capt
 CITEVAULT_BROWSER_PARALLEL = 4  # pages rendered at once
 CITEVAULT_BROWSER_ALLOW = None  # host:port pairs a rendered page may reach besides its own origin and the public net
 CITEVAULT_RECORDER_PROCESS = True  # WARC + index writing in a child process (False: a thread of the crawler)
+CITEVAULT_RECEIPTS = False  # a signed receipt per claim whose sources the crawl fetched (archive.receipts)
+CITEVAULT_TSA = None  # RFC 3161 TSA URLs for those receipts; None: env CITEVAULT_TSA
+CITEVAULT_TSA_CERT = None  # PEM files of the TSAs' CAs, carried with each stamp; None: env CITEVAULT_TSA_CERT
 
 # -- politeness -------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

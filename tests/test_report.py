@@ -211,9 +211,9 @@ def test_wacz_branch_calls_the_wacz_module(evidence: Evidence, tmp_path: Path, m
     calls: list[tuple[Any, ...]] = []
     real = wacz.write_wacz
 
-    def write_wacz(archive: Any, path: Path, document_id: str | None) -> Any:
+    def write_wacz(archive: Any, path: Path, document_id: str | None, **signing: Any) -> Any:
         calls.append((archive.home.root, path, document_id))
-        return real(archive, path, document_id)
+        return real(archive, path, document_id, **signing)
 
     monkeypatch.setattr(wacz, "write_wacz", write_wacz)
     result = _run_export(evidence, "--wacz", str(tmp_path / "e.wacz"), evidence.article)

@@ -39,6 +39,7 @@ ul.sources{margin:.4rem 0 0;padding-left:1.2rem}ul.sources li{margin:.3rem 0}
 mark{background:#fff1a8;padding:0 .1rem}del{color:#b3261e}ins{color:#1e7a3c;text-decoration:none;font-weight:600}
 .note{color:#5b6470;font-size:.9rem}
 .rendering{margin:.3rem 0;overflow:hidden}.shot{float:right;margin:0 0 .3rem .6rem;border:1px solid #d5dae0;border-radius:3px;background:#fff top/cover no-repeat}
+.verified,.signed{background:#1e7a3c}.receipt-failed{background:#b3261e}
 """
 
 
@@ -109,8 +110,26 @@ def _claim(claim: dict[str, Any], previews: dict[str, str]) -> str:
         out.append('<ul class="sources">')
         out += [_source(s, previews) for s in claim["sources"]]
         out.append("</ul>")
+    if claim.get("receipt"):
+        out.append(_receipt(claim["receipt"]))
     out.append("</section>")
     return "\n".join(out)
+
+
+def _receipt(receipt: dict[str, Any]) -> str:
+    """The state of the home's latest receipt of a claim (``citevault receipt``), checked when the report
+    was made: verified (signature, signer, timestamps and WARC records hold), signed (the same, without
+    trusted time) or failed (with what failed).
+
+    >>> _receipt({"state": "failed", "created": "2026-12-04T10:00:00Z", "failed": ["signature: altered"]})
+    '<p class="note">Receipt of 2026-12-04T10:00:00Z: <span class="badge receipt-failed">failed</span> signature: altered</p>'
+    """
+    state = receipt["state"]
+    label = {"verified": "verified", "signed": "signed, no trusted time", "failed": "failed"}.get(state, state)
+    kind = "receipt-failed" if state == "failed" else state
+    why = (" " + escape("; ".join(receipt["failed"]))) if receipt.get("failed") else ""
+    return (f'<p class="note">Receipt of {escape(receipt.get("created") or "?")}: '
+            f"{_badge(kind, label)}{why}</p>")
 
 
 def _source(source: dict[str, Any], previews: dict[str, str]) -> str:

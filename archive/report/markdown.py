@@ -88,6 +88,11 @@ def _claim(claim: dict[str, Any]) -> list[str]:
         if moved:
             diff = v["anchor"].get("diff") if v else None
             lines.append(f"  - {moved}" + (f": {_diff(diff)}" if diff else ""))
+    receipt = claim.get("receipt")
+    if receipt:  # the home's latest receipt of the claim, checked (README "Proving the evidence")
+        label = {"verified": "verified", "signed": "signed, no trusted time"}.get(receipt["state"], receipt["state"])
+        why = ": " + esc("; ".join(receipt["failed"])) if receipt.get("failed") else ""
+        lines.append(f"- receipt of {receipt.get('created') or '?'}: **{label}**{why}")
     lines.append("")
     return lines
 
