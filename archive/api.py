@@ -402,6 +402,21 @@ class Archive:
             raise InputError(f"capture {capture_id} has no screenshot (`citevault crawl --browser always` makes one)")
         return open_record(self.home.warc_path(found["screenshot_warc_file"]), found["screenshot_offset"])
 
+    def screenshot_preview(self, capture_id: str, width: int | None = None) -> bytes | None:
+        """A small JPEG of the top of a capture's screenshot (:mod:`archive.thumbnails`), for the web UI and
+        the HTML report; None when the screenshot is too large or unreadable. :class:`InputError` without one."""
+        from archive.thumbnails import MAX_BYTES, WIDTH, cached, thumbnail
+
+        def make() -> bytes | None:
+            with self.open_screenshot(capture_id) as shot:
+                data = shot.read(MAX_BYTES)
+            return thumbnail(data, width or WIDTH) if data is not None else None
+
+        found = self.rendering(capture_id)
+        if found is None or found["screenshot_warc_file"] is None:
+            return make()  # raises the InputError
+        return cached((str(self.home.root), found["id"], width or WIDTH), make)
+
     def rendered_text(self, capture_id: str) -> str | None:
         """The text a browser rendered for a capture (``document.body.innerText``), None without a rendering."""
         from archive.warc.reader import open_record
@@ -460,7 +475,13 @@ class Archive:
         """:meth:`report` rendered as ``fmt`` (``md``, ``html`` or ``json``), UTF-8."""
         from archive.report import render
 
-        return render(self.report(document_id, check=check, replay_base=replay_base), fmt).encode("utf-8")
+        report = self.report(document_id, check=check, replay_base=replay_base)
+        if fmt != "html":
+            return render(report, fmt).encode("utf-8")
+        from archive.report.screenshots import report_previews
+
+        previews, left_out = report_previews(report, self.screenshot_preview)  # thumbnails, embedded
+        return render(report, fmt, previews, left_out).encode("utf-8")
 
     def export(self, fmt: ExportFormat | str, document_id: str | None = None, *,
                path: str | os.PathLike[str] | None = None,

@@ -99,9 +99,38 @@ class Verification(TypedDict):
     """key_terms: which terms were found"""
     reason: str | None
     """why the capture was unreadable, or what else the check has to say"""
+    text: str
+    """which text the verdict is from: raw (the main text of the bytes the server sent) | rendered (the text a
+    browser rendered from the capture: the capture has a rendering, and its verdict was kept)"""
 
 
 # -- claim JSON (DESIGN.md "Claim JSON") --------------------------------------------------------------
+
+
+class RenderingJSON(TypedDict):
+    """What a browser made of a capture (issue 11, docs/json.md "rendering"): a full-page screenshot and the
+    rendered text, each a ``resource`` record in the WARC files (null when the rendering has none)."""
+
+    id: str
+    """the rendering's id (the screenshot record's capture id)"""
+    rendered_at: str
+    """ISO-8601, UTC, ending in Z"""
+    browser: str | None
+    """the browser and its version, e.g. chromium 131.0.6778.85"""
+    width: int | None
+    """screenshot width in pixels"""
+    height: int | None
+    """screenshot height in pixels"""
+    screenshot_warc_file: str | None
+    """the WARC file of the screenshot (PNG, urn:screenshot:{url}); null without one"""
+    screenshot_offset: int | None
+    text_warc_file: str | None
+    """the WARC file of the rendered text (text/plain, urn:text:{url}); null without one"""
+    text_offset: int | None
+    text_chars: int | None
+    """characters of rendered text"""
+    cut: str | None
+    """why the rendering stopped early (e.g. "time"); null when the page finished"""
 
 
 class CaptureJSON(TypedDict):
@@ -128,6 +157,8 @@ class CaptureJSON(TypedDict):
     """why the fetch failed; http_status is null then"""
     verification: Verification | None
     """quote verification of this capture, when it has been checked"""
+    rendering: RenderingJSON | None
+    """the capture's newest browser rendering (a revisit's: its original's); null without one"""
 
 
 class SourceJSON(TypedDict):

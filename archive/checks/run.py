@@ -17,9 +17,10 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from archive.checks import store
+from archive.checks import rendered, store
 from archive.checks.anchor import Anchor, anchor_at, reanchor, text_fragment_url
 from archive.checks.match import Match, TermIndex, key_terms_support, match_quote
 from archive.checks.normalize import Normalized, normalize_with_map
@@ -81,6 +82,8 @@ def verify_document_captures(
     stats = CheckStats()
     with engine.connect() as conn:
         groups = store.pending_groups(conn, document_ids, force, crawl_id)
+        if not force:  # captures rendered (again) since they were checked: archive.checks.rendered
+            groups = _merged(groups, rendered.stale(conn, document_ids, crawl_id))
     pool = None
     if workers > 1 and len(groups) > 4 * workers:
         from concurrent.futures import ProcessPoolExecutor
@@ -106,7 +109,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     source_ids = sorted({source for _, source in chunk})
     claims = store.claims_of(conn, claim_ids)
     captures = store.captures_of(conn, source_ids)
+    refs = rendered.rendered_refs(conn, [cap.id for caps in captures.values() for cap in caps])
     done = {} if force else store.existing(conn, claim_ids)
+    done = {pair: row for pair, row in done.items() if rendered.is_current(row, refs.get(pair[1]))}
     needed = {cap.key: cap for claim, source in chunk for cap in captures.get(source, [])
               if (claim, cap.id) not in done}
     texts = store.load_texts(conn, needed)
@@ -117,8 +122,10 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     texts.update(fresh)
     stats.texts_extracted += len(fresh)
     stats.unreadable_texts += sum(1 for t in fresh.values() if t.status != "ok")
-    cache = _TextCache(texts)
     now = real_now()
+    needed_ids = {cap.id for claim, source in chunk for cap in captures.get(source, []) if (claim, cap.id) not in done}
+    texts.update(rendered.texts_for(conn, home, [refs[i] for i in sorted(needed_ids) if i in refs], now))
+    cache = _TextCache(texts)
     rows: list[dict[str, Any]] = []
     for claim_id, source_id in chunk:
         if claim_id not in claims:
@@ -128,7 +135,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
         for cap in captures.get(source_id, []):
             row = done.get((claim_id, cap.id))
             if row is None:
-                row = _verify(claim_id, claim_text, quote, cap, cache, baseline, now)
+                verify = partial(_verify, claim_id, claim_text, quote, cache=cache, baseline=baseline, now=now)
+                ref = refs.get(cap.id)  # rendered in a browser: both texts checked (archive.checks.rendered)
+                row = verify(cap) if ref is None else rendered.check_both(verify, cap, ref)
                 rows.append(row)
                 stats.checked += 1
                 stats.verdicts[f"{row['method']}:{row['verdict']}"] += 1
@@ -136,8 +145,15 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
                     stats.anchors[row["anchor_state"]] += 1
             if baseline is None and row["span_start"] is not None:
                 baseline = (cap.id, Anchor(row["exact"], row["prefix"] or "", row["suffix"] or "",
-                                           row["span_start"], row["span_end"]), cap.key)
+                                           row["span_start"], row["span_end"]), row["text_key"] or cap.key)
     store.save_verifications(conn, rows)
+
+
+def _merged(groups: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``groups`` plus ``extra``, still ordered by source (its text is read once)."""
+    if not extra:
+        return groups
+    return sorted(set(groups) | set(extra), key=lambda group: (group[1], group[0]))
 
 
 class _TextCache:

@@ -14,7 +14,8 @@ reads, no matching code. Shape (README "Checking the evidence")::
      "text_fragment_url": str|null,
      "anchor": {"state": "original"|"present"|"moved"|"edited"|"deleted",
                 "baseline_capture_id": str, "diff": [[op, words], ...]|null}|null,
-     "terms": {"found": [str], "missing": [str]}|null, "reason": str|null}
+     "terms": {"found": [str], "missing": [str]}|null, "reason": str|null,
+     "text": "raw"|"rendered"}     (which text the verdict is from: archive.checks.rendered)
 
 Every value is a function of the claim and the capture's payload (no check time): ``citevault check`` after
 ``citevault reindex`` gives back the same JSON. Verdicts stored by older versions are read in today's words
@@ -86,6 +87,7 @@ def verification_json(row: Mapping[str, Any]) -> Verification:
         "anchor": anchor,
         "terms": terms,
         "reason": detail.get("reason"),
+        "text": detail.get("text", "raw"),
     }
 
 
@@ -94,6 +96,8 @@ def verification_line(verification: Verification | None) -> str:
 
     >>> verification_line({"method": "quote", "verdict": "close", "score": 0.91, "anchor": None})
     'quote close (0.91)'
+    >>> verification_line({"method": "quote", "verdict": "found", "score": 1.0, "anchor": None, "text": "rendered"})
+    'quote found (1.00); in the rendered page'
     >>> verification_line({"method": "key_terms", "verdict": "partial", "score": 0.5,
     ...                    "anchor": {"state": "edited", "diff": [["-", "seven"], ["+", "eight"]]}})
     'key terms partial (0.50, heuristic); passage edited: [-seven-] {+eight+}'
@@ -114,6 +118,8 @@ def verification_line(verification: Verification | None) -> str:
     if verification.get("differences"):
         line += ": " + differences_text(verification["differences"],
                                         "quote" if verification["method"] == "quote" else "claim")
+    if verification.get("text") == "rendered":
+        line += "; in the rendered page"
     anchor = verification.get("anchor")
     if anchor and anchor["state"] not in ("original", "present"):
         line += f"; passage {anchor['state']}"

@@ -294,6 +294,14 @@ def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
                 from archive.checks.shape import verification_line
 
                 click.echo(f"      {verification_line(cap['verification'])}")
+            shot = cap.get("rendering")
+            if shot:  # a browser rendering (issue 11): where its screenshot is
+                size = f"{shot['width']}x{shot['height']} " if shot["width"] else ""
+                where = (f"{shot['screenshot_warc_file']}@{shot['screenshot_offset']}"
+                         if shot["screenshot_warc_file"] else "no screenshot")
+                click.echo(f"      rendered {shot['rendered_at'][:19]}Z by {shot['browser'] or 'a browser'}: "
+                           f"screenshot {size}{where}, {shot['text_chars'] or 0} characters of text"
+                           + (f" (cut: {shot['cut']})" if shot["cut"] else ""))
 
 
 @cli.command()

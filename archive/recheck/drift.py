@@ -8,6 +8,9 @@ Meaning, not wording: a cited passage edited on a re-crawl (its word diff is sto
 :mod:`archive.checks.anchor`) changed *meaning* when a number, a negation, a name or an antonym-like word
 changed (:func:`passage_changes`, the same test as a misquote); other edits are cosmetic. ``status`` and
 the report list meaning changes first.
+Texts are cached per payload digest in ``capture_texts``. When both captures were rendered in a browser
+(issue 11), their rendered texts are compared instead (:mod:`archive.checks.rendered`): what a reader saw,
+script-built articles included.
 """
 from __future__ import annotations
 
@@ -56,6 +59,29 @@ def _row_text(conn: Connection, home: DataHome, row: Any) -> CaptureText | None:
     return found
 
 
+def rendered_texts(conn: Connection, home: DataHome, old_id: str, new_id: str) -> tuple[CaptureText, CaptureText] | None:
+    """The rendered texts of both captures when both have a readable one; None otherwise."""
+    from archive.checks.rendered import rendered_refs, texts_for
+
+    refs = rendered_refs(conn, [old_id, new_id])
+    if old_id not in refs or new_id not in refs:
+        return None
+    found = texts_for(conn, home, [refs[old_id], refs[new_id]], clock.schedule_now())
+    old, new = found.get(refs[old_id].key), found.get(refs[new_id].key)
+    if old is None or new is None or old.status != "ok" or new.status != "ok":
+        return None
+    return old, new
+
+
+def compared_texts(conn: Connection, home: DataHome, old_id: str,
+                   new_id: str) -> tuple[CaptureText | None, CaptureText | None]:
+    """The two texts drift compares: the rendered texts when both captures have one, else the main texts."""
+    pair = rendered_texts(conn, home, old_id, new_id)
+    if pair is not None:
+        return pair
+    return capture_text(conn, home, old_id), capture_text(conn, home, new_id)
+
+
 def normalized(value: str) -> str:
     """Whitespace folded, so re-flowed paragraphs compare equal.
 
@@ -66,10 +92,14 @@ def normalized(value: str) -> str:
 
 
 def main_text_changed(conn: Connection, home: DataHome, old_id: str, new_id: str) -> bool | None:
-    """True/False when both captures have main text to compare; payload bytes decide otherwise."""
+    """True/False when both captures have main text to compare (rendered texts when both have one); payload
+    bytes decide otherwise."""
     old, new = _capture_row(conn, old_id), _capture_row(conn, new_id)
     if old is None or new is None:
         return None
+    pair = rendered_texts(conn, home, old_id, new_id)
+    if pair is not None:
+        return normalized(pair[0].text) != normalized(pair[1].text)
     if old["payload_sha256"] and old["payload_sha256"] == new["payload_sha256"]:
         return False
     a, b = _row_text(conn, home, old), _row_text(conn, home, new)

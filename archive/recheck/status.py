@@ -91,7 +91,7 @@ def _sources_for(conn: Connection, target: str) -> list[Any]:
 def diff(conn: Connection, home: DataHome, target: str) -> list[DiffEntry]:
     """For a claim id or a source URL: per source, the unified diff of the main text between the capture
     the claim relied on (the evidence) and the latest good capture."""
-    from archive.recheck.drift import capture_text, unified_diff
+    from archive.recheck.drift import compared_texts, unified_diff
 
     out: list[DiffEntry] = []
     for source in _sources_for(conn, target):
@@ -103,7 +103,7 @@ def diff(conn: Connection, home: DataHome, target: str) -> list[DiffEntry]:
         elif not new_id or new_id == old_id:
             entry["note"] = "no newer good capture yet"
         else:
-            old, new = capture_text(conn, home, old_id), capture_text(conn, home, new_id)
+            old, new = compared_texts(conn, home, old_id, new_id)  # rendered texts when both have one
             if old is None or new is None or old.status != "ok" or new.status != "ok":
                 entry["note"] = "main text unreadable in one of the captures"
             else:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from archive.clock import timestamp14
 from archive.report import DEFAULT_REPLAY_BASE
+from archive.report.screenshots import rendering_data
 from archive.states import SourceState
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ def _capture(cap: CaptureJSON, replay_base: str | None) -> dict[str, Any]:
         "id": cap["id"], "url": cap["url"], "fetched_at": cap["fetched_at"], "http_status": cap["http_status"],
         "content_type": cap["content_type"], "archived_url": archived_url(cap, replay_base),
         "warc_file": cap["warc_file"], "warc_offset": cap["warc_offset"], "payload_sha256": cap["payload_sha256"],
+        "rendering": rendering_data(cap, replay_base),
     }
 
 

@@ -1,6 +1,7 @@
 """The evidence report as one self-contained HTML file (``citevault report ID --format html``).
 
-Inline CSS, no scripts, no images, fonts or stylesheets from elsewhere: the file can be attached to a
+Inline CSS, no scripts, no images, fonts or stylesheets from elsewhere (screenshot thumbnails are embedded
+as ``data:`` URIs, :mod:`archive.report.screenshots`): the file can be attached to a
 paper or mailed and reads the same offline. Links (to live sources and archived copies) are plain ``<a>``.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from archive.report.labels import (
     support_note,
     verdict_label,
 )
+from archive.report.screenshots import MAX_PREVIEWS, rendering_label
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232a;max-width:60rem;margin:2rem auto;padding:0 1rem}
@@ -38,11 +40,14 @@ ul.sources{margin:.4rem 0 0;padding-left:1.2rem}ul.sources li{margin:.3rem 0}
 .passage{background:#f6f7f9;border-left:3px solid #c9d1d9;padding:.3rem .6rem;margin:.3rem 0;font-size:.95rem}
 mark{background:#fff1a8;padding:0 .1rem}del{color:#b3261e}ins{color:#1e7a3c;text-decoration:none;font-weight:600}
 .note{color:#5b6470;font-size:.9rem}
+.rendering{margin:.3rem 0;overflow:hidden}.shot{float:right;margin:0 0 .3rem .6rem;border:1px solid #d5dae0;border-radius:3px;background:#fff top/cover no-repeat}
 .verified,.signed{background:#1e7a3c}.receipt-failed{background:#b3261e}
 """
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: dict[str, Any], previews: dict[str, str] | None = None, left_out: int = 0) -> str:
+    """The report as HTML; ``previews``: screenshot thumbnails as ``data:`` URIs by capture id
+    (:mod:`archive.report.screenshots`), ``left_out``: how many were not embedded (the cap)."""
     doc, totals = report["document"], report["totals"]
     title = doc["title"] or doc["url"] or doc["origin"] or doc["id"]
     parts = [
@@ -64,7 +69,16 @@ def render_html(report: dict[str, Any]) -> str:
     ]
     parts += _meaning_changes(report.get("meaning_changes") or [])
     parts += ["<h2>Claims</h2>"]
-    parts += [_claim(claim) for claim in report["claims"]]
+    if left_out:
+        parts.append(f'<p class="note">{left_out} more screenshot{"s" if left_out != 1 else ""} not embedded '
+                     f"(at most {MAX_PREVIEWS} per report): follow their links.</p>")
+    # each thumbnail once, as a CSS class, however many claims cite its capture
+    embedded = previews or {}
+    classes = {capture_id: f"shot{i}" for i, capture_id in enumerate(embedded)}
+    if classes:
+        parts.append("<style>" + "".join(f".{name}{{background-image:url({embedded[cid]})}}"
+                                         for cid, name in classes.items()) + "</style>")
+    parts += [_claim(claim, classes) for claim in report["claims"]]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -98,7 +112,7 @@ def _table(labels: tuple[tuple[str, str], ...], totals: dict[str, int]) -> str:
     return f"<table><tr>{head}</tr><tr>{row}</tr></table>"
 
 
-def _claim(claim: dict[str, Any]) -> str:
+def _claim(claim: dict[str, Any], previews: dict[str, str]) -> str:
     out = [f'<section class="claim" id="claim-{escape(claim["id"])}">',
            f'<p class="text"><span class="num">{claim["position"]}.</span>{escape(claim["text"])} '
            f'{_badge(claim["state"])}</p>',
@@ -109,7 +123,7 @@ def _claim(claim: dict[str, Any]) -> str:
         out.append('<p class="note">No source cited.</p>')
     else:
         out.append('<ul class="sources">')
-        out += [_source(s) for s in claim["sources"]]
+        out += [_source(s, previews) for s in claim["sources"]]
         out.append("</ul>")
     if claim.get("receipt"):
         out.append(_receipt(claim["receipt"]))
@@ -133,7 +147,7 @@ def _receipt(receipt: dict[str, Any]) -> str:
             f"{_badge(kind, label)}{why}</p>")
 
 
-def _source(source: dict[str, Any]) -> str:
+def _source(source: dict[str, Any], previews: dict[str, str]) -> str:
     out = [f'<li><span class="url">{_link(source["url"])}</span> {escape(source_status(source))}']
     evidence, v = source["evidence"], source["verification"]
     if evidence is None:
@@ -145,6 +159,9 @@ def _source(source: dict[str, Any]) -> str:
         links.append(_link(v["text_fragment_url"], "live passage"))
     dot = " \u00b7 "
     out.append(f"<div>{_badge(verdict, verdict_label(v))}{dot}{dot.join(links)}</div>")
+    shot = evidence.get("rendering")
+    if shot:
+        out.append(_rendering(evidence["id"], shot, v, previews.get(evidence["id"])))
     parts = passage_parts(v)
     if parts:
         before, exact, after = parts
@@ -155,6 +172,24 @@ def _source(source: dict[str, Any]) -> str:
         out.append(f'<div class="note">{escape(moved)}{": " + _diff(diff) if diff else ""}</div>')
     out.append("</li>")
     return "".join(out)
+
+
+def _rendering(capture_id: str, shot: dict[str, Any], v: dict[str, Any] | None, preview: str | None) -> str:
+    """A rendered capture: its thumbnail (``preview``: the CSS class holding it) linked to the full
+    screenshot, and a line about it."""
+    from archive.thumbnails import preview_size
+
+    label = escape(rendering_label(shot, v) or "")
+    url = shot.get("screenshot_url")
+    image = ""
+    if preview is not None and shot.get("width") and shot.get("height"):
+        _, width, height = preview_size(shot["width"], shot["height"], 160)
+        tag = "a" if url else "span"
+        href = f' href="{escape(url)}"' if url else ""
+        image = (f'<{tag} class="shot {preview}"{href} role="img" aria-label="screenshot of the archived page (top)" '
+                 f'style="width:{width}px;height:{height}px"></{tag}>')
+    link = f" \u00b7 {_link(url, 'full screenshot')}" if url else ""
+    return f'<div class="rendering">{image}<span class="note">{label}{link}</span></div>'
 
 
 def _diff(diff: list[list[str]]) -> str:

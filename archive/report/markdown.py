@@ -15,6 +15,7 @@ from archive.report.labels import (
     support_note,
     verdict_label,
 )
+from archive.report.screenshots import rendering_label
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 _SPACES = re.compile(r"\s+")
@@ -82,6 +83,10 @@ def _claim(claim: dict[str, Any]) -> list[str]:
         if v and v.get("text_fragment_url"):
             links.append(f"[live passage]({v['text_fragment_url']})")
         lines.append(f"  - **{verdict_label(v)}** · " + " · ".join(links))
+        shot = evidence.get("rendering")
+        if shot:  # a browser rendering (archive.report.screenshots)
+            link = f": [screenshot]({shot['screenshot_url']})" if shot.get("screenshot_url") else ""
+            lines.append(f"  - {esc(rendering_label(shot, v) or '')}{link}")
         parts = passage_parts(v)
         if parts:
             before, exact, after = parts
