@@ -91,27 +91,6 @@ def captures_of(conn: Connection, source_ids: Sequence[str]) -> dict[str, list[C
             warc_file=r["ofile"] if original else r["warc_file"],
             warc_offset=r["ooffset"] if original else r["warc_offset"],
         ))
-    return _rendered(conn, out)
-
-
-def _rendered(conn: Connection, found: dict[str, list[CaptureRef]]) -> dict[str, list[CaptureRef]]:
-    """Captures a browser rendered (README "Browser capture") are checked against the rendered text, keyed
-    ``rendering:{id}``: the verdict's ``text_key`` says which text it used."""
-    import dataclasses
-
-    from archive.index.renderings import renderings_for
-
-    ids = [c.id for caps in found.values() for c in caps]
-    texts = {cid: (f"rendering:{r['id']}", r["text_warc_file"], r["text_offset"])
-             for cid, r in renderings_for(conn, ids).items()}
-    out: dict[str, list[CaptureRef]] = {}
-    for sid, caps in found.items():
-        for c in caps:
-            key, warc_file, offset = texts.get(c.id, (c.key, None, None))
-            if warc_file is not None and offset is not None:
-                c = dataclasses.replace(c, key=key, content_type="text/plain; charset=utf-8", warc_file=warc_file,
-                                        warc_offset=offset)
-            out.setdefault(sid, []).append(c)
     return out
 
 
