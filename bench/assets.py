@@ -30,11 +30,10 @@ each tool archived, by kind. A citevault that does not fetch assets yet simply r
     python bench/assets.py                      # 500 pages x 10 assets, 50 hosts, 50 ms; both tools
     python bench/assets.py --pages 50           # smoke run (~1 min, most of it wget)
     python bench/assets.py --pages 50 --no-wget
-    python bench/assets.py --browser            # browser capture: not available yet (see TODO)
+    python bench/assets.py --browser            # points to bench/browser.py
 
-TODO(browser mode): ``--browser`` prints "browser capture not available": citevault has no browser capture
-yet. When it has one, time it here on the same site (pages/s, assets/s, peak RSS with the browser's own
-processes, which the process-tree sampling already includes).
+Browser mode (issue 11) is timed by bench/browser.py (pages/s and peak memory with 4 pages rendered in
+parallel); ``--browser`` here only says so.
 
 Only loopback addresses (127.0.0.0/8) are used.
 """
@@ -292,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--setting", "-s", action="append", default=[], metavar="NAME=VALUE",
                    help="passed to `citevault crawl -s` (repeatable)")
     p.add_argument("--no-wget", action="store_true", help="skip wget")
-    p.add_argument("--browser", action="store_true", help="also time a browser capture (not available yet)")
+    p.add_argument("--browser", action="store_true", help="browser capture: see bench/browser.py")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed for each timed process")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (printed)")
     args = p.parse_args(argv)
@@ -324,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         if runs[0].count.assets == 0:
             print("note: citevault archived no assets: this tree's crawl does not fetch page assets yet")
         if args.browser:
-            print("\n== browser capture\nbrowser capture not available (citevault has no browser mode yet)")
+            print("\n== browser capture\ntimed by bench/browser.py (python bench/browser.py)")
     finally:
         server.stop()
         if args.keep:

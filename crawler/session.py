@@ -64,6 +64,7 @@ class CrawlSession:
             self.recorder = Recorder(self.archive.home, engine, **options)
         self.progress = Progress()
         self.closed = False
+        self.browser_failure: str | None = None  # --browser always, but no browser to render with
         self.interrupted = False  # the reactor stopped before the spider closed (a second Ctrl-C)
         self.stopping = False  # a first Ctrl-C: Scrapy stops gracefully, letting requests in flight finish
         #: after the spider closed, when it stopped early or fetched nothing: what is still to fetch
@@ -89,7 +90,7 @@ class CrawlSession:
     @property
     def failure(self) -> str | None:
         """Why recording stopped before the crawl ended (the CLI exits 1 with it), or None."""
-        return self.recorder.failure
+        return self.recorder.failure or self.browser_failure
 
     def _opened(self) -> None:
         if self.config.recorder_process:  # it gets calls in batches: send a partial one now and then
@@ -123,6 +124,8 @@ class CrawlSession:
             self.recorder.close()
             if self.stopping or self.progress.total == 0:
                 self.left = self._left()
+            if check and not self.stopping and not self.interrupted:
+                self._render()
             if check:
                 self._check_evidence()
             self.archive.close()
@@ -140,6 +143,24 @@ class CrawlSession:
                                         document_ids=getattr(spider, "document_ids", None))
         except Exception:  # noqa: BLE001 - only the summary's wording depends on it
             return None
+
+    def _render(self) -> None:
+        """Browser capture of the pages this crawl archived that need it (README "Browser capture"), in a
+        process of its own, before the quote checks so they can read the rendered text."""
+        import sys
+
+        from archive.browser.run import BrowserUnavailable, render_crawl
+
+        policy = self.config.browser
+        if not policy.enabled or self.recorder.failure:
+            return
+        try:
+            render_crawl(self.archive, self.crawl_id, policy, operator=self.config.operator)
+        except BrowserUnavailable as exc:
+            if policy.required:  # asked for outright: the crawl exits 1 (its raw captures stay archived)
+                self.browser_failure = f"browser capture unavailable: {exc}"
+            else:
+                sys.stderr.write(f"citevault: browser capture skipped: {exc}\n")
 
     def _check_evidence(self) -> None:
         """Quote checks for what this crawl captured (README "Checking the evidence"): one pass, one

@@ -25,13 +25,23 @@ CITEVAULT_CHECK_AFTER_CRAWL = True  # quote checks of new captures: while crawli
 CITEVAULT_ASSETS = True  # fetch each archived HTML page's assets (stylesheets, images, fonts, scripts, frames)
 CITEVAULT_ASSETS_MAX_PER_PAGE = 250  # assets fetched for one page at most; the rest are recorded as cut
 CITEVAULT_ASSETS_MAX_BYTES = 50_000_000  # bytes of assets for one page, past which the rest are cut
+# Browser capture (README "Browser capture"); None: the environment variable of the same name, else the default.
+CITEVAULT_BROWSER = None  # never | auto | always; default auto (--browser on crawl and archive)
+CITEVAULT_BROWSER_DOMAINS = None  # per-domain modes: "example.org=always,spa.example=always"
+CITEVAULT_BROWSER_TIME_LIMIT = 30  # seconds per page, after which what was captured is kept
+CITEVAULT_BROWSER_PARALLEL = 4  # pages rendered at once
+CITEVAULT_BROWSER_ALLOW = None  # host:port pairs a rendered page may reach besides its own origin and the public net
 CITEVAULT_RECORDER_PROCESS = True  # WARC + index writing in a child process (False: a thread of the crawler)
+CITEVAULT_RECEIPTS = False  # a signed receipt per claim whose sources the crawl fetched (archive.receipts)
+CITEVAULT_TSA = None  # RFC 3161 TSA URLs for those receipts; None: env CITEVAULT_TSA
+CITEVAULT_TSA_CERT = None  # PEM files of the TSAs' CAs, carried with each stamp; None: env CITEVAULT_TSA_CERT
 
 # -- politeness -------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 USER_AGENT = f"citevault/{__version__} (+https://github.com/citevault/citevault; archiving cited sources)"
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # Scrapy's, with the per-host limit really kept
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,8 +51,33 @@ def main() -> int:
                 page.screenshot(path=str(OUT / f"{name}.png"))
                 page.close()
                 print(f"docs/screenshots/{name}.png  {live.base}{path}")
+            rendered_shot(browser, live, evidence, report)
             browser.close()
     return 0
+
+
+def rendered_shot(browser: Any, live: LiveServer, evidence: Any, report: dict[str, Any]) -> None:
+    """docs/screenshots/rendered.png: the capture page of a capture rendered in a browser, its screenshot's
+    thumbnail beside it. The rendering is the replayed page photographed in chromium (as a browser
+    capture would make it), written with tests.archives.add_rendering."""
+    from tests.archives import add_rendering
+
+    report = dict(db(evidence.home).execute(  # the raw capture, not a browser's own response for the page
+        "SELECT * FROM captures WHERE url = ? AND record_type = 'response' AND role IS NULL AND crawl_id != 'history' "
+        "ORDER BY fetched_at DESC", (report["url"],)).fetchone())
+    if live.archive.rendering(report["id"]) is None:  # the crawl rendered none (CITEVAULT_BROWSER=never)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        page.goto(f"{live.base}/replay/{report['timestamp']}/{report['url']}")
+        page.wait_for_load_state("networkidle")
+        add_rendering(evidence.home, report["id"], page.inner_text("body"),
+                      screenshot=page.screenshot(full_page=True), browser=f"chromium {browser.version}")
+        page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)
+    page.goto(f"{live.base}/captures/{report['id']}")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(OUT / "rendered.png"))
+    page.close()
+    print(f"docs/screenshots/rendered.png  {live.base}/captures/{report['id']}")
 
 
 if __name__ == "__main__":

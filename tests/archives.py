@@ -144,3 +144,42 @@ def recrawl_changed(evidence: Evidence) -> None:
 def copy_evidence(evidence: Evidence, dest: Path) -> Evidence:
     """The same evidence archive in a copy of its data home (the site stays shared)."""
     return dataclasses.replace(evidence, home=copy_home(evidence.home, dest))
+
+
+# -- a rendering without a browser (archive.browser.rendering), for tests of what reads renderings --------------
+def solid_png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A valid PNG of one colour, made with zlib alone."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def add_rendering(home: Path, capture_id: str, text: str, screenshot: bytes | None = None,
+                  browser: str = "test-browser 1.0", cut: str | None = None) -> dict[str, Any]:
+    """Write a rendering of capture ``capture_id`` (a screenshot and its rendered ``text``) into ``home``'s
+    WARC files and index, as a browser capture would, without a browser. Returns the ``renderings`` row."""
+    from archive.api import Archive
+    from archive.browser.rendering import RenderedPage, write_rendering
+    from archive.index import writes
+    from archive.warc.store import WarcStore
+
+    archive = Archive.open(str(home))
+    try:
+        row = archive.capture(capture_id)
+        page = RenderedPage(url=row["url"], refers_to=row["warc_record_id"], concurrent_to=None,
+                            screenshot=solid_png() if screenshot is None else screenshot, text=text,
+                            browser=browser, cut=cut, crawl_id=row["crawl_id"])
+        with WarcStore(archive.home.warcs) as store:
+            written = write_rendering(store, page)
+        with archive.engine().begin() as conn:
+            writes.add_captures(conn, written.captures)
+            writes.add_renderings(conn, [written.row])
+        return written.row
+    finally:
+        archive.close()

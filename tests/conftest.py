@@ -4,6 +4,7 @@ The file is split into sections, one per owner; add new fixtures in a new sectio
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
@@ -13,6 +14,10 @@ import pytest
 from archive.api import Archive
 from tests.server import SiteServer
 from tests.server import render_site_file as _render_site_file
+
+# The suite's crawls are raw captures unless a test asks for the browser (--browser, tests/test_browser_capture.py):
+# the default, auto, would render the test site's short pages and change what the other tests count.
+os.environ.setdefault("CITEVAULT_BROWSER", "never")
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

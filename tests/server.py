@@ -44,6 +44,7 @@ Route                               Response
 ``/truncated``                      promises ``Content-Length: 1024``, sends 100 bytes, closes the connection
 ``/pdf``                            a one-page PDF, ``application/pdf``
 ``/image.png``                      a 4x4 RGB PNG
+``/trickle?seconds=N``              promises 64 KiB, sends 512 bytes every 0.1 s for N seconds (cap 60), closes
 ``/pages/N.html``                   generated ~2 KB page for integer N; ``?links=K`` adds links to N+1..N+K
 ``/echo-headers``                   JSON object of the request headers as received (name -> value)
 ``/shared/N.html``                  generated page for integer N linking the one stylesheet all of them share,
@@ -317,6 +318,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         (r"/malformed-headers", "route_malformed_headers"),
         (r"/chain/(\d+)", "route_chain"),
         (r"/stream", "route_stream"),
+        (r"/trickle", "route_trickle"),
         (r"/mutable/([\w-]+)", "route_mutable"),
         (r"/pdf", "route_pdf"),
         (r"/image\.png", "route_png"),
@@ -551,6 +553,29 @@ class SiteHandler(BaseHTTPRequestHandler):
             self._write_blocks(size)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as it should past its size limit
+
+    def route_trickle(self) -> None:
+        """``/trickle?seconds=N``: promises 64 KiB (Content-Length), sends 512 bytes every 0.1 s for N seconds
+        (default 60, capped at 60), then closes: a download that outlasts a browser capture's time limit."""
+        seconds = self._float_param("seconds", 60.0)
+        if seconds is None:
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(64 * 1024))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.head:
+            return
+        stop = time.monotonic() + min(seconds, 60.0)
+        try:
+            while time.monotonic() < stop and not self.server._stopping.is_set():
+                self.wfile.write(b"t" * 512)
+                self.wfile.flush()
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up
 
     def route_mutable(self, name: str) -> None:
         """Whatever the test last set with ``SiteServer.set_page(name, ...)``; 404 before that."""

@@ -64,7 +64,7 @@ def _home(tmp_path: Path, name: str) -> Path:
 
 def test_recorder_checks_what_it_records(tmp_path: Path) -> None:
     home = _home(tmp_path, "checked")
-    assert _crawl_by_hand(home, check=True) == {"found": 1, "close": 1}  # May, not June: close
+    assert _crawl_by_hand(home, check=True) == {"found": 1, "misquoted": 1}  # May, not June
 
 
 def test_without_check_the_recorder_leaves_verdicts_to_the_end(tmp_path: Path) -> None:

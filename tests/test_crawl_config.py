@@ -19,6 +19,14 @@ from crawler.config import CrawlConfig
 from crawler.run import crawl_settings
 
 
+@pytest.fixture(autouse=True)
+def no_browser_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/conftest.py turns the browser off for the suite's crawls through the environment; these tests
+    read the settings alone."""
+    monkeypatch.delenv("CITEVAULT_BROWSER", raising=False)
+    monkeypatch.delenv("CITEVAULT_BROWSER_DOMAINS", raising=False)
+
+
 def project_settings(**overrides: Any) -> Settings:
     """crawler/settings.py as ``scrapy crawl evidence`` reads it, then ``overrides`` as ``-s`` would set them."""
     settings = Settings()
@@ -139,3 +147,30 @@ def test_asset_settings() -> None:
         CrawlConfig.from_settings(project_settings(CITEVAULT_ASSETS_MAX_PER_PAGE="-1"))
     with pytest.raises(NotConfigured, match="CITEVAULT_ASSETS_MAX_BYTES must be a whole number"):
         CrawlConfig.from_settings(project_settings(CITEVAULT_ASSETS_MAX_BYTES="lots"))
+
+
+# -- browser capture (README "Browser capture") ----------------------------------------------------------
+def test_browser_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.browser.policy import BrowserPolicy, Mode
+
+    assert CrawlConfig.from_settings(project_settings()).browser == BrowserPolicy()  # auto, 30 s, 4 at once
+    config = CrawlConfig.from_settings(project_settings(
+        CITEVAULT_BROWSER="never", CITEVAULT_BROWSER_DOMAINS="example.org=always", CITEVAULT_BROWSER_TIME_LIMIT="12",
+        CITEVAULT_BROWSER_PARALLEL="2", CITEVAULT_BROWSER_ALLOW="127.0.0.2:80"))
+    policy = config.browser
+    assert (policy.mode, policy.time_limit, policy.parallel, policy.allow) == (Mode.NEVER, 12.0, 2, "127.0.0.2:80")
+    assert policy.mode_for("https://news.example.org/a") == Mode.ALWAYS and policy.enabled and policy.required
+    monkeypatch.setenv("CITEVAULT_BROWSER", "always")  # the environment, when no setting says otherwise
+    assert CrawlConfig.from_settings(project_settings()).browser.mode == Mode.ALWAYS
+    assert CrawlConfig.from_settings(project_settings(CITEVAULT_BROWSER="never")).browser.mode == Mode.NEVER
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("CITEVAULT_BROWSER", "sometimes", "CITEVAULT_BROWSER must be never, auto or always, not 'sometimes'"),
+    ("CITEVAULT_BROWSER_DOMAINS", "example.org", "CITEVAULT_BROWSER_DOMAINS expects host=mode pairs"),
+    ("CITEVAULT_BROWSER_TIME_LIMIT", "0", "CITEVAULT_BROWSER_TIME_LIMIT must be 1-600 seconds, not '0'"),
+    ("CITEVAULT_BROWSER_PARALLEL", "99", "CITEVAULT_BROWSER_PARALLEL must be 1-32, not 99"),
+])
+def test_bad_browser_settings_name_the_setting(name: str, value: str, message: str) -> None:
+    with pytest.raises(NotConfigured, match=message.replace("(", r"\(").replace(")", r"\)")):
+        CrawlConfig.from_settings(project_settings(**{name: value}))

@@ -27,7 +27,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "under water by 2030": ("quote", "not_found"),  # only in a reader comment: not main text
     "moving furniture upstairs": ("quote", "found"),
     "between 3.2 and 3.8 million euros": ("key_terms", "supported"),
-    "closing the ferry terminal": ("key_terms", "unsupported"),
+    "closing the ferry terminal": ("key_terms", "no_match"),
     "a two-thirds majority - not a simple majority": ("quote", "found"),  # dashes differ
     "must reach the bedrock at eleven metres": ("quote", "found"),  # PDF
     "show a wall of twelve metres": ("quote", "unreadable"),  # PNG
@@ -121,7 +121,8 @@ def test_show_json_adds_verification_to_every_capture_and_changes_nothing_else(c
     (source,) = claim["sources"]
     for cap in source["captures"]:
         assert set(cap) == {"id", "url", "fetched_at", "http_status", "content_type", "warc_file", "warc_offset",
-                            "warc_record_id", "payload_sha256", "error", "verification"}
+                            "warc_record_id", "payload_sha256", "error", "verification", "rendering"}
+        assert cap["rendering"] is None  # no browser capture here (tests/test_render_checks.py has them)
     verdicts = [cap["verification"]["verdict"] for cap in source["captures"] if cap["verification"]]
     assert verdicts == ["found"]
 

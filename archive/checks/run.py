@@ -17,9 +17,10 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from archive.checks import store
+from archive.checks import rendered, store
 from archive.checks.anchor import Anchor, anchor_at, reanchor, text_fragment_url
 from archive.checks.match import Match, TermIndex, key_terms_support, match_quote
 from archive.checks.normalize import Normalized, normalize_with_map
@@ -83,6 +84,12 @@ def verify_document_captures(
     stats = CheckStats()
     with engine.connect() as conn:
         groups = store.pending_groups(conn, document_ids, force, crawl_id, source_ids)
+        if not force:  # captures rendered (again) since they were checked: archive.checks.rendered
+            stale = rendered.stale(conn, document_ids, crawl_id)
+            if source_ids is not None:
+                wanted = set(source_ids)
+                stale = [group for group in stale if group[1] in wanted]
+            groups = _merged(groups, stale)
     pool = None
     if workers > 1 and len(groups) > 4 * workers:
         from concurrent.futures import ProcessPoolExecutor
@@ -108,7 +115,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     source_ids = sorted({source for _, source in chunk})
     claims = store.claims_of(conn, claim_ids)
     captures = store.captures_of(conn, source_ids)
+    refs = rendered.rendered_refs(conn, [cap.id for caps in captures.values() for cap in caps])
     done = {} if force else store.existing(conn, claim_ids)
+    done = {pair: row for pair, row in done.items() if rendered.is_current(row, refs.get(pair[1]))}
     needed = {cap.key: cap for claim, source in chunk for cap in captures.get(source, [])
               if (claim, cap.id) not in done}
     texts = store.load_texts(conn, needed)
@@ -118,8 +127,10 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
     texts.update(fresh)
     stats.texts_extracted += len(fresh)
     stats.unreadable_texts += sum(1 for t in fresh.values() if t.status != "ok")
-    cache = _TextCache(texts)
     now = real_now()
+    needed_ids = {cap.id for claim, source in chunk for cap in captures.get(source, []) if (claim, cap.id) not in done}
+    texts.update(rendered.texts_for(conn, home, [refs[i] for i in sorted(needed_ids) if i in refs], now))
+    cache = _TextCache(texts)
     rows: list[dict[str, Any]] = []
     for claim_id, source_id in chunk:
         if claim_id not in claims:
@@ -129,7 +140,9 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
         for cap in captures.get(source_id, []):
             row = done.get((claim_id, cap.id))
             if row is None:
-                row = _verify(claim_id, claim_text, quote, cap, cache, baseline, now)
+                verify = partial(_verify, claim_id, claim_text, quote, cache=cache, baseline=baseline, now=now)
+                ref = refs.get(cap.id)  # rendered in a browser: both texts checked (archive.checks.rendered)
+                row = verify(cap) if ref is None else rendered.check_both(verify, cap, ref)
                 rows.append(row)
                 stats.checked += 1
                 stats.verdicts[f"{row['method']}:{row['verdict']}"] += 1
@@ -137,11 +150,18 @@ def _check_chunk(conn: Any, home: DataHome, chunk: list[tuple[str, str]], force:
                     stats.anchors[row["anchor_state"]] += 1
             if baseline is None and row["span_start"] is not None:
                 baseline = (cap.id, Anchor(row["exact"], row["prefix"] or "", row["suffix"] or "",
-                                           row["span_start"], row["span_end"]), cap.key)
+                                           row["span_start"], row["span_end"]), row["text_key"] or cap.key)
     # Writes last: on SQLite the write lock is then held for the writes alone, not the work before them
     # (a crawl's recorder commits beside these checks).
     store.save_texts(conn, fresh, real_now())
     store.save_verifications(conn, rows)
+
+
+def _merged(groups: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``groups`` plus ``extra``, still ordered by source (its text is read once)."""
+    if not extra:
+        return groups
+    return sorted(set(groups) | set(extra), key=lambda group: (group[1], group[0]))
 
 
 class _TextCache:
@@ -177,12 +197,11 @@ def _verify(claim_id: str, claim_text: str, quote: str | None, cap: store.Captur
         row["detail"] = json.dumps({"reason": ctext.error or "unreadable"})
         return row
     normalized = cache.normalized(cap.key)
-    detail: dict[str, Any] = {}
     if quote:
         match: Match = match_quote(quote, normalized)
     else:
         match = key_terms_support(claim_text, normalized, cache.terms(cap.key))
-        detail.update(terms_found=list(match.terms_found), terms_missing=list(match.terms_missing))
+    detail: dict[str, Any] = dict(match.detail() or {})  # key terms, the words a misquote or contradiction changed
     seen = ctext.seen()
     if seen is not None:  # a huge payload: say the verdict is about its beginning only
         detail["text_seen"] = seen

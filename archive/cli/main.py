@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "archive.cli.evidence:report",
     "export": "archive.cli.evidence:export",
     "serve": "archive.cli.serve:serve",
+    "receipt": "archive.cli.receipts:receipt",
+    "key": "archive.cli.receipts:key",
 }
 
 
@@ -144,6 +146,10 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--no-assets", is_flag=True,
                         help="Fetch only the pages, not their stylesheets, images, fonts, scripts and frames "
                              "(same as -s CITEVAULT_ASSETS=False).")(func)
+    func = click.option("--browser", type=click.Choice(["never", "auto", "always"]), default=None,
+                        help="Also render pages in Chromium (screenshot, rendered text, every exchange "
+                             "recorded): never, auto (pages whose text is missing; the default) or always "
+                             "(same as -s CITEVAULT_BROWSER=...).")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")(func)
     func = click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
                         help="Override a Scrapy or CITEVAULT_* setting, e.g. -s DOWNLOAD_TIMEOUT=10.")(func)
@@ -152,8 +158,10 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _parse_settings(pairs: tuple[str, ...], no_assets: bool = False) -> dict[str, str]:
+def _parse_settings(pairs: tuple[str, ...], no_assets: bool = False, browser: str | None = None) -> dict[str, str]:
     out = {"CITEVAULT_ASSETS": "False"} if no_assets else {}
+    if browser:
+        out["CITEVAULT_BROWSER"] = browser
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
@@ -167,7 +175,7 @@ def _parse_settings(pairs: tuple[str, ...], no_assets: bool = False) -> dict[str
 @crawl_options
 @click.pass_context
 def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots: bool, no_assets: bool,
-          verbose: bool, settings: tuple[str, ...]) -> None:
+          browser: str | None, verbose: bool, settings: tuple[str, ...]) -> None:
     """Fetch every pending (or failed) source, and documents added by URL, into WARC files.
 
     Progress goes to stderr. Exit 0 when the crawl ran, even if sources failed: failures are recorded.
@@ -177,9 +185,10 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
     citevault crawl --concurrency 32
     citevault crawl --due
     citevault crawl --no-assets
+    citevault crawl --browser always
     """
     open_archive(ctx).crawl(due=due, concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
-                            settings=_parse_settings(settings, no_assets))
+                            settings=_parse_settings(settings, no_assets, browser))
 
 
 @cli.command("archive")
@@ -189,8 +198,8 @@ def crawl(ctx: click.Context, due: bool, concurrency: int | None, ignore_robots:
 @json_option
 @click.pass_context
 def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None, concurrency: int | None,
-                ignore_robots: bool, no_assets: bool, verbose: bool, settings: tuple[str, ...],
-                as_json: bool) -> None:
+                ignore_robots: bool, no_assets: bool, browser: str | None, verbose: bool,
+                settings: tuple[str, ...], as_json: bool) -> None:
     """Add SOURCES and crawl what they cite: the main job in one command.
 
     \b
@@ -201,7 +210,7 @@ def archive_cmd(ctx: click.Context, sources: tuple[str, ...], every: str | None,
 
     counts = open_archive(ctx).archive(list(sources), every=_every(every), on_added=None if as_json else added,
                                        concurrency=concurrency, ignore_robots=ignore_robots, verbose=verbose,
-                                       settings=_parse_settings(settings, no_assets))
+                                       settings=_parse_settings(settings, no_assets, browser))
     if as_json:  # counts after the crawl: documents added by URL are extracted by it
         print_json([s.as_json() for s in counts])
     unfetched = [s.document for s in counts if s.document.get("fetch_error")]
@@ -285,6 +294,14 @@ def show(ctx: click.Context, claim_id: str, as_json: bool) -> None:
                 from archive.checks.shape import verification_line
 
                 click.echo(f"      {verification_line(cap['verification'])}")
+            shot = cap.get("rendering")
+            if shot:  # a browser rendering (issue 11): where its screenshot is
+                size = f"{shot['width']}x{shot['height']} " if shot["width"] else ""
+                where = (f"{shot['screenshot_warc_file']}@{shot['screenshot_offset']}"
+                         if shot["screenshot_warc_file"] else "no screenshot")
+                click.echo(f"      rendered {shot['rendered_at'][:19]}Z by {shot['browser'] or 'a browser'}: "
+                           f"screenshot {size}{where}, {shot['text_chars'] or 0} characters of text"
+                           + (f" (cut: {shot['cut']})" if shot["cut"] else ""))
 
 
 @cli.command()

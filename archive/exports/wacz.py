@@ -7,11 +7,13 @@ Layout of the package (a ZIP; WARCs stored uncompressed, as the format requires)
     pages/pages.jsonl          the entry points: each document's own capture and each cited source's
     citevault/claims.json      the claim JSON of every claim included (README "Claim JSON")
     datapackage.json           every file above with its sha256 and size, wacz_version 1.1.1
-    datapackage-digest.json    the sha256 of datapackage.json
+    datapackage-digest.json    the sha256 of datapackage.json, signed (archive.exports.wacz_sign) when a
+                               signer is given
 
 For a ``document_id``, the package holds the WARC files that hold its captures: the article's own fetch,
-every capture of every source its claims cite, the assets those pages needed (``page_assets``), and the
-originals of their revisits. Whole files are
+every capture of every source its claims cite, the assets those pages needed (``page_assets``), the
+originals of their revisits, and the files holding their browser renderings (screenshot, rendered text and
+the browser's own exchanges, ``renderings``). Whole files are
 copied, so records of other documents that share a file come along (and are indexed); the claims JSON
 holds only that document's claims. Without a ``document_id``, every closed WARC file is included
 (a file a running crawl is still writing is not, nor are its records in the index).
@@ -42,6 +44,7 @@ from archive.index.browse import document as find_document
 
 if TYPE_CHECKING:
     from archive.api import Archive
+    from archive.exports.wacz_sign import Signer
 
 WACZ_VERSION = "1.1.1"
 CLAIMS_PATH = "citevault/claims.json"
@@ -60,6 +63,8 @@ class WaczSummary:
     claims: int
     bytes: int = 0
     resources: list[dict[str, Any]] = field(default_factory=list)
+    signed: bool = False  #: datapackage-digest.json has signedData (archive.exports.wacz_sign)
+    timestamped: bool = False  #: ... with an RFC 3161 timeSignature
 
     def as_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "warc_files": self.warc_files, "index_lines": self.index_lines,
@@ -133,8 +138,13 @@ def _document_files(conn: Connection, document_id: str) -> list[str]:
         " SELECT warc_file FROM picked UNION SELECT warc_file FROM assets"
         " UNION SELECT o.warc_file FROM picked p JOIN captures o ON o.id = p.refers_to"
         " UNION SELECT o.warc_file FROM assets a JOIN captures o ON o.id = a.refers_to"
+        # browser renderings of the picked pages (archive.browser): screenshot, text, the browser's exchanges
+        " UNION SELECT r.screenshot_warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        " UNION SELECT r.text_warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        " UNION SELECT b.warc_file FROM picked p JOIN renderings r ON r.capture_id = p.id"
+        "  JOIN captures b ON b.id = r.browser_capture_id"
     ), {"d": document_id})
-    return sorted({r[0] for r in rows})
+    return sorted({r[0] for r in rows if r[0]})
 
 
 def _closed_files(archive: Archive) -> list[str]:
@@ -210,8 +220,10 @@ def _write_pages(conn: Connection, document_id: str | None, files: set[str]) -> 
     return fill
 
 
-def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str | None = None) -> WaczSummary:
-    """Write a WACZ 1.1.1 package of the whole archive, or of ``document_id``'s evidence, to ``path``.
+def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str | None = None,
+               sign: Signer | None = None) -> WaczSummary:
+    """Write a WACZ 1.1.1 package of the whole archive, or of ``document_id``'s evidence, to ``path``;
+    ``sign`` (:func:`archive.exports.wacz_sign.signer`) adds the ``signedData`` of the WACZ auth spec.
 
     Raises :class:`~archive.errors.NotFoundError` for an unknown document and
     :class:`~archive.errors.StoreError` when a WARC file it needs is missing or still being written.
@@ -268,13 +280,18 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
                 }
                 package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
                 zf.writestr(_info("datapackage.json"), package_bytes)
-                digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                digest: dict[str, Any] = {"path": "datapackage.json",
+                                          "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                if sign is not None:  # the spec wants signedData.created == datapackage.json's created
+                    digest["signedData"] = sign(digest["hash"], package["created"])
                 zf.writestr(_info("datapackage-digest.json"), json.dumps(digest, indent=2).encode("utf-8"))
             os.replace(part, target)
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources)
+    signed = digest.get("signedData") or {}
+    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources,
+                       signed=bool(signed), timestamped=bool(signed.get("timeSignature")))
 
 
 def _info(name: str) -> zipfile.ZipInfo:

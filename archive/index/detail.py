@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from archive.index import browse
 from archive.index import lookup as reads
-from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, Coverage, DocumentOverview
+from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, Coverage, DocumentOverview, RenderingJSON
 
 Row = dict[str, Any]
 
@@ -92,7 +92,9 @@ class SourceDetail:
 
     url: str  #: as asked
     source: Row | None  #: :func:`archive.index.browse.source`, None when no claim cites the URL
-    captures: list[Row]  #: :func:`archive.index.browse.url_captures`, with the hops fetched for the source
+    #: :func:`archive.index.browse.url_captures`, with the hops fetched for the source, each with its
+    #: ``rendering`` (claim JSON's, :func:`archive.index.lookup.renderings_by_capture`)
+    captures: list[Row]
     mementos: list[Row]  #: the replayable captures of the URL (:func:`archive.index.browse.mementos`)
     claims: list[str]  #: ids of the claims citing it, in document order
 
@@ -100,6 +102,8 @@ class SourceDetail:
 def source_detail(conn: Connection, url: str, *, claim_limit: int = 1000) -> SourceDetail:
     found = browse.source(conn, url)
     caps = browse.url_captures(conn, url, found["id"] if found else None)
+    shots = reads.renderings_by_capture(conn, [(c["id"], c.get("refers_to")) for c in caps])
+    caps = [{**c, "rendering": shots.get(c["id"])} for c in caps]
     cited = reads.citing_claim_ids(conn, url, limit=claim_limit) if found else []
     return SourceDetail(url, found, caps, browse.mementos(conn, url), cited)
 
@@ -111,12 +115,14 @@ class CaptureDetail:
     capture: CaptureRow  #: :func:`archive.index.browse.capture_by_id`
     payload: Mapping[str, Any]  #: the original of a revisit, else ``capture`` itself (:func:`archive.index.lookup.payload_capture`)
     claims: list[ClaimJSON]  #: claim JSON of the claims citing the source it was fetched for, in document order
+    rendering: RenderingJSON | None = None  #: its newest browser rendering (a revisit's: its original's)
 
 
 def capture_detail(conn: Connection, capture_id: str) -> CaptureDetail:
     cap = browse.capture_by_id(conn, capture_id)  # NotFoundError for an unknown id
     original = reads.payload_capture(conn, cap)
-    return CaptureDetail(cap, original, reads.claims_json(conn, browse.claims_citing_capture(conn, cap)))
+    shot = reads.renderings_by_capture(conn, [(cap["id"], cap.get("refers_to"))]).get(cap["id"])
+    return CaptureDetail(cap, original, reads.claims_json(conn, browse.claims_citing_capture(conn, cap)), shot)
 
 
 @dataclass(frozen=True)

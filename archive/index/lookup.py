@@ -6,7 +6,7 @@ This module is on the hot path of ``citevault lookup``: it uses a handful of SQL
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, RowMapping, bindparam, text
 
@@ -14,7 +14,7 @@ from archive.checks.shape import verifications_for_claims
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
-from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, SourceJSON
+from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, RenderingJSON, SourceJSON
 from archive.states import CLAIM_PRECEDENCE, ClaimState, DocumentStatus
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
@@ -50,7 +50,42 @@ def _capture_json(row: RowMapping) -> CaptureJSON:
     return {"id": row["id"], "url": row["url"], "fetched_at": iso_time(row["fetched_at"]),
             "http_status": row["http_status"], "content_type": row["content_type"], "warc_file": row["warc_file"],
             "warc_offset": row["warc_offset"], "warc_record_id": row["warc_record_id"],
-            "payload_sha256": row["payload_sha256"], "error": row["error"], "verification": None}
+            "payload_sha256": row["payload_sha256"], "error": row["error"], "verification": None,
+            "rendering": None}
+
+
+def rendering_json(found: Mapping[str, Any] | None) -> RenderingJSON | None:
+    """A ``renderings`` row (:class:`archive.index.renderings.Rendering`) as the claim JSON's ``rendering``."""
+    if found is None:
+        return None
+    return {"id": found["id"], "rendered_at": found["rendered_at"], "browser": found["browser"],
+            "width": found["width"], "height": found["height"],
+            "screenshot_warc_file": found["screenshot_warc_file"], "screenshot_offset": found["screenshot_offset"],
+            "text_warc_file": found["text_warc_file"], "text_offset": found["text_offset"],
+            "text_chars": found["text_chars"], "cut": found["cut"]}
+
+
+def renderings_by_capture(conn: Connection, captures: Iterable[tuple[str, str | None]]) -> dict[str, RenderingJSON]:
+    """The ``rendering`` of each ``(capture id, refers_to)`` that has one: its own newest, else (a revisit)
+    its original's; one query."""
+    from archive.index.renderings import renderings_for
+
+    pairs = list(captures)
+    ids = list({cid for cid, _ in pairs} | {ref for _, ref in pairs if ref})
+    found = renderings_for(conn, ids) if ids else {}
+    out: dict[str, RenderingJSON] = {}
+    for cid, ref in pairs:
+        shaped = rendering_json(found.get(cid) or (found.get(ref) if ref else None))
+        if shaped is not None:
+            out[cid] = shaped
+    return out
+
+
+def attach_renderings(conn: Connection, captures: Sequence[CaptureJSON], originals: Mapping[str, str]) -> None:
+    """Set each capture's ``rendering`` (``originals`` maps a revisit's id to its original's), in one query."""
+    found = renderings_by_capture(conn, [(c["id"], originals.get(c["id"])) for c in captures])
+    for cap in captures:
+        cap["rendering"] = found.get(cap["id"])
 
 
 def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[ClaimJSON]:
@@ -77,13 +112,15 @@ def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[ClaimJSON]:
     if source_ids:
         rows = conn.execute(
             text(
-                f"SELECT source_id, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
+                f"SELECT source_id, refers_to, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
                 "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
             ).bindparams(_in("sids")),
             {"sids": source_ids},
         ).mappings().all()
         for row in rows:
             captures.setdefault(row["source_id"], []).append(_capture_json(row))
+        attach_renderings(conn, [c for caps in captures.values() for c in caps],
+                          {row["id"]: row["refers_to"] for row in rows if row["refers_to"]})
     checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
     by_claim: dict[str, list[SourceJSON]] = {}
     for claim_id, sid, url, state in cites:

@@ -161,6 +161,38 @@ class PageAsset(Base):
     __table_args__ = (Index("ix_page_assets_capture", "capture_id"),)
 
 
+
+class Rendering(Base):
+    """A raw capture rendered in a browser (issue 11, :mod:`archive.browser`): where its full-page screenshot
+    (``resource`` record ``urn:screenshot:{url}``, PNG) and its rendered text (``urn:text:{url}``,
+    ``document.body.innerText``) are, both with WARC-Refers-To the raw capture's response record and
+    WARC-Concurrent-To the browser's own response record for the page (``browser_capture_id``; None when the
+    browser got no response recorded). ``id`` is the screenshot record's capture id (the text record's when
+    there is no screenshot). ``cut`` says why the rendering stopped early (``time``), None when it finished.
+    """
+
+    __tablename__ = "renderings"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    capture_id: Mapped[str] = mapped_column(String(40))
+    browser_capture_id: Mapped[str | None] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    crawl_id: Mapped[str | None] = mapped_column(String(40))
+    screenshot_warc_file: Mapped[str | None] = mapped_column(Text)
+    screenshot_offset: Mapped[int | None] = mapped_column(Integer)
+    screenshot_length: Mapped[int | None] = mapped_column(Integer)
+    text_warc_file: Mapped[str | None] = mapped_column(Text)
+    text_offset: Mapped[int | None] = mapped_column(Integer)
+    text_length: Mapped[int | None] = mapped_column(Integer)
+    text_chars: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    browser: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime] = mapped_column(DateTime)
+    cut: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_renderings_capture", "capture_id", "rendered_at"),)
+
 # -- evidence checks (issue 5: archive.checks) -----------------------------------------------------
 # Derived data: rebuilt by `citevault check` from the WARC files and the rows above, never written to WARCs.
 from sqlalchemy import Float  # noqa: E402 - kept with the models that use it
@@ -189,12 +221,14 @@ class CaptureText(Base):
 class Verification(Base):
     """Does capture ``capture_id`` hold what claim ``claim_id`` says? One row per claim and 2xx capture.
 
-    ``method`` is ``quote`` (verdict ``found``/``close``/``not_found``/``unreadable``) or ``key_terms``
-    (a heuristic: ``supported``/``partial``/``unsupported``/``unreadable``). ``span_*``, ``exact``,
+    ``method`` is ``quote`` (verdict ``found``/``close``/``misquoted``/``not_found``/``unreadable``) or
+    ``key_terms`` (a heuristic: ``supported``/``partial``/``contradicted``/``no_match``/``unreadable``; rows
+    of check version 1 say ``unsupported`` for ``no_match``, read as such by :mod:`archive.checks.shape`). ``span_*``, ``exact``,
     ``prefix``, ``suffix`` anchor the passage in the capture's text (W3C TextPositionSelector and
     TextQuoteSelector); ``anchor_state`` says where that passage is relative to the claim's first anchored
     capture (``baseline_capture_id``): ``original``/``present``/``moved``/``edited``/``deleted``, with a
-    word diff (JSON) for ``edited``. ``detail`` is JSON (key terms found and missing, or the reason).
+    word diff (JSON) for ``edited``. ``detail`` is JSON (key terms found and missing, the words a misquote
+    or contradiction differs in, or the reason).
     No foreign keys: these rows are derived, and must never stand in the way of rewriting the rows they
     point to (a re-extracted document, a rebuilt index); ``citevault check --force`` recomputes them.
     """

@@ -80,6 +80,13 @@ def add_page_assets(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     _insert_ignore(conn, PageAsset, rows)
 
 
+def add_renderings(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of ``renderings`` (:mod:`archive.index.renderings`): a rendering written twice is one row."""
+    from archive.index.models import Rendering
+
+    _insert_ignore(conn, Rendering, rows)
+
+
 def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> None:
     """Apply fetch outcomes (``archive.crawl.recorder``): state, schedule, evidence; the lease is released."""
     from archive.index.models import Source

@@ -54,6 +54,7 @@ class Loader:
     winners: dict[str, tuple[datetime, int, int]] = field(default_factory=dict)
     deferred: list[ClaimsRecord] = field(default_factory=list)
     first_seen: dict[str, datetime] = field(default_factory=dict)
+    renderings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # rendering id -> its records' parts
 
     def _add_sources(self, rows: list[tuple[Any, ...]]) -> None:
         """Sources as met (claims records, fetches): rebuilding, a source already written with an earlier or
@@ -83,6 +84,8 @@ class Loader:
             self.touched.update(c[sid_at] for c in rows.captures if c[sid_at])
             self.crawl_ids.update(c[crawl_at] for c in rows.captures if c[crawl_at])
         self.out.add("page_assets", rows.page_assets)  # page → asset links (archive.crawl.page_assets)
+        for part in rows.renderings:  # a rendering's two records may lie in two units: joined in finish()
+            self.renderings.setdefault(part["id"], []).append(part)
         for record in rows.claim_records:
             if record.complete:
                 self._claims(record)
@@ -107,6 +110,12 @@ class Loader:
             except BadRecord as exc:
                 self.problems.append(Problem(name, record.offset, str(exc)))
         self.deferred = []
+        if self.renderings:
+            from archive.browser.rendering import merge_parts
+
+            rows = [merge_parts(parts) for parts in self.renderings.values()]
+            self.out.add("renderings", [tuple(row[c] for c in COLUMNS["renderings"]) for row in rows])
+            self.renderings = {}
 
     # -- claims records ----------------------------------------------------------------------------------
     def _wins(self, record: ClaimsRecord) -> bool:

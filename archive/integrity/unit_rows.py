@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from archive import ids
+from archive.browser.rendering import header_parts, is_rendering, row_part
 from archive.index.rows import CAPTURE_COLUMNS, capture_row
 from archive.integrity.units import Unit
 from archive.states import DocumentStatus, SourceState
@@ -112,6 +113,7 @@ class UnitRows:
     claim_records: list[ClaimsRecord] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     page_assets: list[tuple[Any, ...]] = field(default_factory=list)  # ``writers.COLUMNS["page_assets"]`` order
+    renderings: list[dict[str, Any]] = field(default_factory=list)  # parts of rows (archive.browser.rendering)
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -256,7 +258,7 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
     out = UnitRows(unit.file_index, unit.start, unit.start)
     reader = WarcReader(unit.path, unit.start, unit.end)
     for record in reader:
-        row = claims = verdict = links = None
+        row = claims = verdict = links = part = None
         try:
             if record.type == "resource" and (record.get("warc-target-uri") or "").startswith(DOCUMENT_URN):
                 date = parse_warc_date(record.get("warc-date"))
@@ -271,12 +273,18 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 links = page_links_of(record)
             else:
                 row = capture_of(record, name)
+                if record.type == "resource" and is_rendering(record.get("warc-target-uri") or ""):
+                    part = header_parts(record)  # a screenshot or rendered text: a capture and a rendering
             record.finish()  # the member must end cleanly (CRC) before its row counts
         except RecordError:
             continue  # reported by the reader
         except BadRecord as exc:
             out.problems.append((record.offset, str(exc)))
             continue
+        if part is not None and row is not None:
+            found = row_part(part, name, record.offset, record.length, row["fetched_at"])
+            if found is not None:
+                out.renderings.append(found)
         if row is not None:
             row["warc_length"] = record.length
             source_url = row.pop("_source_url", None)

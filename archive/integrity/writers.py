@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from archive.browser.rendering import ROW_KEYS
 from archive.index.rows import CAPTURE_COLUMNS
 from archive.integrity.unit_rows import DOCUMENT_KEYS
 from archive.states import SourceState
@@ -32,9 +33,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "crawls": ("id", "started_at", "finished_at", "requested", "archived", "failed", "pid", "host"),
     "source_events": ("source_id", "at", "state", "outcome", "capture_id", "crawl_id", "detail"),
     "page_assets": ("page_id", "position", "url", "kind", "capture_id", "cut"),
+    "renderings": ROW_KEYS,  # archive.browser.rendering
 }
 DATETIMES = {"added_at", "first_seen", "last_fetched", "next_due", "first_failure", "lease_until", "started_at",
-             "finished_at", "fetched_at", "at"}
+             "finished_at", "fetched_at", "at", "rendered_at"}
 TABLES = ("documents", "claims", "citations", "sources", "captures", "crawls")
 FTS_TRIGGERS = ("claims_fts_insert", "claims_fts_delete", "claims_fts_update")
 VERDICTS = "reindex_verdicts"  # a TEMP table: verdict records, read back in source order

@@ -18,8 +18,9 @@ FORMATS = ("md", "html", "json")
 DEFAULT_REPLAY_BASE = "http://127.0.0.1:8000"
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
-    """The report in ``fmt`` (one of :data:`FORMATS`)."""
+def render(report: dict[str, Any], fmt: str, previews: dict[str, str] | None = None, left_out: int = 0) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`); ``previews`` are the screenshot thumbnails the HTML
+    report embeds (:func:`archive.report.screenshots.report_previews`), ``left_out`` how many were not."""
     if fmt == "md":
         from archive.report.markdown import render_markdown
 
@@ -27,7 +28,7 @@ def render(report: dict[str, Any], fmt: str) -> str:
     if fmt == "html":
         from archive.report.html import render_html
 
-        return render_html(report)
+        return render_html(report, previews or {}, left_out)
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")

@@ -1,6 +1,7 @@
 """The evidence report as one self-contained HTML file (``citevault report ID --format html``).
 
-Inline CSS, no scripts, no images, fonts or stylesheets from elsewhere: the file can be attached to a
+Inline CSS, no scripts, no images, fonts or stylesheets from elsewhere (screenshot thumbnails are embedded
+as ``data:`` URIs, :mod:`archive.report.screenshots`): the file can be attached to a
 paper or mailed and reads the same offline. Links (to live sources and archived copies) are plain ``<a>``.
 """
 from __future__ import annotations
@@ -12,11 +13,14 @@ from archive.report.labels import (
     QUOTE_LABELS,
     TOTAL_LABELS,
     anchor_label,
+    change_text,
     passage_parts,
     short_time,
     source_status,
+    support_note,
     verdict_label,
 )
+from archive.report.screenshots import MAX_PREVIEWS, rendering_label
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232a;max-width:60rem;margin:2rem auto;padding:0 1rem}
@@ -32,14 +36,18 @@ ul.sources{margin:.4rem 0 0;padding-left:1.2rem}ul.sources li{margin:.3rem 0}
 .url{word-break:break-all}
 .badge{display:inline-block;border-radius:.25rem;padding:0 .4rem;font-size:.82rem;font-weight:600;color:#fff;background:#6c757d}
 .found,.supported,.archived{background:#1e7a3c}.close,.partial,.changed{background:#a86500}
-.not_found,.unsupported,.gone,.failed{background:#b3261e}.unreadable,.pending,.unsourced{background:#6c757d}
+.not_found,.unsupported,.no_match,.gone,.failed{background:#b3261e}.misquoted,.contradicted{background:#7b1fa2}.unreadable,.pending,.unsourced{background:#6c757d}
 .passage{background:#f6f7f9;border-left:3px solid #c9d1d9;padding:.3rem .6rem;margin:.3rem 0;font-size:.95rem}
 mark{background:#fff1a8;padding:0 .1rem}del{color:#b3261e}ins{color:#1e7a3c;text-decoration:none;font-weight:600}
 .note{color:#5b6470;font-size:.9rem}
+.rendering{margin:.3rem 0;overflow:hidden}.shot{float:right;margin:0 0 .3rem .6rem;border:1px solid #d5dae0;border-radius:3px;background:#fff top/cover no-repeat}
+.verified,.signed{background:#1e7a3c}.receipt-failed{background:#b3261e}
 """
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: dict[str, Any], previews: dict[str, str] | None = None, left_out: int = 0) -> str:
+    """The report as HTML; ``previews``: screenshot thumbnails as ``data:`` URIs by capture id
+    (:mod:`archive.report.screenshots`), ``left_out``: how many were not embedded (the cap)."""
     doc, totals = report["document"], report["totals"]
     title = doc["title"] or doc["url"] or doc["origin"] or doc["id"]
     parts = [
@@ -56,16 +64,38 @@ def render_html(report: dict[str, Any]) -> str:
         f"Generated {escape(short_time(report['generated_at']))} by {escape(report['generator'])}</p>",
         _table(TOTAL_LABELS, totals),
         _table(QUOTE_LABELS, totals),
-        '<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
-        f"source talks about the same things: {totals['key_terms_supported']} supported, "
-        f"{totals['key_terms_partial']} partial, {totals['key_terms_unsupported']} unsupported. "
-        f"Passages since the first capture: {totals['passages_moved']} moved, {totals['passages_edited']} edited, "
-        f"{totals['passages_deleted']} deleted.</p>",
-        "<h2>Claims</h2>",
+        ('<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
+         f"source talks about the same things: {escape(support_note(totals))}</p>"),
     ]
-    parts += [_claim(claim) for claim in report["claims"]]
+    parts += _meaning_changes(report.get("meaning_changes") or [])
+    parts += ["<h2>Claims</h2>"]
+    if left_out:
+        parts.append(f'<p class="note">{left_out} more screenshot{"s" if left_out != 1 else ""} not embedded '
+                     f"(at most {MAX_PREVIEWS} per report): follow their links.</p>")
+    # each thumbnail once, as a CSS class, however many claims cite its capture
+    embedded = previews or {}
+    classes = {capture_id: f"shot{i}" for i, capture_id in enumerate(embedded)}
+    if classes:
+        parts.append("<style>" + "".join(f".{name}{{background-image:url({embedded[cid]})}}"
+                                         for cid, name in classes.items()) + "</style>")
+    parts += [_claim(claim, classes) for claim in report["claims"]]
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _meaning_changes(changes: list[dict[str, Any]]) -> list[str]:
+    """Cited passages whose meaning changed since the first capture: listed first, before every claim."""
+    if not changes:
+        return []
+    out = ["<h2>Meaning changes</h2>",
+           ('<p class="note">Cited passages whose numbers, negations or names changed since the first capture '
+            "(cosmetic edits are not listed here).</p>"), '<ul class="sources">']
+    for item in changes:
+        what = "; ".join(change_text(c) for c in item["changes"])
+        out.append(f'<li><a href="#claim-{escape(item["claim_id"])}">claim {item["position"]}</a> '
+                   f'<span class="url">{_link(item["url"])}</span>: <strong>{escape(what)}</strong></li>')
+    out.append("</ul>")
+    return out
 
 
 def _link(url: str, label: str | None = None) -> str:
@@ -82,7 +112,7 @@ def _table(labels: tuple[tuple[str, str], ...], totals: dict[str, int]) -> str:
     return f"<table><tr>{head}</tr><tr>{row}</tr></table>"
 
 
-def _claim(claim: dict[str, Any]) -> str:
+def _claim(claim: dict[str, Any], previews: dict[str, str]) -> str:
     out = [f'<section class="claim" id="claim-{escape(claim["id"])}">',
            f'<p class="text"><span class="num">{claim["position"]}.</span>{escape(claim["text"])} '
            f'{_badge(claim["state"])}</p>',
@@ -93,13 +123,31 @@ def _claim(claim: dict[str, Any]) -> str:
         out.append('<p class="note">No source cited.</p>')
     else:
         out.append('<ul class="sources">')
-        out += [_source(s) for s in claim["sources"]]
+        out += [_source(s, previews) for s in claim["sources"]]
         out.append("</ul>")
+    if claim.get("receipt"):
+        out.append(_receipt(claim["receipt"]))
     out.append("</section>")
     return "\n".join(out)
 
 
-def _source(source: dict[str, Any]) -> str:
+def _receipt(receipt: dict[str, Any]) -> str:
+    """The state of the home's latest receipt of a claim (``citevault receipt``), checked when the report
+    was made: verified (signature, signer, timestamps and WARC records hold), signed (the same, without
+    trusted time) or failed (with what failed).
+
+    >>> _receipt({"state": "failed", "created": "2026-12-04T10:00:00Z", "failed": ["signature: altered"]})
+    '<p class="note">Receipt of 2026-12-04T10:00:00Z: <span class="badge receipt-failed">failed</span> signature: altered</p>'
+    """
+    state = receipt["state"]
+    label = {"verified": "verified", "signed": "signed, no trusted time", "failed": "failed"}.get(state, state)
+    kind = "receipt-failed" if state == "failed" else state
+    why = (" " + escape("; ".join(receipt["failed"]))) if receipt.get("failed") else ""
+    return (f'<p class="note">Receipt of {escape(receipt.get("created") or "?")}: '
+            f"{_badge(kind, label)}{why}</p>")
+
+
+def _source(source: dict[str, Any], previews: dict[str, str]) -> str:
     out = [f'<li><span class="url">{_link(source["url"])}</span> {escape(source_status(source))}']
     evidence, v = source["evidence"], source["verification"]
     if evidence is None:
@@ -111,6 +159,9 @@ def _source(source: dict[str, Any]) -> str:
         links.append(_link(v["text_fragment_url"], "live passage"))
     dot = " \u00b7 "
     out.append(f"<div>{_badge(verdict, verdict_label(v))}{dot}{dot.join(links)}</div>")
+    shot = evidence.get("rendering")
+    if shot:
+        out.append(_rendering(evidence["id"], shot, v, previews.get(evidence["id"])))
     parts = passage_parts(v)
     if parts:
         before, exact, after = parts
@@ -121,6 +172,24 @@ def _source(source: dict[str, Any]) -> str:
         out.append(f'<div class="note">{escape(moved)}{": " + _diff(diff) if diff else ""}</div>')
     out.append("</li>")
     return "".join(out)
+
+
+def _rendering(capture_id: str, shot: dict[str, Any], v: dict[str, Any] | None, preview: str | None) -> str:
+    """A rendered capture: its thumbnail (``preview``: the CSS class holding it) linked to the full
+    screenshot, and a line about it."""
+    from archive.thumbnails import preview_size
+
+    label = escape(rendering_label(shot, v) or "")
+    url = shot.get("screenshot_url")
+    image = ""
+    if preview is not None and shot.get("width") and shot.get("height"):
+        _, width, height = preview_size(shot["width"], shot["height"], 160)
+        tag = "a" if url else "span"
+        href = f' href="{escape(url)}"' if url else ""
+        image = (f'<{tag} class="shot {preview}"{href} role="img" aria-label="screenshot of the archived page (top)" '
+                 f'style="width:{width}px;height:{height}px"></{tag}>')
+    link = f" \u00b7 {_link(url, 'full screenshot')}" if url else ""
+    return f'<div class="rendering">{image}<span class="note">{label}{link}</span></div>'
 
 
 def _diff(diff: list[list[str]]) -> str:

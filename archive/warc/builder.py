@@ -74,6 +74,11 @@ DOCUMENT_FIELD = "Citevault-Document-ID"
 CRAWL_FIELD = "Citevault-Crawl-ID"
 STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record, "page-assets" on a page's asset list
 ROLE_FIELD = "Citevault-Role"  # "asset" on the records of a page asset's fetch (archive.crawl.page_assets)
+BROWSER_ROLE = "browser"  # Citevault-Role of a browser capture's page response (archive.browser); "asset" the rest
+# A rendering's resource records (archive.browser.rendering), named as browsertrix-crawler names them.
+SCREENSHOT_URN = "urn:screenshot:"
+TEXT_URN = "urn:text:"
+RENDERING_FIELD = "Citevault-Rendering"  # the rendering's id, on its screenshot and its text record
 PAGE_ASSETS = "page-assets"
 
 
@@ -271,3 +276,19 @@ class RecordFactory(RecordBuilder):  # type: ignore[misc]  # warcio ships no typ
             warc_content_type=content_type, warc_headers_dict=headers,
         )
         return BuiltRecord(record, record_id)
+
+    def rendering_part(self, uri: str, data: bytes, content_type: str, moment: datetime, *,
+                       refers_to: str, concurrent_to: str | None, record_id: str | None = None,
+                       extra: dict[str, str] | None = None) -> BuiltRecord:
+        """A screenshot or rendered-text ``resource`` record of a browser rendering: WARC-Refers-To the raw
+        capture's response record it renders, WARC-Concurrent-To the browser's own response for the page."""
+        digest = sha1_b32(data)
+        record_id = record_id or self.new_id()
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Refers-To": refers_to,
+                   "WARC-Payload-Digest": digest, "WARC-Block-Digest": digest}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        headers.update(extra or {})
+        record = self.create_warc_record(uri, "resource", payload=io.BytesIO(data), length=len(data),
+                                         warc_content_type=content_type, warc_headers_dict=headers)
+        return BuiltRecord(record, record_id, hashlib.sha256(data).hexdigest(), digest, len(data))

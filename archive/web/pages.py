@@ -6,9 +6,13 @@ path                                   template                   what
 ``/``                                  ``documents.html``         documents with their evidence coverage
 ``/documents/{id}``                    ``document.html``          its claims in reading order, states, verdicts
 ``/claims/{id}``                       ``claim.html``             a claim, its sources and capture timeline
+``/claims/{id}/receipt``               (``application/json``)     a new signed receipt of the claim (download)
 ``/sources?url=``                      ``source.html``            a URL with every capture of it
 ``/captures/{id}``                     ``capture.html``           one capture, replayed in a sandboxed iframe
 ``/captures/{id}/warc``                (``application/warc``)     the raw WARC record, byte for byte
+``/captures/{id}/screenshot``          (``image/png``)            its browser rendering's full-page screenshot
+``/captures/{id}/thumbnail``           (``image/jpeg``)           the top of that screenshot, 320 px wide
+``/captures/{id}/text``                (``text/plain``)           the text the browser rendered
 ``/search?q=``                         ``search.html``            full-text search, or the claims citing a URL
 =====================================  =========================  =============================================
 """
@@ -20,9 +24,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from archive.errors import InputError, NotFoundError
 from archive.index.browse import STATES
 from archive.index.detail import replayable
 from archive.index.rows import mime_of
@@ -119,6 +124,17 @@ def claim_page(request: Request, claim_id: str) -> HTMLResponse:
     return render(request, "claim.html", claim=found.claim, timeline=found.timeline)
 
 
+@router.get("/claims/{claim_id}/receipt")
+def claim_receipt(request: Request, claim_id: str) -> Response:
+    """A receipt of the claim signed now (timestamped when ``CITEVAULT_TSA`` is set), as a download; the
+    data home keeps its copy (README "Proving the evidence")."""
+    issued = archive_of(request).receipt(claim_id)
+    return Response(issued.data + b"\n", media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{issued.path.name}"',
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
 @router.get("/sources", response_class=HTMLResponse)
 def source_page(request: Request, url: str = Query("", description="the URL")) -> HTMLResponse:
     if not url:
@@ -148,7 +164,45 @@ def capture_page(request: Request, capture_id: str) -> HTMLResponse:
     else:  # PDFs (browsers run no PDF viewer in a sandboxed frame) and types a browser would download
         view = "link"
     return render(request, "capture.html", capture=cap, original=original, claims=found.claims, view=view,
-                  mime=mime)
+                  mime=mime, rendering=found.rendering)
+
+
+#: Headers of what a rendering serves: the bytes as archived, never run, framed or sniffed.
+_INERT = {"Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'self'",
+          "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
+
+
+@router.get("/captures/{capture_id}/screenshot")
+def capture_screenshot(request: Request, capture_id: str) -> Response:
+    """The full-page screenshot of the capture's newest browser rendering (a PNG, streamed from its record)."""
+    try:
+        shot = archive_of(request).open_screenshot(capture_id)
+    except InputError as exc:  # no rendering, or one without a screenshot
+        raise NotFoundError(str(exc)) from exc
+    return StreamingResponse(shot.chunks(), media_type="image/png", headers={
+        **_INERT, "Content-Disposition": f'inline; filename="{capture_id}.png"'})
+
+
+@router.get("/captures/{capture_id}/thumbnail")
+def capture_thumbnail(request: Request, capture_id: str) -> Response:
+    """The top of that screenshot, small (:mod:`archive.thumbnails`); the screenshot itself when no preview
+    can be made of it (too large)."""
+    try:
+        preview = archive_of(request).screenshot_preview(capture_id)
+    except InputError as exc:
+        raise NotFoundError(str(exc)) from exc
+    if preview is None:
+        return RedirectResponse(f"/captures/{capture_id}/screenshot", status_code=307)
+    return Response(preview, media_type="image/jpeg", headers=_INERT)
+
+
+@router.get("/captures/{capture_id}/text")
+def capture_rendered_text(request: Request, capture_id: str) -> Response:
+    """The text the browser rendered from the capture (``document.body.innerText``), as plain text."""
+    found = archive_of(request).rendered_text(capture_id)
+    if found is None:
+        raise NotFoundError(f"capture {capture_id} has no rendered text (`citevault crawl --browser always` makes one)")
+    return Response(found, media_type="text/plain; charset=utf-8", headers=_INERT)
 
 
 @router.get("/captures/{capture_id}/warc")

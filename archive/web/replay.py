@@ -119,6 +119,11 @@ def serve(request: Request, chosen: dict[str, Any], archived: ArchivedResponse, 
         # this a page's archived web fonts never load. Fonts only, and only for null origins (sandboxed
         # pages), so no ordinary web page can read the archive through it.
         headers["Access-Control-Allow-Origin"] = "null"
+    elif (chosen.get("role") in ("asset", "browser") and request.headers.get("origin") == "null"
+          and request.headers.get("sec-fetch-mode") == "cors"):
+        # A replayed page's own script reading what it loaded when it was captured (JSON by fetch() or XHR,
+        # recorded by the browser capture, docs/browser.md): the same null-origin allowance as fonts.
+        headers["Access-Control-Allow-Origin"] = "null"
     if modifier != "id_" and mime in _HTML_TYPES | {"text/css"}:
         try:
             rewritten = _rewritten(archived.read(MAX_REWRITE), content_type, chosen)

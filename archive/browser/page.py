@@ -1,0 +1,138 @@
+"""One page rendered in Chromium through a recording slot: loaded, scrolled (lazy images), photographed,
+its text read, all within a hard time limit after which whatever was captured is kept (the page as it
+stands then is still photographed, within a short grace, when its renderer answers).
+
+Each page gets a fresh browser context (no cookies, storage or cache from another page), with service
+workers blocked, ``window.open`` a no-op and popups closed; once the page has loaded, the proxy answers every
+top-level navigation with ``204 No Content`` so the page stays where it is (no request interception in the
+browser: Playwright's routing costs a round trip through its driver per request). Chromium's profile is a temporary directory
+of the worker; the browser never sees the data home (the proxy writes the WARC files).
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.browser.guard import Destinations, origin_of
+from archive.browser.proxy import PageRun, Slot
+
+VIEWPORT = {"width": 1280, "height": 800}
+IDLE = 5.0  # seconds of waiting for the network to go quiet, at most, after "load" and after scrolling
+QUIET = 0.2  # seconds without an exchange in flight that count as "the page is done loading"
+MAX_SCROLLS = 40
+GRACE = 3.0  # seconds past the time limit for the screenshot and the text of a page cut at the limit  # viewport heights scrolled through at most to wake lazy images
+
+_NO_POPUPS = "window.open = function () { return null; };"
+# Scroll down a viewport at a time (lazy images load as they come into view), then back to the top.
+_SCROLL = """async (max) => {
+  const step = window.innerHeight || 800;
+  for (let i = 0; i < max; i++) {
+    const before = window.scrollY;
+    window.scrollBy(0, step);
+    await new Promise(r => setTimeout(r, 30));
+    if (window.scrollY === before) break;
+  }
+  window.scrollTo(0, 0);
+}"""
+_TEXT = "document.body ? document.body.innerText : ''"
+
+
+@dataclass
+class PageJob:
+    """A raw capture to render: its URL and the WARC-Record-ID of its response record."""
+
+    url: str
+    refers_to: str
+    crawl_id: str | None = None
+
+
+@dataclass
+class PageResult:
+    job: PageJob
+    run: PageRun
+    screenshot: bytes | None = None
+    text: str | None = None
+    cut: str | None = None
+    popups: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+async def _bounded(awaitable: Any, deadline: float, what: str, result: PageResult) -> Any:
+    """``awaitable`` if it finishes before ``deadline``; else None, the page marked cut by time."""
+    loop = asyncio.get_running_loop()
+    left = deadline - loop.time()
+    try:
+        if left <= 0:
+            raise TimeoutError
+        return await asyncio.wait_for(awaitable, left)
+    except TimeoutError:
+        result.cut = "time"
+        result.problems.append(f"{what}: time limit")
+    except Exception as exc:  # noqa: BLE001 - a page that breaks the browser still yields what it captured
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Timeout" in type(exc).__name__:
+            result.cut = "time"
+        result.problems.append(f"{what}: {message}"[:200])
+    if asyncio.iscoroutine(awaitable):
+        awaitable.close()
+    return None
+
+
+async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
+                 allowed: frozenset[tuple[str, int]] = frozenset()) -> PageResult:
+    """Load ``job.url`` through ``slot`` and return what it showed; the slot's exchanges are written as
+    they complete. Never takes (much) longer than ``time_limit`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + time_limit
+    run = PageRun(job.url, job.crawl_id, Destinations(origin_of(job.url), allowed))
+    result = PageResult(job, run)
+    slot.begin(run)
+    context = await browser.new_context(proxy={"server": slot.proxy_url}, service_workers="block",
+                                        viewport=VIEWPORT, accept_downloads=False)
+    try:
+        await context.add_init_script(_NO_POPUPS)
+        page = await context.new_page()
+
+        def on_page(other: Any) -> None:  # a popup the init script missed (a target=_blank link...)
+            if other is not page:
+                result.popups += 1
+                asyncio.ensure_future(other.close())
+
+        context.on("page", on_page)
+
+        await _bounded(page.goto(job.url, wait_until="load", timeout=0), deadline, "load", result)
+        run.loaded = True  # from now on the proxy answers a top-level navigation with 204 (archive.browser.proxy)
+        if result.cut is None:
+            await _bounded(page.evaluate(_SCROLL, MAX_SCROLLS), deadline, "scroll", result)
+            await _quiet(run, min(deadline, loop.time() + IDLE))
+        if result.cut is not None:
+            # time is up: stop the page's downloads, then photograph what it shows, within a short grace
+            await loop.run_in_executor(None, slot.cut, run)
+            deadline = loop.time() + GRACE
+        result.screenshot = await _bounded(page.screenshot(full_page=True, type="png", timeout=0, animations="disabled"),
+                                           deadline, "screenshot", result)
+        result.text = await _bounded(page.evaluate(_TEXT), deadline, "text", result)
+    finally:
+        try:
+            await asyncio.wait_for(context.close(), 2 if result.cut else 10)
+        except Exception:  # noqa: BLE001, S110 - a hung renderer: the browser kills it with the context
+            pass
+        # off the event loop: the other pages go on while this one's last exchanges are written
+        await loop.run_in_executor(None, slot.end, run, deadline if result.cut is None else loop.time())
+    return result
+
+
+async def _quiet(run: PageRun, until: float) -> None:
+    """Wait until the page has had no exchange in flight through its proxy for :data:`QUIET` seconds (the
+    scripts' requests answered, lazy images in), or until ``until``: a page that never goes quiet is
+    photographed as it is. Cheaper than Playwright's "networkidle" (500 ms of silence, counted by the
+    browser), and it counts what the proxy is still writing."""
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while loop.time() < until:
+        if run.inflight > 0:
+            quiet_since = loop.time()
+        elif loop.time() - quiet_since >= QUIET:
+            return
+        await asyncio.sleep(0.025)

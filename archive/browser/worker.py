@@ -1,0 +1,176 @@
+"""The browser worker: a process of its own that renders pages and records them (``python -m
+archive.browser.worker``, started by :mod:`archive.browser.run`).
+
+It reads its jobs as JSON lines on stdin (``{"url", "refers_to", "crawl_id"}``: raw captures to render),
+starts one warcprox slot per parallel page (:mod:`archive.browser.proxy`) and one Chromium, renders the pages
+(:mod:`archive.browser.page`), writes every exchange, screenshot and rendered text into a WARC file of its own
+under the data home, indexes them page by page (records first, then rows), and prints one JSON line per
+page and a summary line on stdout. warcprox (GPL-2.0+) and Playwright are imported only here.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = os.environ.get("CITEVAULT_CHROMIUM", "/usr/bin/chromium")
+# Chromium keeps only the last --enable-features / --disable-features switch, and Playwright passes its own:
+# ours repeat Playwright 1.65's lists (its screenshots need CDPScreenshotNewSurface) and add citevault's.
+_PLAYWRIGHT_DISABLED = ("AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,"
+                        "HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,"
+                        "ThirdPartyStoragePartitioning,AvoidCorsURLLoaderRestartOnRedirect,OptimizationHints,"
+                        "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch")
+_PLAYWRIGHT_ENABLED = "CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+                 # fewer processes (memory: bench/README.md): the software GPU and the network service run in
+                 # the browser process, a page's same-site frames share its renderer, no spare renderer is kept
+                 # warm (it would belong to the context of the page before, never to the next one), and the
+                 # invisible window of each context gets no omnibox-popup WebUI renderer (one more per page)
+                 "--in-process-gpu", "--disable-site-isolation-trials",
+                 f"--enable-features={_PLAYWRIGHT_ENABLED},NetworkServiceInProcess2",
+                 (f"--disable-features={_PLAYWRIGHT_DISABLED},site-per-process,IsolateOrigins,Translate,"
+                  "BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,"
+                  "WebUIOmniboxAimPopup"),
+                 # a page rendered beside three others is never "in the background": its timers run at full speed
+                 "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
+
+
+def spki_pin(pem_path: Path) -> str:
+    """base64(sha256(SubjectPublicKeyInfo)) of a certificate, for ``--ignore-certificate-errors-spki-list``:
+    Chromium trusts warcprox's CA (its leaf certificates reuse the CA key) and nothing else new."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = pem_path.read_bytes()
+    cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE-----"):])
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+
+
+def _emit(line: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(line, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    from archive import __version__
+    from archive.browser.guard import parse_allow
+    from archive.browser.page import render
+    from archive.browser.proxy import RecordWriter, Slot
+    from archive.browser.rendering import RenderedPage, write_rendering
+    from archive.home import DataHome
+    from archive.index import writes
+    from archive.index.db import make_engine
+    from archive.warc.store import WarcStore
+
+    home = DataHome.resolve(args.home, args.db)
+    engine = make_engine(home.db_url)
+    work = Path(tempfile.mkdtemp(prefix="citevault-browser-"))  # CA, certs, Chromium's profile: never the home
+    # robots.txt: only pages the crawl was allowed to fetch are rendered; what they load is not checked
+    store = WarcStore(home.warcs, operator=args.operator, robots="ignore")
+    writer = RecordWriter(store)
+    summary: dict[str, Any] = {"pages": 0, "rendered": 0, "cut": 0, "exchanges": 0, "refused": 0,
+                               "software": f"citevault/{__version__}"}
+    allowed = parse_allow(args.allow)
+    slots: list[Slot] = []
+    try:
+        for _ in range(max(1, min(args.parallel, len(jobs)))):
+            slots.append(Slot(work, writer, fetch_timeout=max(5.0, args.time_limit)))
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True,
+                args=[*CHROMIUM_ARGS, *os.environ.get("CITEVAULT_CHROMIUM_ARGS", "").split(),
+                      f"--ignore-certificate-errors-spki-list={spki_pin(slots[0].ca_path)}"],
+                env={**os.environ, "HOME": str(work)})
+            name = f"chromium {browser.version}"
+            queue: asyncio.Queue[Any] = asyncio.Queue()
+            for job in jobs:
+                queue.put_nowait(job)
+
+            async def lane(slot: Slot) -> None:
+                while not queue.empty():
+                    job = queue.get_nowait()
+                    result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed)
+                    rendering = None
+                    with writer.lock:
+                        if result.screenshot is not None or result.text is not None:
+                            rendering = write_rendering(store, RenderedPage(
+                                url=job.url, refers_to=job.refers_to, concurrent_to=result.run.page_response_id,
+                                screenshot=result.screenshot, text=result.text, browser=name, cut=result.cut,
+                                crawl_id=job.crawl_id))
+                        captures, writer.captures = writer.captures, []
+                    with engine.begin() as conn:  # records are flushed: now the rows that point to them
+                        writes.add_captures(conn, captures)
+                        if rendering is not None:
+                            writes.add_captures(conn, rendering.captures)
+                            writes.add_renderings(conn, [rendering.row])
+                    summary["pages"] += 1
+                    summary["rendered"] += rendering is not None
+                    summary["cut"] += result.cut is not None
+                    summary["exchanges"] += result.run.exchanges
+                    summary["refused"] += len(result.run.destinations.refused)
+                    _emit({"page": job.url, "rendering": rendering.row["id"] if rendering else None,
+                           "cut": result.cut, "exchanges": result.run.exchanges,
+                           "refused": result.run.destinations.refused, "popups": result.popups,
+                           "navigations_blocked": result.run.navigations_blocked, "problems": result.problems,
+                           "text_chars": len(result.text) if result.text is not None else None})
+
+            await asyncio.gather(*(lane(slot) for slot in slots))
+            try:
+                await asyncio.wait_for(browser.close(), 5)
+            except Exception:  # noqa: BLE001, S110 - a renderer stuck in a loop: Playwright kills it on exit
+                pass
+    finally:
+        for slot in slots:
+            slot.close()
+        with writer.lock:
+            store.close()
+            leftover, writer.captures = writer.captures, []
+        if leftover:  # exchanges that completed after their page was written
+            with engine.begin() as conn:
+                writes.add_captures(conn, leftover)
+        engine.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+    summary["warc_files"] = store.closed_files
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    from archive.browser.page import PageJob
+
+    parser = argparse.ArgumentParser(prog="python -m archive.browser.worker")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--allow", default="")
+    parser.add_argument("--operator", default="")
+    args = parser.parse_args(argv)
+    jobs = [PageJob(**json.loads(line)) for line in sys.stdin if line.strip()]
+    if not jobs:
+        _emit({"summary": {"pages": 0}})
+        return 0
+    import logging
+
+    logging.basicConfig(level=logging.CRITICAL)  # warcprox logs every refused request: the summary says it
+    summary = asyncio.run(run(args, jobs))
+    _emit({"summary": summary})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
