@@ -23,9 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from crawl_vs_wget import citevault_exe, run_timed
 
-_WORDS = ("harbor council approved budget engineer storm barrier tide gauge resident ferry terminal contract "
-          "vote majority foundation concrete drainage pump station reservoir bridge railway school clinic market "
-          "river estuary lighthouse report survey forecast estimate deficit grant loan").split()
+_WORDS = ["harbor", "council", "approved", "budget", "engineer", "storm", "barrier", "tide", "gauge", "resident", "ferry", "terminal", "contract", "vote", "majority", "foundation", "concrete", "drainage", "pump", "station", "reservoir", "bridge", "railway", "school", "clinic", "market", "river", "estuary", "lighthouse", "report", "survey", "forecast", "estimate", "deficit", "grant", "loan"]
 _EXTRAS = ("Dr. Smith said on Oct. 7 that", "the U.S. agency found", "prices rose 3.5 percent, and",
            'the mayor said "Stop. Now." before', "(see p. 4)", "i.e. the", "etc.")
 

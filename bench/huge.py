@@ -23,7 +23,7 @@ import random
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -76,7 +76,7 @@ def build(home: Path, mib: float) -> str:
     added = archive.add([str(claims)])
     doc_id = added[0].document["id"]
     engine = archive.engine()
-    fetched = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    fetched = datetime(2025, 3, 1, tzinfo=UTC)
     ctype = "text/html; charset=utf-8"
     with WarcStore(home / "warcs") as store:
         ex = HttpExchange(url=URL, status=200, reason="OK", protocol="HTTP/1.1",

@@ -68,9 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 claims = tmp / f"claims-{n}.jsonl"
                 urls = server.urls([f"/s/{i}.html" for i in range(n)])
                 with open(claims, "w", encoding="utf-8") as fh:
-                    for i, url in enumerate(urls):
-                        fh.write(json.dumps({"text": f'Report {i} says it "{QUOTE}".', "quote": QUOTE,
-                                             "sources": [url]}) + "\n")
+                    fh.writelines(json.dumps({"text": f'Report {i} says it "{QUOTE}".', "quote": QUOTE,
+                                             "sources": [url]}) + "\n" for i, url in enumerate(urls))
                 citevault_add(home, claims, args.timeout)
                 timed = run_timed([citevault_exe(), "--home", str(home), "crawl"], tmp / f"log-{n}.txt", args.timeout)
                 summary = last_line(timed.log, "citevault: done")

@@ -7,7 +7,7 @@ the last, and ``show --json`` says what was read (``text_seen``). Time and memor
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ def _home(tmp_path: Path, body: bytes, first: str, last: str) -> tuple[Path, Pat
                               for q in (first, last)), encoding="utf-8")
     archive = Archive.open(str(home))
     archive.add([str(claims)])
-    fetched = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    fetched = datetime(2025, 3, 1, tzinfo=UTC)
     ctype = "text/html; charset=utf-8"
     with WarcStore(home / "warcs") as store:
         ex = HttpExchange(url=URL, status=200, reason="OK", protocol="HTTP/1.1",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-AT = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
 PAGE = ("<html><body><article><h1>Harbor</h1><p>The council approved the harbor wall budget on Tuesday, "
         "after a long debate about the storm barrier.</p><p>Repairs start in May.</p></article></body></html>")
 

@@ -6,6 +6,7 @@ abbreviation pass linear). Timings are in bench/add.py; here: the sentences are 
 """
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def test_long_block_cut_into_pieces_splits_as_a_whole(monkeypatch: pytest.Monkey
     assert len(block) > 4 * sentences.PIECE_LIMIT
     pieces = sentences._pieces(block)
     assert len(pieces) > 3 and pieces[0][0] == 0 and pieces[-1][1] == len(block)
-    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
     cut = sentences.split_sentences(block)
     monkeypatch.setattr(sentences, "PIECE_LIMIT", len(block) + 1)
     assert sentences._pieces(block) == [(0, len(block))]
