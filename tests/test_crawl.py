@@ -187,7 +187,8 @@ def test_lookup_and_show_json_shape(archived: dict[str, Any]) -> None:
     capture = source["captures"][-1]
     assert sorted(capture) == sorted(["id", "url", "fetched_at", "http_status", "content_type", "warc_file",
                                       "warc_offset", "warc_record_id", "payload_sha256", "error",
-                                      "verification"])  # README "Checking the evidence" extends the shape
+                                      "verification", "rendering"])  # docs/json.md: checks and browser renderings
+    assert capture["rendering"] is None  # the tests crawl with CITEVAULT_BROWSER=never (tests/conftest.py)
     assert capture["http_status"] == 200 and capture["error"] is None
     assert capture["fetched_at"].endswith("Z") and capture["warc_record_id"].startswith("<urn:uuid:")
     shown = citevault(home, "show", claim["id"], "--json")
