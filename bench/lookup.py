@@ -197,12 +197,13 @@ def pick_queries(db: Path, seed: int) -> tuple[str, int, str, int]:
 
 def query_plans(db: Path, words: str, url: str) -> None:
     """EXPLAIN QUERY PLAN of the two lookup statements (as archive.index.lookup issues them)."""
-    from archive.index.lookup import fts_query
+    from archive.index.search import RANK_BOUND, fts5_query, parse
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     statements = {
-        "words": ("SELECT c.id FROM claims_fts f JOIN claims c ON c.rowid = f.rowid "
-                  "WHERE claims_fts MATCH ? ORDER BY f.rank LIMIT 20", (fts_query(words),)),
+        "words": ("SELECT c.id FROM (SELECT rowid, rank FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?) f "
+                  "JOIN claims c ON c.rowid = f.rowid ORDER BY f.rank, c.id LIMIT 20",
+                  (fts5_query(parse(words)), RANK_BOUND)),
         "url": ("SELECT ci.claim_id FROM sources s JOIN citations ci ON ci.source_id = s.id "
                 "JOIN claims c ON c.id = ci.claim_id WHERE s.url = ? "
                 "ORDER BY c.document_id, c.position LIMIT 20", (url,)),
