@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
-    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, StatusEntry
+    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, StatusEntry, WorkerJSON
     from archive.warc.reader import ArchivedResponse
 
 
@@ -418,6 +418,13 @@ class Archive:
 
         with self.reading() as conn:
             return status(conn, document_id)
+
+    def workers(self) -> list[WorkerJSON]:
+        """The crawl workers running on any node against this index: node, pid, last heartbeat, leases."""
+        from archive.crawl.workers import live_workers
+
+        with self.reading() as conn:
+            return live_workers(conn)
 
     def diff(self, target: str) -> list[DiffEntry]:
         """Per source of ``target`` (a claim id or a source URL): the unified diff of its main text between

@@ -24,3 +24,19 @@ def alive(pid: int) -> bool:
         return True
     # "pid (comm) state ...": comm may hold spaces or parentheses, the state follows the last ")"
     return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X")
+
+
+def node_name() -> str:
+    """This worker's node name: ``CITEVAULT_NODE`` (``citevault crawl --node``), else the host name. It names
+    the node's WARC files (``citevault-{ts}-{serial}-{node}-{pid}.warc.gz``) and its crawl rows, so "-" and
+    path characters become "_" (a file name splits back into its five parts).
+
+    >>> os.environ["CITEVAULT_NODE"] = "crawler-2/b"; node_name()
+    'crawler_2_b'
+    >>> del os.environ["CITEVAULT_NODE"]
+    """
+    import re
+    import socket
+
+    name = os.environ.get("CITEVAULT_NODE") or socket.gethostname()
+    return re.sub(r"[-/\\\s.]+", "_", name.strip()) or "node"

@@ -1,0 +1,153 @@
+"""Crawl workers on several "hosts" sharing one PostgreSQL index and one warcs/ directory (issue 14).
+
+Each worker is a separate ``citevault crawl`` process with its own node name (``--node``), so none can
+check another's pid: a worker killed with SIGKILL (its whole process group, recorder included, as if its
+machine went down) loses its leases only when they expire (``CITEVAULT_LEASE_SECONDS``, short here), and
+the others take them after indexing what its WARC files hold. Every source ends archived with exactly one
+200 capture; ``verify`` is clean; a reindex into a fresh PostgreSQL database gives the same claim JSON for
+every claim.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import CLI, _cli_env, citevault
+
+HOSTS = 30
+PER_HOST = 20  # 600 sources
+LEASE_SECONDS = "6"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a killed worker resets its connections: expected here
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/robots.txt":
+            body, status = b"", 404
+        else:
+            time.sleep(0.01)
+            body, status = f"<html><body><p>Page {self.path} on {self.server.server_address[0]}.</p></body></html>".encode(), 200
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[list[str]]:
+    """30 web servers, one per loopback address 127.0.0.2 … 127.0.0.31, on one port."""
+    servers: list[_Server] = []
+    port = 0
+    for i in range(2, 2 + HOSTS):
+        server = _Server((f"127.0.0.{i}", port), _Handler)
+        port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    try:
+        yield [f"http://127.0.0.{i}:{port}" for i in range(2, 2 + HOSTS)]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _claims(path: Path, hosts: list[str]) -> list[str]:
+    urls = [f"{h}/page/{n}" for n in range(PER_HOST) for h in hosts]
+    path.write_text("".join(json.dumps({"text": f"Claim {i} about harbour works.", "sources": [u]}) + "\n"
+                            for i, u in enumerate(urls)))
+    return urls
+
+
+def _worker(home: Path, db: str, node: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*CLI, "--home", str(home), "--db", db, "crawl", "--node", node],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_cli_env(env),
+                            start_new_session=True)  # its own process group: SIGKILL takes its recorder too
+
+
+def _scalar(cluster: Any, db: str, sql: str) -> Any:
+    return cluster.execute(sql, database=db.rsplit("/", 1)[1])[0][0]
+
+
+def test_workers_on_three_nodes_one_killed(pg_cluster: Any, hosts: list[str], tmp_path: Path) -> None:
+    db = pg_cluster.database("workers")
+    home = tmp_path / "home"
+    urls = _claims(tmp_path / "claims.jsonl", hosts)
+    assert citevault(home, "--db", db, "add", str(tmp_path / "claims.jsonl")).code == 0
+    env = {"CITEVAULT_LEASE_SECONDS": LEASE_SECONDS}
+    killed = _worker(home, db, "node-a", env)
+    deadline = time.monotonic() + 120
+    while _scalar(pg_cluster, db, "SELECT COUNT(*) FROM captures c JOIN crawls w ON w.id = c.crawl_id "
+                                  "WHERE w.host = 'node_a' AND c.record_type = 'response'") < 30:
+        assert time.monotonic() < deadline and killed.poll() is None, "node a never got going"
+        time.sleep(0.05)
+    others = [_worker(home, db, node, env) for node in ("node-b", "node-c")]
+    time.sleep(0.5)
+    workers = citevault(home, "--db", db, "status", "--workers", "--json", env=env)
+    assert workers.code == 0, workers
+    assert {w["node"] for w in workers.json()} >= {"node_a"}, workers
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.communicate(timeout=10)
+    for proc in others:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+    # every source archived, each with exactly one 200 capture
+    states = dict(pg_cluster.execute("SELECT state, COUNT(*) FROM sources GROUP BY state", database=db.rsplit("/", 1)[1]))
+    assert states == {"archived": len(urls)}, states
+    per_source = pg_cluster.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM captures WHERE record_type = 'response' "
+        "AND http_status = 200 AND role IS NULL", database=db.rsplit("/", 1)[1])[0]
+    assert per_source == (len(urls), len(urls)), per_source
+    nodes = {r[0] for r in pg_cluster.execute("SELECT DISTINCT w.host FROM captures c JOIN crawls w "
+                                              "ON w.id = c.crawl_id", database=db.rsplit("/", 1)[1])}
+    assert "node_a" in nodes and nodes - {"node_a"} and nodes <= {"node_a", "node_b", "node_c"}, nodes
+    names = sorted(p.name for p in (home / "warcs").iterdir())
+    assert not [n for n in names if n.endswith(".open")], names  # node a's was repaired by a live node
+    from archive.crawl.pids import node_name
+
+    # each node wrote only files named after it (the add wrote one on this machine's own name)
+    assert {n.split("-")[3] for n in names} <= {"node_a", "node_b", "node_c", node_name()}, names
+    verified = citevault(home, "--db", db, "verify", "--json")
+    assert verified.code == 0, verified
+    # the same claim JSON from the index the workers built and from rebuilds of it
+    from archive.api import Archive
+
+    claim_ids = [r[0] for r in pg_cluster.execute("SELECT id FROM claims ORDER BY id", database=db.rsplit("/", 1)[1])]
+    # the killed worker's captures were never quote-checked (its crawl never ended): `check` does it
+    assert citevault(home, "--db", db, "check").code == 0
+    built = Archive.open(str(home), db)
+    shown = built.show_claims(claim_ids)
+    built.close()
+    fresh = pg_cluster.empty_database("rebuilt")
+    for target in (["--db", fresh],):
+        assert citevault(home, *target, "reindex", *(["--force"] if not target else [])).code == 0
+        assert citevault(home, *target, "check").code == 0  # quote checks are derived data, recomputed
+        again = Archive.open(str(home), fresh if target else None)
+        try:
+            rebuilt = again.show_claims(claim_ids)
+            assert len(rebuilt) == len(shown)
+            for one, other in zip(rebuilt, shown):
+                assert json.dumps(one, sort_keys=True, indent=1).splitlines() == json.dumps(other, sort_keys=True, indent=1).splitlines()
+        finally:
+            again.close()
