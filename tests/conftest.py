@@ -68,7 +68,7 @@ def render_site_file(site_url: str, tmp_path: Path) -> Callable[..., Path]:
 # (module). Registered here once, so the session home is built once whichever module asks first; test
 # modules import only constants and classes from tests/web_fixtures.py.
 # =====================================================================================================
-from tests.web_fixtures import client, evidence  # noqa: F401  (fixtures, registered for pytest)
+from tests.web_fixtures import client, evidence, evidence_on_postgres  # noqa: F401  (fixtures, registered for pytest)
 
 # ============================== end of the web-evidence section ======================================
 

@@ -151,3 +151,95 @@ def test_workers_on_three_nodes_one_killed(pg_cluster: Any, hosts: list[str], tm
                 assert json.dumps(one, sort_keys=True, indent=1).splitlines() == json.dumps(other, sort_keys=True, indent=1).splitlines()
         finally:
             again.close()
+
+
+def test_shared_warcs_read_from_another_home(pg_cluster: Any, hosts: list[str], tmp_path: Path) -> None:
+    """The index stores WARC file names relative to ``warcs/``: a second node whose data home mounts the
+    same directory (here a symlink to where it was moved) and uses the same database reads everything the
+    first wrote: cat, the web UI's replay, verify, export and a reindex; and a crawl from it writes only
+    files named after its own node."""
+    import zipfile
+
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    db = pg_cluster.database("shared")
+    first = tmp_path / "first"
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"Shared claim {n}.", "sources": [f"{h}/shared/{n}"]}) + "\n"
+                              for n, h in enumerate(hosts[:10])))
+    assert citevault(first, "--db", db, "archive", str(claims), "--node", "first").code == 0
+    bad = pg_cluster.execute("SELECT warc_file FROM captures WHERE warc_file LIKE '%/%' OR warc_file LIKE '.%'",
+                             database=db.rsplit("/", 1)[1])
+    assert bad == []  # names only, never paths
+    shared = tmp_path / "nfs" / "warcs"
+    shared.parent.mkdir()
+    (first / "warcs").rename(shared)  # the first node's home now mounts it too
+    (first / "warcs").symlink_to(shared)
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "warcs").symlink_to(shared)
+    row = pg_cluster.execute("SELECT id FROM captures WHERE record_type = 'response' AND role IS NULL "
+                             "ORDER BY url LIMIT 1", database=db.rsplit("/", 1)[1])[0]
+    page = citevault(second, "--db", db, "cat", str(row[0]))
+    assert page.code == 0 and "Page /shared/" in page.out, page
+    assert citevault(second, "--db", db, "verify").code == 0
+    wacz = tmp_path / "all.wacz"
+    assert citevault(second, "--db", db, "export", "--wacz", str(wacz)).code == 0
+    assert any(n.endswith(".warc.gz") for n in zipfile.ZipFile(wacz).namelist())
+    archive = Archive.open(str(second), db)
+    try:
+        with TestClient(create_app(archive)) as client:
+            found = client.get("/api/lookup", params={"q": "shared claim"}).json()
+            assert len(found) == 10
+            capture = found[0]["sources"][0]["captures"][0]
+            replayed = client.get(f"/replay/{capture['fetched_at'][:19].translate({ord(c): None for c in '-:T'})}/"
+                                  f"{capture['url']}")
+            assert replayed.status_code == 200 and b"Page /shared/" in replayed.content
+    finally:
+        archive.close()
+    fresh = pg_cluster.empty_database("shared_rebuilt")
+    assert citevault(second, "--db", fresh, "reindex").code == 0
+    assert pg_cluster.execute("SELECT COUNT(*) FROM captures WHERE record_type = 'response'",
+                              database=fresh.rsplit("/", 1)[1])[0][0] == 10
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"text": "One more.", "sources": [f"{hosts[0]}/shared/more"]}) + "\n")
+    before = {p.name for p in shared.iterdir()}
+    assert citevault(second, "--db", db, "archive", str(more), "--node", "second").code == 0
+    new = {p.name for p in shared.iterdir()} - before
+    assert new and {n.split("-")[3] for n in new} == {"second"}, new
+
+
+def test_dropped_connections_mid_crawl_lose_nothing(pg_cluster: Any, hosts: list[str], tmp_path: Path) -> None:
+    """For three seconds of a crawl every connection to its database is terminated as soon as it appears
+    (``pg_terminate_backend``, as a restarted server or a network cut does): the worker retries with
+    backoff and goes on; it exits 0, every source archived with exactly one 200 capture."""
+    db = pg_cluster.database("dropped")
+    name = db.rsplit("/", 1)[1]
+    home = tmp_path / "home"
+    urls = [f"{h}/dropped/{n}" for n in range(10) for h in hosts]
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"text": f"Dropped {i}.", "sources": [u]}) + "\n" for i, u in enumerate(urls)))
+    assert citevault(home, "--db", db, "add", str(claims)).code == 0
+    worker = _worker(home, db, "flaky", {"CITEVAULT_LEASE_SECONDS": "30"})
+    deadline = time.monotonic() + 120
+    while _scalar(pg_cluster, db, "SELECT COUNT(*) FROM captures WHERE record_type = 'response'") < 20:
+        assert time.monotonic() < deadline and worker.poll() is None, "the crawl never got going"
+        time.sleep(0.05)
+    terminated = 0
+    until = time.monotonic() + 3
+    while time.monotonic() < until:
+        terminated += len(pg_cluster.execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+            "AND pid <> pg_backend_pid()"))
+        time.sleep(0.05)
+    assert terminated > 0
+    _, err = worker.communicate(timeout=300)
+    assert worker.returncode == 0, err.decode()
+    states = dict(pg_cluster.execute("SELECT state, COUNT(*) FROM sources GROUP BY state", database=name))
+    assert states == {"archived": len(urls)}, (states, err.decode())
+    per_source = pg_cluster.execute("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM captures WHERE "
+                                    "record_type = 'response' AND http_status = 200 AND role IS NULL", database=name)[0]
+    assert per_source == (len(urls), len(urls)), per_source
