@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
-from archive.errors import CitevaultError, InputError, StoreError
+from archive.errors import CitevaultError, InputError, NotFoundError, StoreError
 from archive.exports.formats import Exported, ExportFormat
 from archive.home import DataHome
 from archive.index.db import ensure_schema, make_engine
@@ -97,7 +97,14 @@ class Archive:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self.engine().connect() as conn:
-            yield conn
+            try:
+                yield conn
+            except Exception as exc:
+                # PostgreSQL refuses a NUL in a text parameter, where SQLite simply finds nothing: no id,
+                # URL or word the index holds contains one, so the answer is the same on both
+                if "NUL (0x00)" in str(exc) and type(exc).__name__ == "DataError":
+                    raise NotFoundError("nothing in the index matches a value holding a NUL byte") from None
+                raise
 
     def close(self) -> None:
         if self._engine is not None:

@@ -178,8 +178,9 @@ def test_status_and_diff(archive: Archive, doc: str) -> None:
 def test_crawl_returns_what_it_did(archive: Archive, doc: str) -> None:
     """Scrapy's reactor cannot restart: the crawl runs in a child process, on the fixture's home."""
     code = ("import dataclasses, json, sys; from archive import Archive; "
-            "print(json.dumps(dataclasses.asdict(Archive.open(sys.argv[1]).crawl([sys.argv[2]]))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(archive.home.root), doc], capture_output=True, text=True,
+            "print(json.dumps(dataclasses.asdict(Archive.open(sys.argv[1], sys.argv[3]).crawl([sys.argv[2]]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(archive.home.root), doc, archive.home.db_url],
+                          capture_output=True, text=True,
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)

@@ -251,6 +251,7 @@ def client(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Any]:
     db = request.getfixturevalue("evidence_on_postgres") if request.param == "postgresql" else None
     archive = Archive.open(str(evidence.home), db)
     with TestClient(create_app(archive)) as test_client:
+        test_client.citevault_db = ["--db", db] if db else []  # type: ignore[attr-defined]  # for CLI calls
         yield test_client
     archive.close()
 
