@@ -94,7 +94,8 @@ class EvidenceSpider(scrapy.Spider):
         # a little past the lease's end: by then the dead worker's heartbeat is a whole lease old too, so
         # the catch-up before the claim repairs its open file (archive.integrity.catch_up)
         slack = min(1.0, frontier.heartbeat_every() / 2)
-        seconds = max(0.1, min((end - clock.schedule_now()).total_seconds() + slack, frontier.heartbeat_every()))
+        # at most a second: a live node's leases are renewed, not ended; they go as it settles its sources
+        seconds = max(0.1, min((end - clock.schedule_now()).total_seconds() + slack, frontier.heartbeat_every(), 1.0))
         await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
         return True
 
