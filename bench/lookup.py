@@ -469,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         env = {k: v for k, v in os.environ.items() if k not in ("CITEVAULT_HOME", "CITEVAULT_DB")}
         floor_label = "floor: python -c " + repr(FLOOR_CODE)
         commands = {floor_label: [sys.executable, "-c", FLOOR_CODE]}
+        driver_label = "floor + driver: python -c " + repr(FLOOR_CODE + ", psycopg")
+        if pg:  # informational: the PostgreSQL driver's own import, which SQLite's stdlib driver does not cost
+            commands[driver_label] = [sys.executable, "-c", FLOOR_CODE + ", psycopg"]
         expected = {}
         for label, script in entry_points(args.script):
             for name, query, n in (("words", words, n_words), ("url", url, n_url)):
@@ -491,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = med / floor_med
                 missed |= ratio > TARGET_RATIO and label == "citevault"
                 line += f"  ratio {ratio:.2f}{'' if ratio <= TARGET_RATIO else ' > ' + str(TARGET_RATIO)}  ({got} claims)"
+                if pg:
+                    line += f"  (vs floor + driver {med / statistics.median(times[driver_label]):.2f})"
                 if want >= 0 and got != want:
                     line += f"  WARNING: expected {want} claims"
             print(line)

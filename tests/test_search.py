@@ -3,8 +3,8 @@ accents and punctuation; a PostgreSQL database migrated from 0004 answers as a n
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 

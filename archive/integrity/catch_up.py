@@ -15,9 +15,10 @@ captured. :func:`recover` returns what it did as a :class:`Recovery`; the crawl 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from archive.integrity.loader import Loader, Problem, fix_revisits
 from archive.integrity.units import Unit, UnitRunner
@@ -209,9 +210,8 @@ def recover(home: DataHome, engine: Engine, *, expired_before: datetime | None =
     with _one_at_a_time(engine):
         done = _recover(home, engine)
         if expired_before is not None:
-            from archive.crawl import frontier
-
             from archive import clock
+            from archive.crawl import frontier
 
             with engine.begin() as conn:
                 frontier.release_expired(conn, expired_before, clock.real_now())
