@@ -683,7 +683,7 @@ def run_workers(label: str, tmp: Path, urls: list[str], sizes: dict[str, int], a
         write_claims(claims, urls)
     exe = citevault_exe()
     done = subprocess.run([exe, "--home", str(home), "--db", db, "add", str(claims)], capture_output=True,
-                          text=True, timeout=args.timeout, env=clean_env())
+                          text=True, timeout=args.timeout, env=clean_env(), check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench: add into {db} failed:\n{done.stderr[-2000:]}")
     crawl = [exe, "--home", str(home), "--db", db, "crawl"]
@@ -696,8 +696,8 @@ def run_workers(label: str, tmp: Path, urls: list[str], sizes: dict[str, int], a
                       for i, log in enumerate(logs, 1)) + " wait"
     timed = run_timed(["sh", "-c", script], tmp / f"log-{label}-w{workers}-r{run}.txt", args.timeout)
     count = count_warcs(sorted((home / "warcs").glob("*.warc.gz")), sizes)
-    notes = [f"{workers} worker process(es), PostgreSQL index; WARC: {count.files} file(s), {count.responses} "
-             f"response records ({count.pages} distinct pages with 200)",
+    notes = [(f"{workers} worker process(es), PostgreSQL index; WARC: {count.files} file(s), {count.responses} "
+              f"response records ({count.pages} distinct pages with 200)"),
              *(f"worker {i}: {last_line(log, 'citevault: done') or '(no summary; see ' + str(log) + ')'}"
                for i, log in enumerate(logs, 1)),
              f"CPUs {timed.busy:.0f}% busy with other work at start"]
