@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import CitevaultError, InputError, NotFoundError, StoreError, UnsupportedSource
 
 if TYPE_CHECKING:
-    from archive.api import Archive, CrawlSummary
+    from archive.api import Archive, CrawlSummary, IssuedReceipt
     from archive.checks.run import CheckStats
     from archive.exports.formats import Exported, ExportFormat
     from archive.exports.wacz import WaczSummary
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyProblem, VerifyReport
     from archive.integrity.reindex import ReindexStats
+    from archive.receipts.verify import Check, ReceiptCheck
 
 __version__ = "0.1.0"
 
@@ -53,12 +54,16 @@ _LAZY = {
     "ReindexStats": "archive.integrity.reindex",
     "VerifyReport": "archive.integrity.fixity",
     "VerifyProblem": "archive.integrity.fixity",
+    "IssuedReceipt": "archive.api",
+    "ReceiptCheck": "archive.receipts.verify",
+    "Check": "archive.receipts.verify",
 }
 
 #: The public surface: Archive, the errors (tree in archive.errors) and what Archive's methods return.
 __all__ = [
     "Archive",
     "CaptureDetail",
+    "Check",
     "CheckStats",
     "CitevaultError",
     "ClaimDetail",
@@ -69,8 +74,10 @@ __all__ = [
     "Exported",
     "Ingested",
     "InputError",
+    "IssuedReceipt",
     "Mementos",
     "NotFoundError",
+    "ReceiptCheck",
     "ReindexStats",
     "SourceDetail",
     "StoreError",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import CitevaultError, InputError, NotFoundError, StoreError
@@ -29,6 +30,7 @@ from archive.index.db import ensure_schema, make_engine
 from archive.report import DEFAULT_REPLAY_BASE
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
@@ -37,7 +39,9 @@ if TYPE_CHECKING:
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
-    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, StatusEntry, WorkerJSON
+    from archive.receipts.verify import Check, ReceiptCheck
+    from archive.shapes import (CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry,
+                                WorkerJSON)
     from archive.warc.reader import ArchivedResponse
 
 
@@ -60,6 +64,17 @@ class CrawlSummary:
     def of(cls, session: Any) -> CrawlSummary:
         p = session.progress
         return cls(session.crawl_id, p.total, p.done, p.failed, dict(p.states), dict(p.reasons))
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    """A receipt written by :meth:`Archive.receipt` (README "Proving the evidence")."""
+
+    claim_id: str
+    receipt: Receipt
+    data: bytes  #: the receipt as written: RFC 8785 canonical JSON
+    path: Path  #: the home's copy, ``receipts/CLAIM_ID.receipt.json``
+    problems: list[str]  #: TSAs that did not answer (the receipt is signed all the same)
 
 
 class Archive:
@@ -217,7 +232,36 @@ class Archive:
         if session.interrupted or session.stopping:  # Ctrl-C twice, or once (README "Stopping a crawl")
             raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
                              "the rest")
+        self._crawl_receipts(session)
         return CrawlSummary.of(session)
+
+    def _crawl_receipts(self, session: Any) -> None:
+        """With ``CITEVAULT_RECEIPTS`` on, a receipt for each claim whose sources this crawl fetched, once
+        the crawl (and its check) ended; ``CITEVAULT_TSA``/``CITEVAULT_TSA_CERT`` as settings or from the
+        environment. Reported on stderr after the crawl's summary; a problem here is never fatal:
+        `citevault receipt --document` can redo it."""
+        settings = session.crawler.settings
+        if not settings.getbool("CITEVAULT_RECEIPTS", False):
+            return
+        import sys
+
+        from archive.receipts.build import claims_of_crawl
+
+        tsa = str(settings.get("CITEVAULT_TSA") or "").replace(",", " ").split() or None
+        certs = [p for p in str(settings.get("CITEVAULT_TSA_CERT") or "").split(os.pathsep) if p] or None
+        written, problems = 0, []
+        try:
+            with self.reading() as conn:
+                per_document = claims_of_crawl(conn, session.crawl_id)
+            for document_id, claim_ids in per_document.items():
+                for issued in self.receipts(document_id, tsa=tsa, tsa_certs=certs, claim_ids=claim_ids):
+                    written += 1
+                    problems += [p for p in issued.problems if p not in problems]
+        except CitevaultError as exc:
+            problems.append(f"receipts after the crawl stopped: {exc}")
+        for problem in problems:
+            sys.stderr.write(f"citevault: {problem}\n")
+        sys.stderr.write(f"citevault: wrote {written} receipts in {self.home.root / 'receipts'}\n")
 
     def archive(self, sources: list[str], *, every: timedelta | None = None,
                 on_added: Callable[[list[Ingested]], None] | None = None, concurrency: int | None = None,
@@ -376,7 +420,12 @@ class Archive:
 
             verify_document_captures(self.engine(), self.home, [document_id])
         with self.reading() as conn:
-            return build_report(conn, document_id, replay_base=replay_base)
+            report = build_report(conn, document_id, replay_base=replay_base)
+        rehashed: dict[Any, Any] = {}  # claims citing one source share its records: hash each once
+        for claim in report["claims"]:  # the home's latest receipt of each claim, checked (docs/receipts.md)
+            state = self.receipt_state(claim["id"], rehashed=rehashed)
+            claim["receipt"] = state.summary() if state is not None else None
+        return report
 
     def rendered_report(self, document_id: str, fmt: str = "md", *, check: bool = True,
                         replay_base: str | None = DEFAULT_REPLAY_BASE) -> bytes:
@@ -387,11 +436,14 @@ class Archive:
 
     def export(self, fmt: ExportFormat | str, document_id: str | None = None, *,
                path: str | os.PathLike[str] | None = None,
-               replay_base: str | None = DEFAULT_REPLAY_BASE) -> Exported:
+               replay_base: str | None = DEFAULT_REPLAY_BASE, tsa: Sequence[str] | None = None,
+               tsa_certs: Sequence[str] | None = None) -> Exported:
         """Export evidence in a format other tools read (:class:`~archive.exports.formats.ExportFormat`).
 
         Robust Links and ClaimReview are of one document and come back as ``data``; a WACZ package (of
-        the whole archive, or of ``document_id``'s evidence) is written to ``path``.
+        the whole archive, or of ``document_id``'s evidence) is written to ``path``, signed with the data
+        home's WACZ key (the WACZ auth spec's anonymous mode) and, with TSAs from ``tsa`` or
+        ``CITEVAULT_TSA``, timestamped.
         """
         try:
             fmt = ExportFormat(fmt)
@@ -400,9 +452,11 @@ class Archive:
         if fmt is ExportFormat.WACZ:
             if path is None:
                 raise InputError("a WACZ export is written to a file: give its path")
-            from archive.exports import wacz
+            from archive.exports import wacz, wacz_sign
+            from archive.receipts.timestamp import tsa_chain, tsa_urls
 
-            return Exported(fmt, wacz=wacz.write_wacz(self, path, document_id))
+            sign = wacz_sign.signer(self.home, tsa_urls(tsa), tsa_chain(tsa_certs))
+            return Exported(fmt, wacz=wacz.write_wacz(self, path, document_id, sign=sign))
         if document_id is None:
             raise InputError(f"the {fmt} export is of one document: give its id (see `citevault claims`)")
         # Both look the document up first: an unknown id fails there, before anything is read.
@@ -456,3 +510,115 @@ class Archive:
         from archive.integrity.fixity import verify
 
         return verify(self.home, workers=workers)
+
+    # -- proof: receipts and keys (README "Proving the evidence") -------------------------------------
+    def receipt(self, claim_id: str, *, tsa: Sequence[str] | None = None,
+                tsa_certs: Sequence[str] | None = None) -> IssuedReceipt:
+        """Sign (and, with TSAs from ``tsa`` or ``CITEVAULT_TSA``, timestamp) the receipt of a claim, and
+        keep it as ``receipts/CLAIM_ID.receipt.json`` in the data home. The home's key is made on first use.
+        ``tsa_certs`` (or ``CITEVAULT_TSA_CERT``): PEM files of the TSA's CA, carried with each stamp."""
+        from archive.receipts.timestamp import tsa_chain, tsa_urls
+
+        return self._issue(self.show(claim_id), tsa_urls(tsa), tsa_chain(tsa_certs))
+
+    def receipts(self, document_id: str, *, tsa: Sequence[str] | None = None,
+                 tsa_certs: Sequence[str] | None = None, claim_ids: Sequence[str] | None = None) -> Iterator[IssuedReceipt]:
+        """:meth:`receipt` for every sourced claim of a document (or of ``claim_ids`` among them), in
+        document order, in one pass."""
+        from archive.receipts.timestamp import tsa_chain, tsa_urls
+
+        urls, chain = tsa_urls(tsa), tsa_chain(tsa_certs)  # checked once, before anything is signed
+        rows = [r["id"] for r in self.claims(document_id) if r["sources"]]
+        if claim_ids is not None:
+            wanted = set(claim_ids)
+            rows = [r for r in rows if r in wanted]
+        rehashed: dict[Any, Any] = {}  # claims citing one source share its records: each is read once
+        for start in range(0, len(rows), 200):
+            for claim in self.show_claims(rows[start:start + 200]):
+                yield self._issue(claim, urls, chain, rehashed)
+
+    def _issue(self, claim: ClaimJSON, tsa: Sequence[str], chain: Sequence[x509.Certificate],
+               rehashed: dict[Any, Any] | None = None) -> IssuedReceipt:
+        from archive.receipts.build import make_receipt
+        from archive.receipts.canonical import canonical
+
+        receipt, problems = make_receipt(self, claim, tsa, chain, rehashed)
+        data = canonical(receipt)
+        path = self.receipt_path(claim["id"])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        return IssuedReceipt(claim["id"], receipt, data, path, problems)
+
+    def receipt_path(self, claim_id: str) -> Path:
+        """Where the home keeps the latest receipt of ``claim_id``."""
+        if "/" in claim_id or claim_id.startswith("."):
+            raise InputError(f"not a claim id: {claim_id!r}")
+        return self.home.root / "receipts" / f"{claim_id}.receipt.json"
+
+    def verify_receipt(self, receipt: str | os.PathLike[str] | Mapping[str, Any], *, home_given: bool = False,
+                       tsa_certs: Sequence[str | os.PathLike[str]] = (),
+                       rehashed: dict[Any, Any] | None = None) -> ReceiptCheck:
+        """Check a receipt offline: its signature, its signer against this home's key, each timestamp
+        (against the TSA certificates in ``tsa_certs`` files when given, else those it carries) and, with
+        this home's WARC files at hand, each record re-hashed. ``home_given``: a WARC file missing from
+        this home is a failure rather than a skip."""
+        from archive.receipts.verify import check_receipt, load_receipt
+
+        data = load_receipt(Path(receipt)) if not isinstance(receipt, Mapping) else dict(receipt)
+        trusted = self._certificates(tsa_certs)
+        home = self.home if (home_given or self.home.exists()) else None
+        return check_receipt(data, home=home, home_given=home_given, trusted=trusted or None, rehashed=rehashed)
+
+    def verify_wacz(self, path: str | os.PathLike[str], *, tsa_certs: Sequence[str | os.PathLike[str]] = (),
+                    home_given: bool = False) -> list[Check]:
+        """Check a signed WACZ offline (:func:`archive.exports.wacz_sign.check_wacz`); with ``home_given``,
+        also that this home's WACZ key signed it."""
+        from archive.exports.wacz_sign import check_wacz
+        from archive.receipts.keys import existing_wacz_public_key
+
+        # a named home that never signed a WACZ has no key: the package is then another home's
+        expected = (existing_wacz_public_key(self.home) or "") if home_given else None
+        return check_wacz(Path(path), self._certificates(tsa_certs) or None, expected)
+
+    def _certificates(self, names: Sequence[str | os.PathLike[str]]) -> list[x509.Certificate]:
+        from archive.receipts.timestamp import load_certificates
+
+        trusted: list[x509.Certificate] = []
+        for name in names:
+            try:
+                trusted += load_certificates(Path(name).read_bytes(), str(name))
+            except OSError as exc:
+                raise InputError(f"cannot read TSA certificate {name}: {exc.strerror}") from None
+        return trusted
+
+    def receipt_state(self, claim_id: str, *, rehashed: dict[Any, Any] | None = None) -> ReceiptCheck | None:
+        """The check of the home's latest receipt of ``claim_id``, or None when it has none. ``rehashed``:
+        a dict shared between calls, so each WARC record is hashed once."""
+        path = self.receipt_path(claim_id)
+        if not path.is_file():
+            return None
+        try:
+            return self.verify_receipt(path, home_given=True, rehashed=rehashed)
+        except CitevaultError as exc:
+            from archive.receipts.verify import Check, ReceiptCheck
+
+            return ReceiptCheck(claim_id, [Check("receipt", "FAIL", str(exc))])
+
+    def key(self) -> dict[str, str]:
+        """The home's public keys (made now if missing): ``receipts`` (Ed25519, base64 raw, and its
+        ``receipts_key_id``) and ``wacz`` (ECDSA P-384, base64 SubjectPublicKeyInfo, as signed WACZ carry it)."""
+        import base64
+
+        from archive.receipts.keys import key_id, raw_public, receipt_key, spki_b64, wacz_key
+
+        if not self.home.exists():
+            raise StoreError(f"no data home at {self.home.root}: point --home / CITEVAULT_HOME at one")
+
+        raw = raw_public(receipt_key(self.home).public_key())
+        return {"receipts": base64.b64encode(raw).decode("ascii"), "receipts_key_id": key_id(raw),
+                "wacz": spki_b64(wacz_key(self.home).public_key())}

@@ -58,6 +58,17 @@ class Terms(TypedDict):
     missing: list[str]
 
 
+class DifferenceJSON(TypedDict):
+    """A word that changes the meaning between a claim's quotation (or wording) and the passage."""
+
+    kind: str
+    """number (numbers, amounts, dates) | negation | name | word (an antonym-like swap)"""
+    quote: str
+    """the words on the claim's side ("" when it has none there)"""
+    source: str
+    """the words on the source's side ("" when it has none there)"""
+
+
 class Verification(TypedDict):
     """Quote verification of one capture for one claim: a function of the claim and the payload alone."""
 
@@ -66,8 +77,12 @@ class Verification(TypedDict):
     heuristic: bool
     """true for key_terms: a hint, not a finding"""
     verdict: str
-    """quote: found | close | not_found | unreadable; key_terms: supported | partial | unsupported |
-    unreadable"""
+    """quote: found | close | misquoted | not_found | unreadable; key_terms (heuristic): supported | partial |
+    contradicted | no_match | unreadable"""
+    label: str
+    """the verdict in words ("no matching passage (heuristic)")"""
+    differences: list[DifferenceJSON] | None
+    """misquoted / contradicted: the words that differ, and their kind"""
     score: float | None
     """similarity of the best passage, 0 to 1"""
     span: list[int] | None
@@ -276,6 +291,19 @@ class StatusDocument(TypedDict):
     """why a document added by URL is not fetched yet (e.g. "http 404"); null once fetched"""
 
 
+class MeaningChange(TypedDict):
+    """A change of meaning in a cited passage between the first capture and the latest one."""
+
+    claim: str
+    """the claim relying on the passage"""
+    kind: str
+    """number | negation | name | word | deleted (the passage is gone)"""
+    before: str
+    """the words in the first capture"""
+    after: str
+    """the words in the latest capture"""
+
+
 class StatusProblem(TypedDict):
     """A changed, gone or failed source (or an archived one whose re-checks fail), and the claims it backs."""
 
@@ -287,6 +315,11 @@ class StatusProblem(TypedDict):
     next_check: str | None
     failed_checks: int
     claims: list[str]
+    change: str | None
+    """changed sources: "meaning" when a passage a claim relies on changed a number, negation, name or
+    word (or was deleted), else "cosmetic"; null for other states"""
+    meaning_changes: list[MeaningChange]
+    """the words that changed, per claim (empty unless change is "meaning")"""
 
 
 class StatusEntry(TypedDict):
@@ -332,3 +365,102 @@ class DiffEntry(_DiffEntry, total=False):
 
     note: str
     """why there is no diff, or that the text is unchanged"""
+
+
+# -- receipts (archive.receipts, docs/receipts.md) ------------------------------------------------------
+
+
+class ReceiptRecord(TypedDict):
+    """A WARC record as a receipt states it: where it is and its digests, read from the record itself."""
+
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    """length of the record's gzip member"""
+    warc_record_id: str | None
+    warc_date: str | None
+    record_type: str
+    warc_block_digest: str | None
+    """the WARC-Block-Digest header, as written"""
+    warc_payload_digest: str | None
+    """the WARC-Payload-Digest header, as written"""
+    block_sha256: str
+    """SHA-256 of the record block (HTTP head + body as transferred), hex"""
+    payload_sha256: str
+    """SHA-256 of the payload as transferred, hex"""
+
+
+class ReceiptVerification(TypedDict):
+    """The verdict of the capture a receipt names (see :class:`Verification`)."""
+
+    method: str
+    verdict: str
+    score: float | None
+    heuristic: bool
+    selector: TextQuoteSelector | None
+
+
+class ReceiptCapture(TypedDict):
+    capture_id: str
+    url: str
+    fetched_at: str
+    http_status: int | None
+    error: str | None
+    record: ReceiptRecord
+    original_record: ReceiptRecord | None
+    """a revisit's original, which holds the payload"""
+    verification: ReceiptVerification | None
+
+
+class ReceiptSource(TypedDict):
+    url: str
+    state: str
+    capture: ReceiptCapture | None
+    """the capture the evidence rests on; null for a source never fetched"""
+
+
+class ReceiptStamp(TypedDict):
+    """An RFC 3161 stamp over the receipt's signature bytes."""
+
+    tsa: str
+    time: str
+    """the TSA's genTime, ISO-8601 UTC"""
+    token: str
+    """base64 DER TimeStampResp, as the TSA sent it"""
+    certificates: list[str]
+    """PEM certificates the TSA sent, signer first"""
+
+
+class Receipt(TypedDict, total=False):
+    """``citevault receipt CLAIM_ID``: written as RFC 8785 canonical JSON."""
+
+    format: str
+    """citevault-receipt/1"""
+    body: dict[str, object]
+    """the signed part: format, created, software, signer, claim, document, quotation, sources
+    (:class:`ReceiptSource`)"""
+    signature: str
+    """base64 Ed25519 signature of the body's RFC 8785 bytes"""
+    timestamps: list[ReceiptStamp]
+    trusted_time: bool
+    """false when no TSA stamped it: then ``time_note`` says so"""
+    time_note: str
+
+
+class ReceiptCheckLine(TypedDict):
+    """One check of ``citevault receipt --verify`` (one line of its text output)."""
+
+    check: str
+    """signature, signer, timestamp [N], record FILE@OFFSET, files, datapackage, created"""
+    status: Literal["ok", "skip", "FAIL"]
+    detail: str
+
+
+class ReceiptCheckJSON(TypedDict):
+    """``citevault receipt --verify FILE --json`` for a receipt."""
+
+    claim_id: str | None
+    state: Literal["verified", "signed", "failed"]
+    """verified: every check held, with trusted time; signed: the same without a stamp; failed"""
+    created: str | None
+    checks: list[ReceiptCheckLine]

@@ -10,12 +10,19 @@
    texts already stored, so matching, anchoring and writing only). Prints captures/s.
 3. Prints precision and recall of the verdicts: on the synthetic claims, and on the labelled set of
    tests/data/evidence/quotes.jsonl (found / close / not_found, and found+close).
+4. Misquotes (:func:`misquote_section`, also alone with ``--misquotes-only``): the labelled set of
+   tests/misquote_cases.py, generated at run time from the test site, the evidence texts and the real pages
+   of ../shared/realworld/ when present: precision and recall of ``found``, ``close``, ``misquoted``,
+   ``not_found``, the share of altered quotations called ``misquoted`` (target >= 95%) and of
+   typographic variants called ``found`` (target >= 98%), quote verdicts per second on that set, and the
+   key-terms labels (``supported`` / ``contradicted`` / ``no_match``) with the thresholds swept.
 
 Usage::
 
     python bench/verify.py                    # 5000 captures
     python bench/verify.py --captures 500     # quick run
     python bench/verify.py --keep DIR         # keep the data home in DIR
+    python bench/verify.py --misquotes-only   # section 4 alone (a few seconds)
 """
 from __future__ import annotations
 
@@ -219,11 +226,71 @@ def labelled_pairs() -> list[tuple[str, str]]:
     return [(c["expect"], match_quote(c["quote"], texts[c["source"]]).verdict) for c in cases]
 
 
+def misquote_section() -> None:
+    """Precision and recall of misquotes and support labels on the generated labelled set."""
+    from archive.checks import match
+    from archive.checks.normalize import normalize_with_map
+    from tests.misquote_cases import REALWORLD, evaluate, labelled_set, precision_recall
+
+    labelled = labelled_set(realworld=True)
+    real = REALWORLD.is_dir() and any(REALWORLD.glob("*.html"))
+    langs = Counter(s.lang for s in labelled.sources.values())
+    print(f"\nmisquotes: labelled set of {len(labelled.quotes)} quotes and {len(labelled.claims)} claims from "
+          f"{len(labelled.sources)} texts ({'with' if real else 'WITHOUT'} ../shared/realworld; languages "
+          + ", ".join(f"{k} {v}" for k, v in sorted(langs.items())) + ")")
+    outcome = evaluate(labelled)
+    pairs = outcome.quote_pairs()
+    for name in ("found", "close", "misquoted", "not_found"):
+        p, r, n = precision_recall(pairs, {name})
+        print(f"  quote {name:<10} precision {p:.3f}  recall {r:.3f}  (n={n})")
+    altered = [k for k in ("number", "negation", "name", "word")]
+    rows = [(c, v, ok) for c, v, ok in outcome.quotes if c.kind in altered]
+    share = sum(1 for c, v, ok in rows if v == "misquoted" and ok) / len(rows)
+    print(f"  altered quotations called misquoted, with the right words: {share:.1%} (target >= 95%); by kind: "
+          + ", ".join(f"{k} {outcome.share(k):.1%}" for k in altered))
+    print(f"  typographic variants called found: {outcome.share('typography'):.1%} (target >= 98%); "
+          f"exact {outcome.share('exact'):.1%}, elisions found or close {outcome.share('elision'):.1%}, "
+          f"typos close {outcome.share('typo'):.1%}, a word left out close {outcome.share('dropped'):.1%}, "
+          f"two words swapped close {outcome.share('swapped'):.1%}")
+    texts = {name: normalize_with_map(source.text) for name, source in labelled.sources.items()}
+    started = time.perf_counter()
+    rounds = 3
+    for _ in range(rounds):
+        for case in labelled.quotes:
+            match.match_quote(case.quote, texts[case.source])
+    seconds = time.perf_counter() - started
+    print(f"  quote verdicts: {rounds * len(labelled.quotes) / seconds:.0f}/s on this set "
+          f"(texts normalized beforehand)")
+    claims = outcome.claim_pairs()
+    for name in ("supported", "partial", "contradicted", "no_match"):
+        p, r, n = precision_recall(claims, {name})
+        print(f"  key terms {name:<12} precision {p:.3f}  recall {r:.3f}  (n={n})")
+    print("  threshold sweep (key terms): SUPPORTED / CONTRADICTED -> precision/recall of supported, "
+          "partial, contradicted, no_match")
+    saved = match.SUPPORTED, match.PARTIAL, match.CONTRADICTED
+    try:
+        grid = [(x, saved[2]) for x in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)]
+        grid += [(saved[0], y) for y in (0.5, 0.6, 0.75, 0.9, 1.0) if y != saved[2]]
+        for supported, contradicted in grid:
+            match.SUPPORTED, match.PARTIAL, match.CONTRADICTED = supported, min(saved[1], supported), contradicted
+            got = [(c.expect, match.key_terms_support(c.claim, texts[c.source]).verdict) for c in labelled.claims]
+            cells = "  ".join("{:.2f}/{:.2f}".format(*precision_recall(got, {name})[:2])
+                              for name in ("supported", "partial", "contradicted", "no_match"))
+            mark = "  <- used" if (supported, contradicted) == (saved[0], saved[2]) else ""
+            print(f"    {supported:.2f} / {contradicted:.2f}   {cells}{mark}")
+    finally:
+        match.SUPPORTED, match.PARTIAL, match.CONTRADICTED = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--captures", type=int, default=5000)
     parser.add_argument("--keep", type=Path, help="build the data home in this directory and keep it")
+    parser.add_argument("--misquotes-only", action="store_true", help="only the misquote section (4)")
     args = parser.parse_args()
+    if args.misquotes_only:
+        misquote_section()
+        return
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="citevault-bench-verify-"))
     workdir.mkdir(parents=True, exist_ok=True)
     home = workdir / "home"
@@ -246,6 +313,7 @@ def main() -> None:
             print(f"\n{title}: {len(pairs)} quotes")
             for name, p, r, support in accuracy(pairs, ("found", "close", "not_found", "found+close")):
                 print(f"  {name:<12} precision {p:.3f}  recall {r:.3f}  (n={support})")
+        misquote_section()
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Progress on stderr while crawling, and a summary at the end.
 
-Lines look like ``citevault: 120/500 done, 3 failed`` (rewritten in place on a terminal) and finish with
+Lines look like ``citevault: 120/500 done, 3 not archived`` (rewritten in place on a terminal) and finish with
 ``citevault: done in 12.3s: 497 archived, 3 failed + 1204 assets (http 404: 2, timeout: 1)``.
 
 A document fetched by URL adds the sources it cites to the total mid-crawl: ``citevault: +3 sources found in
@@ -50,7 +50,7 @@ class CrawlProgress:
 
     def line(self) -> str:
         p = session_for(self.crawler).progress
-        return f"citevault: {p.done}/{p.total} done, {p.failed} failed"
+        return f"citevault: {p.done}/{p.total} done, {p.failed} not archived"  # gone, failed, walls...
 
     def _write(self, line: str) -> None:
         """One whole line, above the progress line a terminal rewrites in place."""
@@ -78,6 +78,8 @@ class CrawlProgress:
         session = session_for(self.crawler)
         session.close()  # the recorder drains first, so the summary counts what is on disk
         self.announce_found()
+        if self._last and self.line() != self._last:
+            self._write(self.line())  # the count the crawl ended at, not the last tick's
         p = session.progress
         elapsed = time.monotonic() - p.started
         reasons = ", ".join(f"{k}: {v}" for k, v in p.reasons.most_common())

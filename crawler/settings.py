@@ -26,12 +26,16 @@ CITEVAULT_ASSETS = True  # fetch each archived HTML page's assets (stylesheets, 
 CITEVAULT_ASSETS_MAX_PER_PAGE = 250  # assets fetched for one page at most; the rest are recorded as cut
 CITEVAULT_ASSETS_MAX_BYTES = 50_000_000  # bytes of assets for one page, past which the rest are cut
 CITEVAULT_RECORDER_PROCESS = True  # WARC + index writing in a child process (False: a thread of the crawler)
+CITEVAULT_RECEIPTS = False  # a signed receipt per claim whose sources the crawl fetched (archive.receipts)
+CITEVAULT_TSA = None  # RFC 3161 TSA URLs for those receipts; None: env CITEVAULT_TSA
+CITEVAULT_TSA_CERT = None  # PEM files of the TSAs' CAs, carried with each stamp; None: env CITEVAULT_TSA_CERT
 
 # -- politeness -------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 USER_AGENT = f"citevault/{__version__} (+https://github.com/citevault/citevault; archiving cited sources)"
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # Scrapy's, with the per-host limit really kept
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True

@@ -442,7 +442,7 @@ def test_progress_line_and_summary(populated_index: PopulatedIndex, make_parts: 
     failure = Failure(_exception("DownloadConnectionRefusedError", "Connection was refused by other side"))
     failure.request = source_request(requests, f"{populated_index.base}/pdf")  # type: ignore[attr-defined]
     parts.spider.failed(failure)
-    assert progress.line() == "citevault: 2/6 done, 1 failed"
+    assert progress.line() == "citevault: 2/6 done, 1 not archived"
     progress.closed()  # its spider_closed handler: closes the session first, then sums up
     assert parts.session.closed
     (name,) = parts.session.recorder.closed_files

@@ -50,7 +50,7 @@ def test_report_totals(report_json: dict[str, Any]) -> None:
     # after the re-crawl "moving furniture upstairs" is gone from the page: not found in the newest capture
     assert (totals["quotes_found"], totals["quotes_close"], totals["quotes_not_found"],
             totals["quotes_unreadable"], totals["quotes_unchecked"]) == (5, 1, 3, 1, 1)
-    assert (totals["key_terms_supported"], totals["key_terms_unsupported"]) == (1, 1)
+    assert (totals["key_terms_supported"], totals["key_terms_no_match"]) == (1, 1)  # was "unsupported"
     assert (totals["passages_moved"], totals["passages_edited"], totals["passages_deleted"]) == (1, 1, 1)
 
 
@@ -74,7 +74,8 @@ def test_markdown_report(evidence: Evidence) -> None:
     assert md.startswith("# Evidence report: Can Port Alder")
     assert "| claims | sourced | sources | archived | changed | gone | failed | pending |" in md
     assert "**quote found**" in md and "**quote close (similarity" in md and "quote not found" in md
-    assert "key terms supported" in md and "heuristic" in md
+    assert "**supported (" in md and "key terms found; heuristic" in md  # the label says it is a heuristic
+    assert "## Meaning changes" in md and "passage deleted" in md  # a deleted cited passage is listed first
     assert "passage: …" in md and "**can no longer protect the old town from winter storms**." in md
     assert "passage edited since the first capture: was never designed for the surges we now see ~~every~~ **each** winter" in md
     assert "passage deleted since the first capture" in md and "passage moved since the first capture" in md
@@ -211,9 +212,9 @@ def test_wacz_branch_calls_the_wacz_module(evidence: Evidence, tmp_path: Path, m
     calls: list[tuple[Any, ...]] = []
     real = wacz.write_wacz
 
-    def write_wacz(archive: Any, path: Path, document_id: str | None) -> Any:
+    def write_wacz(archive: Any, path: Path, document_id: str | None, **signing: Any) -> Any:
         calls.append((archive.home.root, path, document_id))
-        return real(archive, path, document_id)
+        return real(archive, path, document_id, **signing)
 
     monkeypatch.setattr(wacz, "write_wacz", write_wacz)
     result = _run_export(evidence, "--wacz", str(tmp_path / "e.wacz"), evidence.article)

@@ -106,11 +106,11 @@ def test_key_terms_drop_stop_words_and_keep_numbers() -> None:
 
 @pytest.mark.parametrize("source, claim, verdict", [
     ("harbor-en", "A new barrier would cost between 3.2 and 3.8 million euros, the review estimates.", "supported"),
-    ("harbor-en", "The mayor closed the ferry terminal and cancelled the regatta.", "unsupported"),
+    ("harbor-en", "The mayor closed the ferry terminal and cancelled the regatta.", "no_match"),
     ("mercado-es", "El Ayuntamiento aprobó 2,4 millones de euros para renovar el mercado central.", "supported"),
-    ("mercado-es", "La policía detuvo a tres personas en el puerto deportivo.", "unsupported"),
+    ("mercado-es", "La policía detuvo a tres personas en el puerto deportivo.", "no_match"),
     ("harbor-ko", "항구시 의회는 방파제 보강 예산을 승인했다.", "supported"),
-    ("harbor-ko", "대통령은 새로운 고속철도 노선을 발표했다.", "unsupported"),
+    ("harbor-ko", "대통령은 새로운 고속철도 노선을 발표했다.", "no_match"),
 ])
 def test_key_terms_support(source: str, claim: str, verdict: str) -> None:
     got = key_terms_support(claim, TEXTS[source])

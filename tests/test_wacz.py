@@ -161,7 +161,8 @@ def test_export_command_writes_a_valid_wacz(evidence: Evidence, tmp_path: Path) 
     from tests.helpers import citevault
 
     out = tmp_path / "story.wacz"
-    result = citevault(evidence.home, "export", "--wacz", str(out), evidence.document_id)
+    home = shutil.copytree(evidence.home, tmp_path / "home")  # signing makes the home's key: not in the shared one
+    result = citevault(home, "export", "--wacz", str(out), evidence.document_id)
     assert result.code == 0, result
     check = validate(out)
     assert check.returncode == 0, check.stdout

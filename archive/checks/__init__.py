@@ -5,6 +5,8 @@ README "Checking the evidence" describes the verdicts. Modules, one job each:
 - :mod:`~archive.checks.texts`: payload -> text (HTML main text, PDF, plain text), once per digest;
 - :mod:`~archive.checks.normalize`: matching form of a text, with offsets back to the original;
 - :mod:`~archive.checks.match`: quote verdicts, and the key-terms heuristic for claims without one;
+- :mod:`~archive.checks.meaning`: which word differences change meaning (misquotes, contradictions, and
+  meaning changes of cited passages on re-crawls);
 - :mod:`~archive.checks.anchor`: W3C selectors, re-anchoring on re-crawls, text-fragment links;
 - :mod:`~archive.checks.store` and :mod:`~archive.checks.run`: what to check, and checking it;
 - :mod:`~archive.checks.shape`: the ``verification`` object of the claim JSON (light: used by lookup).

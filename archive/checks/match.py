@@ -8,29 +8,40 @@ dashes, invisible characters, whitespace). Then, in order:
 2. an elided quote (``…``, ``...`` or an editorial ``[insertion]``) is ``found`` when its parts occur
    in order, each within :data:`ELISION_GAP` characters of the previous one;
 3. otherwise the best fuzzy alignment (rapidfuzz ``partial_ratio_alignment``, then widened to whole
-   words and refined over nearby word boundaries with ``ratio``): ``close`` when the similarity is at
-   least :func:`close_threshold` (0.82; 0.9 for quotes under 20 characters, where a single edit weighs
-   more), else ``not_found``.
+   words and refined over nearby word boundaries with ``ratio``), compared word by word with the quote
+   (:mod:`archive.checks.meaning`): ``misquoted`` when they differ in a number, a negation, a name or an
+   antonym-like word and the quote, with those words put back, would be close (see :func:`_misquote`);
+   else ``close`` when the similarity is at least :func:`close_threshold` (0.82; 0.9 for quotes under 20
+   characters, where a single edit weighs more), else ``not_found``. ``close`` is thus left for what does
+   not change the meaning: typography, whitespace, accents, case, typos, words left out or added.
 
 **No quote.** :func:`key_terms_support` is a *heuristic*: the share of the claim's key terms (content words
 and numbers; stop words of English, Spanish, French, German and Portuguese dropped; Korean particles and
 CJK runs handled by substring) that occur in the source text. It says the source talks about the same
-things, never that it supports the claim: ``supported`` (>= 0.75), ``partial`` (>= 0.5), ``unsupported``.
-The best passage is the sentence holding most of the terms.
+things, never that it supports the claim. The best passage is the sentence holding most of the terms
+(with its neighbours): ``supported`` when it holds >= 0.70 of them; ``partial`` when the text holds >= 0.5
+of them (scattered, or a part); else ``no_match`` (no matching passage; older versions stored
+``unsupported``). When the passage holds the claim's words (>= 0.9 of them, numbers aside) but another
+number, or more or fewer negations than the claim, the verdict is ``contradicted``. The thresholds come
+from the labelled set of tests/misquote_cases.py (``bench/verify.py --misquotes-only`` sweeps them).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from archive.checks.meaning import Difference, compare, facts, inside_edges, may_change_meaning, tokens
 from archive.checks.normalize import Normalized, normalize, word_bounded
 
 ELISION_GAP = 1500
 CLOSE = 0.82
 CLOSE_SHORT = 0.90
 SHORT_QUOTE = 20
-SUPPORTED = 0.75
+SUPPORTED = 0.70  # share of the claim's terms one passage must hold (bench/verify.py sweeps it)
 PARTIAL = 0.50
+MISQUOTE_FLOOR = 0.5  # below this similarity the best passage is not looked at word by word
+CONTEXT_CHARS = 30  # context around the best window, for a changed first or last word
+CONTRADICTED = 0.90  # share of the claim's words (numbers aside) the passage must hold to contradict it
 
 _ELISION = re.compile(r"\.{3,}|\[[^\]]{0,80}\]")
 _TERM = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
@@ -48,6 +59,16 @@ class Match:
     end: int | None = None
     terms_found: tuple[str, ...] = field(default=())
     terms_missing: tuple[str, ...] = field(default=())
+    differences: tuple[Difference, ...] = field(default=())
+
+    def detail(self) -> dict[str, object] | None:
+        """What the verdict has to say beyond its score, as stored in ``verifications.detail``."""
+        out: dict[str, object] = {}
+        if self.terms_found or self.terms_missing or self.verdict in ("supported", "partial", "contradicted", "no_match"):
+            out.update(terms_found=list(self.terms_found), terms_missing=list(self.terms_missing))
+        if self.differences:
+            out["differences"] = [d.as_json() for d in self.differences]
+        return out or None
 
 
 def close_threshold(quote_length: int) -> float:
@@ -70,6 +91,8 @@ def match_quote(quote: str, text: Normalized) -> Match:
     ('close', 'we argued \\u2014 now we build', 0.902)
     >>> match_quote('we surrender', t).verdict
     'not_found'
+    >>> m = match_quote('we waited, we argued - now we never build', t); m.verdict, m.differences
+    ('misquoted', (Difference(kind='negation', quote='never', source=''),))
     """
     needle = normalize(quote).strip(" \"'")
     hay = text.text
@@ -80,12 +103,13 @@ def match_quote(quote: str, text: Normalized) -> Match:
         return _located("found", 1.0, text, at, at + len(needle))
     parts = [p.strip(" \"',;:") for p in _ELISION.split(needle)]
     parts = [p for p in parts if p]
-    if len(parts) > 1:
+    elided = len(parts) > 1
+    if elided:
         span = _in_order(parts, hay)
         if span is not None:
             return _located("found", 1.0, text, *span)
         needle = " ".join(parts)
-    return _fuzzy(needle, text)
+    return _fuzzy(needle, text, _ELISION.sub(" \u2026 ", quote), elided)
 
 
 def _located(verdict: str, score: float, text: Normalized, start: int, end: int) -> Match:
@@ -126,7 +150,7 @@ def _in_order(parts: list[str], hay: str) -> tuple[int, int] | None:
     return None
 
 
-def _fuzzy(needle: str, text: Normalized) -> Match:
+def _fuzzy(needle: str, text: Normalized, quote: str = "", elided: bool = False) -> Match:
     from rapidfuzz import fuzz
 
     hay = text.text
@@ -144,9 +168,43 @@ def _fuzzy(needle: str, text: Normalized) -> Match:
     # "builders") is not close to anything the source says.
     start, end, refined = refine_window(needle, hay, start, end)
     score = refined / 100
+    if score >= MISQUOTE_FLOOR and quote:
+        found = _misquote(quote, text, start, end, elided, threshold)
+        if found:
+            begin, finish = text.original_span(start, end)
+            return Match("misquoted", round(score, 3), begin, finish, differences=found)
     if score >= threshold:
         return _located("close", score, text, start, end)
     return Match("not_found", round(score, 3))
+
+
+def _misquote(quote: str, text: Normalized, start: int, end: int, elided: bool,
+              threshold: float) -> tuple[Difference, ...]:
+    """The meaning changes between ``quote`` and the passage ``text.text[start:end]``, when the quote is
+    that passage but for them: with the changed words put back it is at least ``threshold`` similar, and
+    at least half its words (two at the least) are the passage's own. Empty otherwise."""
+    begin, finish = text.original_span(start, end)
+    original = text.original
+    # A few words of context on each side: the best window may stop short of a changed first or last word.
+    lo = max(0, begin - CONTEXT_CHARS)
+    lo = original.find(" ", lo, begin) + 1 if lo > 0 and " " in original[lo:begin] else lo
+    hi = min(len(original), finish + CONTEXT_CHARS)
+    hi = original.rfind(" ", finish, hi) if hi < len(original) and " " in original[finish:hi] else hi
+    window = original[begin:finish]
+    if not may_change_meaning(quote, window) and (
+            inside_edges(quote, window) or not may_change_meaning(quote, original[lo:hi])):
+        return ()  # no word that differs could change the meaning (the cheap test)
+    said = tokens(quote)
+    least = max(2, len(said) / 2)
+    found = compare(said, tokens(window, original[max(0, begin - 40):begin]), elided=elided, min_shared=least)
+    if found.ragged:
+        found = compare(said, tokens(original[lo:hi], original[max(0, lo - 40):lo]), elided=elided, context=True,
+                        min_shared=least)
+    if not found.differences or found.repaired < threshold:
+        return ()
+    if found.shared < least:
+        return ()
+    return found.differences
 
 
 def refine_window(needle: str, hay: str, start: int, end: int) -> tuple[int, int, float]:
@@ -291,22 +349,55 @@ def key_terms_support(claim: str, text: Normalized, index: TermIndex | None = No
     """
     terms = key_terms(claim)
     if not terms:
-        return Match("unsupported", None)
+        return Match("no_match", None)
     index = index or TermIndex(text.text)
     found = tuple(t for t in terms if index.has(t))
     missing = tuple(t for t in terms if t not in found)
     score = len(found) / len(terms)
-    verdict = "supported" if score >= SUPPORTED else "partial" if score >= PARTIAL else "unsupported"
-    span = _best_sentence(found, text.original) if found else None
-    start, end = span if span else (None, None)
-    return Match(verdict, round(score, 3), start, end, found, missing)
+    best = _best_passage(found, text.original) if found else None
+    start, end, held = best if best else (None, None, frozenset())
+    # "supported" needs one passage (the best sentence and its neighbours) to carry the terms: terms
+    # scattered over the page only say it talks about the same things.
+    passage_share = len(held) / len(terms)
+    verdict = "supported" if passage_share >= SUPPORTED else "partial" if score >= PARTIAL else "no_match"
+    differences: tuple[Difference, ...] = ()
+    words = [t for t in terms if not t[0].isdigit()]
+    if best and words and sum(1 for t in words if t in held) / len(words) >= CONTRADICTED:
+        differences = contradictions(claim, text.original[best[0]:best[1]])
+        if differences:
+            verdict = "contradicted"
+    return Match(verdict, round(score, 3), start, end, found, missing, differences)
 
 
-def _best_sentence(terms: tuple[str, ...], original: str) -> tuple[int, int] | None:
-    """The sentence (or line) of ``original`` holding most of ``terms`` (stems, as substrings: cheap, and
-    good enough to point at a passage)."""
+def contradictions(claim: str, passage: str) -> tuple[Difference, ...]:
+    """Where a passage holding a claim's words says otherwise: another number in place of the claim's, or
+    more negations on one side (a heuristic: the passage is one sentence, the claim another).
+
+    >>> contradictions("The council approved 4 million euros.", "The council approved 3 million euros.")
+    (Difference(kind='number', quote='4', source='3'),)
+    >>> contradictions("The council approved the budget.", "The council did not approve the budget.")
+    (Difference(kind='negation', quote='', source='not'),)
+    >>> contradictions("Two ferries sail at 9.", "At 9, two ferries sail.")
+    ()
+    """
+    negated_claim, claim_numbers = facts(claim)
+    negated_source, source_numbers = facts(passage)
+    out: list[Difference] = []
+    if len(negated_claim) != len(negated_source):
+        out.append(Difference("negation", " ".join(negated_claim), " ".join(negated_source)))
+    lost = [text for value, text in claim_numbers.items() if value not in source_numbers]
+    other = [text for value, text in source_numbers.items() if value not in claim_numbers]
+    if lost and other:
+        out.append(Difference("number", " ".join(lost), " ".join(other)))
+    return tuple(out)
+
+
+def _best_passage(terms: tuple[str, ...], original: str) -> tuple[int, int, frozenset[str]] | None:
+    """The sentence (or line) of ``original`` holding most of ``terms``, and the terms that it and its
+    neighbours hold (stems, as substrings: cheap, and good enough to point at a passage)."""
     stems = [_stem(t) for t in terms]
-    best: tuple[int, int, int] | None = None
+    pieces: list[tuple[int, int, str]] = []
+    best, best_count = -1, 0
     pos = 0
     for piece in _SENTENCE_END.split(original):
         start = original.find(piece, pos) if piece else pos
@@ -315,7 +406,11 @@ def _best_sentence(terms: tuple[str, ...], original: str) -> tuple[int, int] | N
             continue
         folded = normalize(piece)
         count = sum(1 for stem in stems if stem in folded)
-        if count and (best is None or count > best[0]):
-            lead = len(piece) - len(piece.lstrip())
-            best = (count, start + lead, start + len(piece.rstrip()))
-    return (best[1], best[2]) if best else None
+        lead = len(piece) - len(piece.lstrip())
+        pieces.append((start + lead, start + len(piece.rstrip()), folded))
+        if count > best_count:
+            best, best_count = len(pieces) - 1, count
+    if best < 0:
+        return None
+    near = " ".join(p[2] for p in pieces[max(0, best - 1):best + 2])
+    return pieces[best][0], pieces[best][1], frozenset(t for t, stem in zip(terms, stems) if stem in near)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,6 +30,12 @@ _INVISIBLE = frozenset(_INVISIBLE_CLASS)
 # and runs of non-ASCII characters (an ASCII character right before one goes with it: "e" + U+0301
 # composes to one character). Everything between two matches is ASCII text that maps one to one.
 _SPECIAL = re.compile(rf"[\s{_INVISIBLE_CLASS}]{{2,}}|[^\S ]|[{_INVISIBLE_CLASS}]|[\x21-\x7e]?[^\x00-\x7f\s]+")
+# The same, found faster: a non-ASCII run is matched alone and takes the ASCII character before it back
+# in the loop (an optional leading character made the engine try every position twice); ASCII text needs
+# only the whitespace part.
+_SPECIAL_FAST = re.compile(rf"[\s{_INVISIBLE_CLASS}]{{2,}}|[^\S ]|[{_INVISIBLE_CLASS}]|[^\x00-\x7f\s]+")
+_SPECIAL_ASCII = re.compile(r"\s{2,}|[^\S ]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s]+")
 
 
 def _fold(chunk: str) -> str:
@@ -126,11 +133,10 @@ def normalize_with_map(text: str) -> Normalized:
 
     last = len(text) - len(text.lstrip())  # original offset up to which the text has been consumed
     stop = len(text.rstrip())
-    for match in _SPECIAL.finditer(text, last, stop):
-        start, end = match.span()
+    for start, end in special_runs(text, last, stop):
         if start > last:
             emit(text[last:start].lower(), last)
-        run = match.group()
+        run = text[start:end]
         if all(c.isspace() or c in _INVISIBLE for c in run):
             if any(c.isspace() for c in run):  # invisible characters alone vanish, whitespace becomes a space
                 pending_space = start
@@ -142,6 +148,29 @@ def normalize_with_map(text: str) -> Normalized:
     if last < stop:
         emit(text[last:stop].lower(), last)
     return Normalized("".join(parts), text, tuple(norm_points), tuple(orig_points))
+
+
+def special_runs(text: str, pos: int, stop: int) -> Iterator[tuple[int, int]]:
+    """The spans ``_SPECIAL.finditer(text, pos, stop)`` gives, found about twice as fast (tests compare
+    the two).
+
+    >>> t = "a  b" + chr(10) + "cafe" + chr(0x301) + "!"
+    >>> list(special_runs(t, 0, len(t))), [m.span() for m in _SPECIAL.finditer(t, 0, len(t))]
+    ([(1, 3), (4, 5), (8, 10)], [(1, 3), (4, 5), (8, 10)])
+    """
+    special = _SPECIAL_ASCII if text.isascii() else _SPECIAL_FAST
+    while True:
+        match = special.search(text, pos, stop)
+        if match is None:
+            return
+        start, end = match.span()
+        if start > pos and "\x21" <= text[start - 1] <= "\x7e" and not text[start].isspace():
+            # As _SPECIAL: a printable ASCII character and the non-ASCII run after it are one run (a letter
+            # and its combining mark), invisible characters included.
+            end = _NON_ASCII_RUN.match(text, start, stop).end()  # type: ignore[union-attr]
+            start -= 1
+        yield start, end
+        pos = end
 
 
 def _joins_previous(char: str) -> bool:

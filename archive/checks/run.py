@@ -177,8 +177,9 @@ def _verify(claim_id: str, claim_text: str, quote: str | None, cap: store.Captur
         match: Match = match_quote(quote, normalized)
     else:
         match = key_terms_support(claim_text, normalized, cache.terms(cap.key))
-        row["detail"] = json.dumps({"terms_found": list(match.terms_found),
-                                    "terms_missing": list(match.terms_missing)}, ensure_ascii=False)
+    detail = match.detail()  # key terms, and the words a misquote or contradiction changed
+    if detail:
+        row["detail"] = json.dumps(detail, ensure_ascii=False)
     row["verdict"], row["score"] = match.verdict, match.score
     if match.start is not None and match.end is not None:
         anchor = anchor_at(ctext.text, match.start, match.end)

@@ -4,8 +4,10 @@ This module is on the ``lookup``/``show`` path: SQLAlchemy Core and the standard
 reads, no matching code. Shape (README "Checking the evidence")::
 
     {"method": "quote"|"key_terms", "heuristic": bool,
-     "verdict": "found"|"close"|"not_found"|"unreadable"            (method quote)
-              | "supported"|"partial"|"unsupported"|"unreadable",   (method key_terms, a heuristic)
+     "verdict": "found"|"close"|"misquoted"|"not_found"|"unreadable"                 (method quote)
+              | "supported"|"partial"|"contradicted"|"no_match"|"unreadable",        (key_terms, a heuristic)
+     "label": str,                                     (the verdict in words: "no matching passage (heuristic)")
+     "differences": [{"kind": "number"|"negation"|"name"|"word", "quote": str, "source": str}]|null,
      "score": float|null, "span": [start, end]|null, "passage": str|null,
      "selector": [{"type": "TextQuoteSelector", "exact", "prefix", "suffix"},
                   {"type": "TextPositionSelector", "start", "end"}]|null,
@@ -15,7 +17,8 @@ reads, no matching code. Shape (README "Checking the evidence")::
      "terms": {"found": [str], "missing": [str]}|null, "reason": str|null}
 
 Every value is a function of the claim and the capture's payload (no check time): ``citevault check`` after
-``citevault reindex`` gives back the same JSON.
+``citevault reindex`` gives back the same JSON. Verdicts stored by older versions are read in today's words
+(``unsupported`` is ``no_match``, :data:`archive.states.LEGACY_VERDICTS`).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Connection, bindparam, text
 
 from archive.shapes import Anchor, Terms, Verification
+from archive.states import current_verdict, verdict_words
 
 _COLUMNS = (
     "claim_id", "capture_id", "method", "verdict", "score", "span_start", "span_end", "exact", "prefix",
@@ -67,7 +71,9 @@ def verification_json(row: Mapping[str, Any]) -> Verification:
     return {
         "method": row["method"],
         "heuristic": row["method"] == "key_terms",
-        "verdict": row["verdict"],
+        "verdict": current_verdict(row["verdict"]),
+        "label": verdict_words(row["verdict"]),
+        "differences": detail.get("differences"),
         "score": row["score"],
         "span": [row["span_start"], row["span_end"]] if has_span else None,
         "passage": row["exact"] if has_span else None,
@@ -91,6 +97,9 @@ def verification_line(verification: Verification | None) -> str:
     >>> verification_line({"method": "key_terms", "verdict": "partial", "score": 0.5,
     ...                    "anchor": {"state": "edited", "diff": [["-", "seven"], ["+", "eight"]]}})
     'key terms partial (0.50, heuristic); passage edited: [-seven-] {+eight+}'
+    >>> verification_line({"method": "quote", "verdict": "misquoted", "score": 0.93, "anchor": None,
+    ...     "differences": [{"kind": "number", "quote": "300", "source": "500"}]})
+    'quote misquoted (0.93): number "300" in the quote, "500" in the source'
     """
     if verification is None:
         return "not checked"
@@ -99,9 +108,12 @@ def verification_line(verification: Verification | None) -> str:
     extra = [] if score is None else [f"{score:.2f}"]
     if verification["method"] != "quote":
         extra.append("heuristic")
-    line = f"{label} {verification['verdict']}" + (f" ({', '.join(extra)})" if extra else "")
+    line = f"{label} {current_verdict(verification['verdict']).replace('_', ' ')}" + (f" ({', '.join(extra)})" if extra else "")
     if verification.get("reason"):
         line += f": {verification['reason']}"
+    if verification.get("differences"):
+        line += ": " + differences_text(verification["differences"],
+                                        "quote" if verification["method"] == "quote" else "claim")
     anchor = verification.get("anchor")
     if anchor and anchor["state"] not in ("original", "present"):
         line += f"; passage {anchor['state']}"
@@ -110,3 +122,17 @@ def verification_line(verification: Verification | None) -> str:
             marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
             line += ": " + " ".join(marks[op].format(words) for op, words in diff if op != "=")
     return line
+
+
+def differences_text(differences: Sequence[Mapping[str, str]] | Sequence[Any] | None, said: str = "quote") -> str:
+    """The words a misquote (or a contradiction) changed, in one line.
+
+    >>> differences_text([{"kind": "negation", "quote": "", "source": "not"},
+    ...                   {"kind": "name", "quote": "Snow", "source": "Sopel"}])
+    'negation (nothing) in the quote, "not" in the source; name "Snow" in the quote, "Sopel" in the source'
+    """
+    def words(value: str) -> str:
+        return f'"{value}"' if value else "(nothing)"
+
+    return "; ".join(f"{d['kind']} {words(d['quote'])} in the {said}, {words(d['source'])} in the source"
+                     for d in differences or ())

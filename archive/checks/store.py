@@ -16,7 +16,7 @@ from archive.index.models import CaptureText as CaptureTextRow
 from archive.index.models import Verification
 
 #: Bump when matching or anchoring changes: older verdicts are then recomputed by ``citevault check``.
-VERSION = 1
+VERSION = 2  # 2: misquoted, contradicted, no_match (was unsupported)
 _CHECKED = "cap.http_status BETWEEN 200 AND 299 AND cap.record_type IN ('response', 'revisit')"
 
 

@@ -45,9 +45,10 @@ def _summary(stats: Any) -> str:
         f"citevault: checked {stats.checked} claim/capture pairs in {stats.seconds:.2f}s "
         f"({stats.texts_extracted} texts extracted, {stats.unreadable_texts} unreadable, "
         f"{stats.texts_reused} reused): quotes {v['quote:found']} found, {v['quote:close']} close, "
-        f"{v['quote:not_found']} not found, {v['quote:unreadable']} unreadable; key terms (heuristic) "
-        f"{v['key_terms:supported']} supported, {v['key_terms:partial']} partial, "
-        f"{v['key_terms:unsupported']} unsupported; passages {a['moved']} moved, {a['edited']} edited, "
+        f"{v['quote:misquoted']} misquoted, {v['quote:not_found']} not found, {v['quote:unreadable']} unreadable; "
+        f"key terms (heuristic) {v['key_terms:supported']} supported, {v['key_terms:partial']} partly supported, "
+        f"{v['key_terms:contradicted']} contradicted, {v['key_terms:no_match']} with no matching passage; "
+        f"passages {a['moved']} moved, {a['edited']} edited, "
         f"{a['deleted']} deleted"
     )
 
@@ -62,8 +63,10 @@ def _summary(stats: Any) -> str:
 def check(ctx: click.Context, document_id: str | None, force: bool, workers: int, as_json: bool) -> None:
     """Check claims against the captures of their sources (all documents, or DOCUMENT_ID).
 
-    A quote is looked up in the text of each capture: found, close (with a similarity score), not_found
-    or unreadable. A claim without a quote gets a key-terms score, a heuristic. Each passage is anchored
+    A quote is looked up in the text of each capture: found, close (with a similarity score), misquoted
+    (a number, negation, name or opposite word differs: the words are shown), not_found or unreadable. A
+    claim without a quote gets a key-terms score, a heuristic: supported, partial, contradicted (another
+    number or a negation) or no_match (no matching passage). Each passage is anchored
     and re-anchored on re-crawls (present, moved, edited, deleted). Only captures not checked yet are
     read, unless --force.
 
@@ -105,12 +108,17 @@ def report(ctx: click.Context, document_id: str, fmt: str, no_check: bool, outpu
 @click.option("--claimreview", is_flag=True, help="schema.org ClaimReview JSON-LD for the claims.")
 @click.option("--wacz", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="A WACZ package of the archive (or of DOCUMENT_ID's captures).")
+@click.option("--tsa", multiple=True, metavar="URL",
+              help="With --wacz: RFC 3161 TSA to timestamp the package's signature (default CITEVAULT_TSA).")
+@click.option("--tsa-cert", multiple=True, type=click.Path(dir_okay=False, exists=True), metavar="FILE",
+              help="With --tsa: PEM certificate(s) of the TSA's CA, carried with the stamp.")
 @_output_option
 @_replay_option
 @click.pass_context
 def export(ctx: click.Context, document_id: str | None, robust: bool, claimreview: bool, wacz: Path | None,
-           output: Path | None, replay_base: str) -> None:
-    """Export a document's evidence in formats other tools read.
+           tsa: tuple[str, ...], tsa_cert: tuple[str, ...], output: Path | None, replay_base: str) -> None:
+    """Export a document's evidence in formats other tools read. A WACZ package is signed with the data
+    home's key (WACZ auth spec, anonymous mode); `citevault receipt --verify FILE.wacz` checks it.
 
     \b
     citevault export --robust-links 3e90d2b332ad3b46 -o article.html
@@ -125,11 +133,14 @@ def export(ctx: click.Context, document_id: str | None, robust: bool, claimrevie
     flag, fmt = chosen[0]
     if fmt.needs_document and document_id is None:
         raise click.UsageError(f"{flag} needs a DOCUMENT_ID (see `citevault claims`)")
-    result = open_archive(ctx).export(fmt, document_id, path=wacz, replay_base=replay_base)
+    result = open_archive(ctx).export(fmt, document_id, path=wacz, replay_base=replay_base, tsa=tsa,
+                                      tsa_certs=tsa_cert)
     if result.wacz is not None:
         summary = result.wacz
         click.echo(f"citevault: wrote {summary.path} ({summary.bytes} bytes, {summary.pages} pages, "
                    f"{summary.claims} claims)", err=True)
+        click.echo(f"citevault: signed with the data home's WACZ key{' and timestamped' if summary.timestamped else ''}"
+                   " (`citevault receipt --verify FILE` checks it)", err=True)
         return
     _write(result.data, output)
     if result.links is not None:

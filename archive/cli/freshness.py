@@ -14,7 +14,8 @@ from archive.cli.options import json_option, open_archive, print_json
 @click.pass_context
 def status(ctx: click.Context, document_id: str | None, workers: bool, as_json: bool) -> None:
     """Link-rot report: per document, sources by state, and every changed, gone or failed source with
-    the claims it backs and since when.
+    the claims it backs and since when. Changed sources whose cited passages changed in meaning (a number,
+    a negation, a name) come first, with the words; the other changes are cosmetic for the claims.
 
     \b
     citevault status
@@ -37,8 +38,13 @@ def status(ctx: click.Context, document_id: str | None, workers: bool, as_json: 
         click.echo(f"  {doc['sources']} sources: {counts}")
         for p in doc["problems"]:
             since = f" since {p['since'][:10]}" if p["since"] else ""
-            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {p['reason'] or ''}".rstrip())
+            notes = "  ".join(x for x in (p["reason"], f"({p['change']} change)" if p.get("change") else "") if x)
+            click.echo(f"  [{p['state']:<8}] {p['url']}{since}  {notes}".rstrip())
             click.echo(f"             backs {', '.join(p['claims'])}")
+            for c in p.get("meaning_changes") or []:
+                said = "passage deleted" if c["kind"] == "deleted" else \
+                    f"{c['kind']} \"{c['before']}\" became \"{c['after']}\"".replace('""', "(nothing)")
+                click.echo(f"             {c['claim']}: {said}")
 
 
 @click.command()

@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "archive.cli.evidence:report",
     "export": "archive.cli.evidence:export",
     "serve": "archive.cli.serve:serve",
+    "receipt": "archive.cli.receipts:receipt",
+    "key": "archive.cli.receipts:key",
 }
 
 

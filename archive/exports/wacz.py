@@ -7,7 +7,8 @@ Layout of the package (a ZIP; WARCs stored uncompressed, as the format requires)
     pages/pages.jsonl          the entry points: each document's own capture and each cited source's
     citevault/claims.json      the claim JSON of every claim included (README "Claim JSON")
     datapackage.json           every file above with its sha256 and size, wacz_version 1.1.1
-    datapackage-digest.json    the sha256 of datapackage.json
+    datapackage-digest.json    the sha256 of datapackage.json, signed (archive.exports.wacz_sign) when a
+                               signer is given
 
 For a ``document_id``, the package holds the WARC files that hold its captures: the article's own fetch,
 every capture of every source its claims cite, the assets those pages needed (``page_assets``), and the
@@ -42,6 +43,7 @@ from archive.index.browse import document as find_document
 
 if TYPE_CHECKING:
     from archive.api import Archive
+    from archive.exports.wacz_sign import Signer
 
 WACZ_VERSION = "1.1.1"
 CLAIMS_PATH = "citevault/claims.json"
@@ -60,6 +62,8 @@ class WaczSummary:
     claims: int
     bytes: int = 0
     resources: list[dict[str, Any]] = field(default_factory=list)
+    signed: bool = False  #: datapackage-digest.json has signedData (archive.exports.wacz_sign)
+    timestamped: bool = False  #: ... with an RFC 3161 timeSignature
 
     def as_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "warc_files": self.warc_files, "index_lines": self.index_lines,
@@ -210,8 +214,10 @@ def _write_pages(conn: Connection, document_id: str | None, files: set[str]) -> 
     return fill
 
 
-def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str | None = None) -> WaczSummary:
-    """Write a WACZ 1.1.1 package of the whole archive, or of ``document_id``'s evidence, to ``path``.
+def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str | None = None,
+               sign: Signer | None = None) -> WaczSummary:
+    """Write a WACZ 1.1.1 package of the whole archive, or of ``document_id``'s evidence, to ``path``;
+    ``sign`` (:func:`archive.exports.wacz_sign.signer`) adds the ``signedData`` of the WACZ auth spec.
 
     Raises :class:`~archive.errors.NotFoundError` for an unknown document and
     :class:`~archive.errors.StoreError` when a WARC file it needs is missing or still being written.
@@ -268,13 +274,18 @@ def write_wacz(archive: Archive, path: str | os.PathLike[str], document_id: str 
                 }
                 package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
                 zf.writestr(_info("datapackage.json"), package_bytes)
-                digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                digest: dict[str, Any] = {"path": "datapackage.json",
+                                          "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                if sign is not None:  # the spec wants signedData.created == datapackage.json's created
+                    digest["signedData"] = sign(digest["hash"], package["created"])
                 zf.writestr(_info("datapackage-digest.json"), json.dumps(digest, indent=2).encode("utf-8"))
             os.replace(part, target)
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources)
+    signed = digest.get("signedData") or {}
+    return WaczSummary(target, list(files), lines, pages, claims, target.stat().st_size, resources,
+                       signed=bool(signed), timestamped=bool(signed.get("timeSignature")))
 
 
 def _info(name: str) -> zipfile.ZipInfo:

@@ -190,12 +190,14 @@ class CaptureText(Base):
 class Verification(Base):
     """Does capture ``capture_id`` hold what claim ``claim_id`` says? One row per claim and 2xx capture.
 
-    ``method`` is ``quote`` (verdict ``found``/``close``/``not_found``/``unreadable``) or ``key_terms``
-    (a heuristic: ``supported``/``partial``/``unsupported``/``unreadable``). ``span_*``, ``exact``,
+    ``method`` is ``quote`` (verdict ``found``/``close``/``misquoted``/``not_found``/``unreadable``) or
+    ``key_terms`` (a heuristic: ``supported``/``partial``/``contradicted``/``no_match``/``unreadable``; rows
+    of check version 1 say ``unsupported`` for ``no_match``, read as such by :mod:`archive.checks.shape`). ``span_*``, ``exact``,
     ``prefix``, ``suffix`` anchor the passage in the capture's text (W3C TextPositionSelector and
     TextQuoteSelector); ``anchor_state`` says where that passage is relative to the claim's first anchored
     capture (``baseline_capture_id``): ``original``/``present``/``moved``/``edited``/``deleted``, with a
-    word diff (JSON) for ``edited``. ``detail`` is JSON (key terms found and missing, or the reason).
+    word diff (JSON) for ``edited``. ``detail`` is JSON (key terms found and missing, the words a misquote
+    or contradiction differs in, or the reason).
     No foreign keys: these rows are derived, and must never stand in the way of rewriting the rows they
     point to (a re-extracted document, a rebuilt index); ``citevault check --force`` recomputes them.
     """

@@ -3,11 +3,17 @@
 Main text, not bytes: boilerplate removed (the same extraction as claims, ``archive.checks.texts``)
 and whitespace normalised, so a new ad, a timestamp or a rotated "most read" box is not a change.
 Texts are cached per payload digest in ``capture_texts``.
+
+Meaning, not wording: a cited passage edited on a re-crawl (its word diff is stored with the verdict,
+:mod:`archive.checks.anchor`) changed *meaning* when a number, a negation, a name or an antonym-like word
+changed (:func:`passage_changes`, the same test as a misquote); other edits are cosmetic. ``status`` and
+the report list meaning changes first.
 """
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
 
     from archive.checks.texts import CaptureText
     from archive.home import DataHome
+    from archive.shapes import MeaningChange
 
 
 def _capture_row(conn: Connection, capture_id: str) -> Any:
@@ -86,3 +93,46 @@ def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
         line if line.endswith("\n") else line + "\n"
         for line in difflib.unified_diff(sentences(old), sentences(new), old_label, new_label, lineterm="")
     )
+
+
+def passage_changes(anchor: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """What changed the meaning of a cited passage since the first capture (``verification["anchor"]``):
+    ``[{"kind", "before", "after"}]``, kind ``number``/``negation``/``name``/``word``, or ``deleted`` for a
+    passage gone from the page. Empty for a cosmetic edit or an unchanged passage.
+
+    >>> passage_changes({"state": "edited", "diff": [["=", "won"], ["-", "7"], ["+", "5"], ["=", "to"],
+    ...                                             ["-", "2."], ["+", "4."]]})
+    [{'kind': 'number', 'before': '7', 'after': '5'}, {'kind': 'number', 'before': '2', 'after': '4'}]
+    >>> passage_changes({"state": "edited", "diff": [["=", "the"], ["-", "“wall”"], ["+", '"wall"']]})
+    []
+    """
+    if not anchor:
+        return []
+    if anchor.get("state") == "deleted":
+        return [{"kind": "deleted", "before": "", "after": ""}]
+    diff = anchor.get("diff")
+    if anchor.get("state") != "edited" or not diff:
+        return []
+    from archive.checks.meaning import meaning_changes
+
+    return [{"kind": d.kind, "before": d.quote, "after": d.source} for d in meaning_changes(list(diff))]
+
+
+def source_meaning_changes(conn: Connection, source_id: str, claim_ids: Sequence[str]) -> list[MeaningChange]:
+    """The meaning changes of the passages ``claim_ids`` rely on in a source's latest good capture, each
+    with its claim: ``[{"claim", "kind", "before", "after"}]`` (see :func:`passage_changes`)."""
+    import json
+
+    from sqlalchemy import bindparam
+
+    rows = conn.execute(text(
+        "SELECT v.claim_id, v.anchor_state, v.diff FROM verifications v "
+        "JOIN sources s ON s.latest_good_capture = v.capture_id "
+        "WHERE s.id = :s AND v.claim_id IN :ids AND v.anchor_state IN ('edited', 'deleted') ORDER BY v.claim_id"
+    ).bindparams(bindparam("ids", expanding=True)), {"s": source_id, "ids": list(claim_ids)}).all()
+    out: list[MeaningChange] = []
+    for claim_id, state, diff in rows:
+        anchor = {"state": state, "diff": json.loads(diff) if diff else None}
+        out += [{"claim": claim_id, "kind": c["kind"], "before": c["before"], "after": c["after"]}
+                for c in passage_changes(anchor)]
+    return out

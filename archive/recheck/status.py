@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, text
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.lookup import document, fetch_error
+from archive.recheck.drift import source_meaning_changes
 from archive.shapes import DiffEntry, StatusEntry, StatusProblem
 from archive.states import SourceState
 from archive.urls import is_archivable, normalize_url
@@ -33,7 +34,9 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
 
 def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
-    claims it backs and since when."""
+    claims it backs and since when. A changed source whose cited passages changed in meaning (a number, a
+    negation, a name: :func:`archive.recheck.drift.source_meaning_changes`) comes first, with the words;
+    other changed sources are ``cosmetic`` for the claims."""
     if document_id:
         docs = [document(conn, document_id)]  # NotFoundError for an unknown id
     else:
@@ -56,12 +59,16 @@ def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
             if r["state"] in PROBLEM_STATES or suspect:
                 claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
+                changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
                 problems.append({
                     "url": r["url"], "state": r["state"], "reason": r["reason"],
                     "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
                     "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
                     "failed_checks": r["failures"] or 0, "claims": claims,
+                    "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
+                    "meaning_changes": changes,
                 })
+        problems.sort(key=lambda p: p["change"] != "meaning")  # meaning changes first, the rest as they were
         out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"],
                                  "fetch_error": doc["fetch_error"]},
                     "sources": len(rows), "states": counts, "problems": problems})

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 _CHUNK = 500
 # Best first: a claim citing several sources gets the best verdict any of them gives.
-_RANK = {"found": 0, "close": 1, "supported": 2, "partial": 3, "not_found": 4, "unsupported": 5, "unreadable": 6}
+_RANK = {"found": 0, "close": 1, "supported": 2, "partial": 3, "misquoted": 4, "contradicted": 5, "not_found": 6,
+         "no_match": 7, "unreadable": 8}
 
 
 def archived_url(capture: Mapping[str, Any], replay_base: str | None = DEFAULT_REPLAY_BASE) -> str:
@@ -69,6 +70,7 @@ def build_report(conn: Connection, document_id: str, *, replay_base: str | None 
         for summary in part:
             claims.append(_claim(summary, full.get(summary["id"]), checks, replay_base))
     return {
+        "meaning_changes": _meaning_changes(claims),
         "document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "kind": doc["kind"],
                      "origin": doc["origin"], "added_at": iso_time(doc["added_at"]),
                      "fetch_error": doc["fetch_error"]},
@@ -92,9 +94,17 @@ def _claim(summary: ClaimRow, full: ClaimJSON | None, checks: Mapping[tuple[str,
         "quote": summary["quote"],
         "state": summary["state"],
         "verdict": None if best is None else {"method": best["method"], "verdict": best["verdict"],
-                                              "score": best["score"], "heuristic": best["heuristic"]},
+                                              "score": best["score"], "heuristic": best["heuristic"],
+                                              "label": best["label"], "differences": best["differences"]},
         "sources": sources,
     }
+
+
+def _meaning_changes(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cited passages whose meaning changed since the first capture (numbers, negations, names, opposite
+    words, or deleted): what a reader must see first (:func:`archive.recheck.drift.passage_changes`)."""
+    return [{"claim_id": c["id"], "position": c["position"], "url": s["url"], "changes": s["passage_changes"]}
+            for c in claims for s in c["sources"] if s["passage_changes"]]
 
 
 def _source(claim_id: str, source: SourceJSON, checks: Mapping[tuple[str, str], Verification],
@@ -104,6 +114,9 @@ def _source(claim_id: str, source: SourceJSON, checks: Mapping[tuple[str, str], 
     fetches = [c for c in captures if c["http_status"] is None or not 300 <= c["http_status"] < 400]
     evidence = good[-1] if good else None
     last = fetches[-1] if fetches else None
+    verification = checks.get((claim_id, evidence["id"])) if evidence else None
+    from archive.recheck.drift import passage_changes
+
     return {
         "url": source["url"],
         "state": source["state"],
@@ -112,7 +125,8 @@ def _source(claim_id: str, source: SourceJSON, checks: Mapping[tuple[str, str], 
         "evidence": _capture(evidence, replay_base) if evidence else None,
         "last_fetch": None if last is None else {"capture_id": last["id"], "fetched_at": last["fetched_at"],
                                                  "http_status": last["http_status"], "error": last["error"]},
-        "verification": checks.get((claim_id, evidence["id"])) if evidence else None,
+        "verification": verification,
+        "passage_changes": passage_changes(verification["anchor"]) if verification else [],
     }
 
 
@@ -150,13 +164,18 @@ def _totals(claims: list[dict[str, Any]]) -> dict[str, int]:
         "quotes": len(quote_claims),
         "quotes_found": verdicts["found"],
         "quotes_close": verdicts["close"],
+        "quotes_misquoted": verdicts["misquoted"],
         "quotes_not_found": verdicts["not_found"],
         "quotes_unreadable": verdicts["unreadable"],
         "quotes_unchecked": len(quote_claims) - sum(verdicts.values()),
         "key_terms_supported": support["supported"],
         "key_terms_partial": support["partial"],
-        "key_terms_unsupported": support["unsupported"],
+        "key_terms_contradicted": support["contradicted"],
+        "key_terms_no_match": support["no_match"],
         "passages_moved": anchors["moved"],
         "passages_edited": anchors["edited"],
+        "passages_meaning_changed": sum(1 for c in claims for s in c["sources"] if s["verification"]
+                                        and s["verification"]["anchor"] and s["verification"]["anchor"]["state"]
+                                        == "edited" and s["passage_changes"]),
         "passages_deleted": anchors["deleted"],
     }

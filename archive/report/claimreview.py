@@ -2,7 +2,8 @@
 
 The rating says how well the *archived evidence* backs the claim's wording, not whether the claim is
 true: 5 quote found, 4 quote close, 3 key terms found (heuristic), 2 some key terms found, 1 quote not
-found or key terms missing. Claims without a source, or whose sources hold nothing readable, get a
+found, misquoted (a number, negation, name or word differs: the rating text names the words), contradicted
+(heuristic) or no matching passage (heuristic). Claims without a source, or whose sources hold nothing readable, get a
 rating with only a name (``alternateName``) and no value.
 
 Each cited source is a ``citation`` of the reviewed ``Claim`` with ``archivedAt`` pointing to our captures
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 _RATINGS = {
     ("quote", "found"): (5, "Quote found in the archived source"),
     ("quote", "close"): (4, "Quote close to the archived source"),
+    ("quote", "misquoted"): (1, "Misquoted: the archived source says otherwise"),
     ("key_terms", "supported"): (3, "Key terms found in the archived source (heuristic)"),
     ("key_terms", "partial"): (2, "Some key terms found in the archived source (heuristic)"),
     ("quote", "not_found"): (1, "Quote not found in the archived source"),
-    ("key_terms", "unsupported"): (1, "Key terms not found in the archived source (heuristic)"),
+    ("key_terms", "contradicted"): (1, "Contradicted by the archived source (heuristic)"),
+    ("key_terms", "no_match"): (1, "No matching passage in the archived source (heuristic)"),
 }
 SOFTWARE = {"@type": "SoftwareApplication", "name": "citevault", "url": "https://github.com/citevault/citevault"}
 
@@ -85,6 +88,9 @@ def _rating(claim: dict[str, Any]) -> dict[str, Any]:
     {'@type': 'Rating', 'alternateName': 'Unsourced: the claim cites nothing'}
     >>> _rating({"sources": [{}], "verdict": {"method": "quote", "verdict": "close", "score": 0.93}})["ratingValue"]
     4
+    >>> _rating({"sources": [{}], "verdict": {"method": "quote", "verdict": "misquoted", "score": 0.9,
+    ...     "differences": [{"kind": "name", "quote": "Snow", "source": "Sopel"}]}})["ratingExplanation"]
+    'similarity score 0.90; name "Snow" in the quote, "Sopel" in the source'
     """
     if not claim["sources"]:
         return {"@type": "Rating", "alternateName": "Unsourced: the claim cites nothing"}
@@ -92,10 +98,16 @@ def _rating(claim: dict[str, Any]) -> dict[str, Any]:
     if verdict is None or (verdict["method"], verdict["verdict"]) not in _RATINGS:
         reason = "unreadable" if verdict else "not archived or not checked"
         return {"@type": "Rating", "alternateName": f"No evidence to compare: source {reason}"}
+    from archive.checks.shape import differences_text
+
     value, name = _RATINGS[(verdict["method"], verdict["verdict"])]
     rating: dict[str, Any] = {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
                               "alternateName": name}
     if verdict["score"] is not None:
         rating["ratingExplanation"] = f"similarity score {verdict['score']:.2f}" if verdict["method"] == "quote" \
             else f"{verdict['score']:.2f} of the claim's key terms found in the source"
+    if verdict.get("differences"):
+        changed = differences_text(verdict["differences"], "quote" if verdict["method"] == "quote" else "claim")
+        rating["ratingExplanation"] = f"{rating['ratingExplanation']}; {changed}" if "ratingExplanation" in rating \
+            else changed
     return rating

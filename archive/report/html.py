@@ -12,9 +12,11 @@ from archive.report.labels import (
     QUOTE_LABELS,
     TOTAL_LABELS,
     anchor_label,
+    change_text,
     passage_parts,
     short_time,
     source_status,
+    support_note,
     verdict_label,
 )
 
@@ -32,10 +34,11 @@ ul.sources{margin:.4rem 0 0;padding-left:1.2rem}ul.sources li{margin:.3rem 0}
 .url{word-break:break-all}
 .badge{display:inline-block;border-radius:.25rem;padding:0 .4rem;font-size:.82rem;font-weight:600;color:#fff;background:#6c757d}
 .found,.supported,.archived{background:#1e7a3c}.close,.partial,.changed{background:#a86500}
-.not_found,.unsupported,.gone,.failed{background:#b3261e}.unreadable,.pending,.unsourced{background:#6c757d}
+.not_found,.unsupported,.no_match,.gone,.failed{background:#b3261e}.misquoted,.contradicted{background:#7b1fa2}.unreadable,.pending,.unsourced{background:#6c757d}
 .passage{background:#f6f7f9;border-left:3px solid #c9d1d9;padding:.3rem .6rem;margin:.3rem 0;font-size:.95rem}
 mark{background:#fff1a8;padding:0 .1rem}del{color:#b3261e}ins{color:#1e7a3c;text-decoration:none;font-weight:600}
 .note{color:#5b6470;font-size:.9rem}
+.verified,.signed{background:#1e7a3c}.receipt-failed{background:#b3261e}
 """
 
 
@@ -56,16 +59,29 @@ def render_html(report: dict[str, Any]) -> str:
         f"Generated {escape(short_time(report['generated_at']))} by {escape(report['generator'])}</p>",
         _table(TOTAL_LABELS, totals),
         _table(QUOTE_LABELS, totals),
-        '<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
-        f"source talks about the same things: {totals['key_terms_supported']} supported, "
-        f"{totals['key_terms_partial']} partial, {totals['key_terms_unsupported']} unsupported. "
-        f"Passages since the first capture: {totals['passages_moved']} moved, {totals['passages_edited']} edited, "
-        f"{totals['passages_deleted']} deleted.</p>",
-        "<h2>Claims</h2>",
+        ('<p class="note">Claims without a quote are compared by key terms, a heuristic that shows whether the '
+         f"source talks about the same things: {escape(support_note(totals))}</p>"),
     ]
+    parts += _meaning_changes(report.get("meaning_changes") or [])
+    parts += ["<h2>Claims</h2>"]
     parts += [_claim(claim) for claim in report["claims"]]
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _meaning_changes(changes: list[dict[str, Any]]) -> list[str]:
+    """Cited passages whose meaning changed since the first capture: listed first, before every claim."""
+    if not changes:
+        return []
+    out = ["<h2>Meaning changes</h2>",
+           ('<p class="note">Cited passages whose numbers, negations or names changed since the first capture '
+            "(cosmetic edits are not listed here).</p>"), '<ul class="sources">']
+    for item in changes:
+        what = "; ".join(change_text(c) for c in item["changes"])
+        out.append(f'<li><a href="#claim-{escape(item["claim_id"])}">claim {item["position"]}</a> '
+                   f'<span class="url">{_link(item["url"])}</span>: <strong>{escape(what)}</strong></li>')
+    out.append("</ul>")
+    return out
 
 
 def _link(url: str, label: str | None = None) -> str:
@@ -95,8 +111,26 @@ def _claim(claim: dict[str, Any]) -> str:
         out.append('<ul class="sources">')
         out += [_source(s) for s in claim["sources"]]
         out.append("</ul>")
+    if claim.get("receipt"):
+        out.append(_receipt(claim["receipt"]))
     out.append("</section>")
     return "\n".join(out)
+
+
+def _receipt(receipt: dict[str, Any]) -> str:
+    """The state of the home's latest receipt of a claim (``citevault receipt``), checked when the report
+    was made: verified (signature, signer, timestamps and WARC records hold), signed (the same, without
+    trusted time) or failed (with what failed).
+
+    >>> _receipt({"state": "failed", "created": "2026-12-04T10:00:00Z", "failed": ["signature: altered"]})
+    '<p class="note">Receipt of 2026-12-04T10:00:00Z: <span class="badge receipt-failed">failed</span> signature: altered</p>'
+    """
+    state = receipt["state"]
+    label = {"verified": "verified", "signed": "signed, no trusted time", "failed": "failed"}.get(state, state)
+    kind = "receipt-failed" if state == "failed" else state
+    why = (" " + escape("; ".join(receipt["failed"]))) if receipt.get("failed") else ""
+    return (f'<p class="note">Receipt of {escape(receipt.get("created") or "?")}: '
+            f"{_badge(kind, label)}{why}</p>")
 
 
 def _source(source: dict[str, Any]) -> str:

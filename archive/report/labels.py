@@ -1,10 +1,12 @@
 """Words for verdicts, anchor states and passages, shared by the Markdown and HTML reports."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from archive.checks.anchor import CONTEXT  # characters of prefix / suffix an anchor stores
-from archive.states import SourceState
+from archive.checks.shape import differences_text
+from archive.states import SourceState, current_verdict, verdict_words
 
 _CONTEXT_SHOWN = 60
 
@@ -14,25 +16,35 @@ def verdict_label(v: dict[str, Any] | None) -> str:
 
     >>> verdict_label({"method": "quote", "verdict": "close", "score": 0.934})
     'quote close (similarity 0.93)'
+    >>> verdict_label({"method": "quote", "verdict": "misquoted", "score": 0.95,
+    ...                "differences": [{"kind": "number", "quote": "300", "source": "500"}]})
+    'misquoted: number "300" in the quote, "500" in the source (similarity 0.95)'
     >>> verdict_label({"method": "key_terms", "verdict": "partial", "score": 0.5, "terms": {"found": ["a"], "missing": ["b"]}})
-    'key terms partial (0.50 of key terms found; heuristic; missing: b)'
+    'partly supported (0.50 of key terms found; heuristic; missing: b)'
+    >>> verdict_label({"method": "key_terms", "verdict": "unsupported", "score": 0.2})
+    'no matching passage (0.20 of key terms found; heuristic)'
     >>> verdict_label(None)
     'not checked'
     """
     if v is None:
         return "not checked"
-    verdict = v["verdict"].replace("_", " ")
-    if v["verdict"] == "unreadable":
+    verdict = current_verdict(v["verdict"])
+    if verdict == "unreadable":
         return f"unreadable: {v.get('reason') or 'no text'}"
+    said = "quote" if v["method"] == "quote" else "claim"
+    changed = f": {differences_text(v['differences'], said)}" if v.get("differences") else ""
     if v["method"] == "quote":
-        if v["verdict"] == "found":
+        if verdict == "found":
             return "quote found"
-        if v["verdict"] == "close":
+        if verdict == "close":
             return f"quote close (similarity {v['score']:.2f})"
+        if verdict == "misquoted":
+            return f"misquoted{changed} (similarity {v['score'] or 0:.2f})"
         return f"quote not found (best similarity {v['score'] or 0:.2f})"
     missing = (v.get("terms") or {}).get("missing") or []
     note = f"; missing: {', '.join(missing)}" if missing else ""
-    return f"key terms {verdict} ({v['score'] or 0:.2f} of key terms found; heuristic{note})"
+    words = verdict_words(verdict).replace(" (heuristic)", "")
+    return f"{words}{changed} ({v['score'] or 0:.2f} of key terms found; heuristic{note})"
 
 
 def anchor_label(v: dict[str, Any] | None) -> str | None:
@@ -99,6 +111,28 @@ TOTAL_LABELS = (
     ("changed", "changed"), ("gone", "gone"), ("failed", "failed"), ("pending", "pending"),
 )
 QUOTE_LABELS = (
-    ("quotes", "quotes"), ("quotes_found", "found"), ("quotes_close", "close"), ("quotes_not_found", "not found"),
-    ("quotes_unreadable", "unreadable"), ("quotes_unchecked", "not checked"),
+    ("quotes", "quotes"), ("quotes_found", "found"), ("quotes_close", "close"), ("quotes_misquoted", "misquoted"),
+    ("quotes_not_found", "not found"), ("quotes_unreadable", "unreadable"), ("quotes_unchecked", "not checked"),
 )
+
+
+def support_note(totals: dict[str, int]) -> str:
+    """The key-terms totals and the passages' fate, in one sentence."""
+    return (f"{totals['key_terms_supported']} supported, {totals['key_terms_partial']} partly supported, "
+            f"{totals['key_terms_contradicted']} contradicted, {totals['key_terms_no_match']} with no matching "
+            f"passage. Passages since the first capture: {totals['passages_moved']} moved, "
+            f"{totals['passages_edited']} edited ({totals['passages_meaning_changed']} in meaning), "
+            f"{totals['passages_deleted']} deleted.")
+
+
+def change_text(change: Mapping[str, str] | Any) -> str:
+    """One meaning change of a cited passage between two captures.
+
+    >>> change_text({"kind": "number", "before": "7", "after": "5"})
+    'number "7" became "5"'
+    """
+    if change["kind"] == "deleted":
+        return "passage deleted"
+    before = f'"{change["before"]}"' if change["before"] else "(nothing)"
+    after = f'"{change["after"]}"' if change["after"] else "(nothing)"
+    return f"{change['kind']} {before} became {after}"

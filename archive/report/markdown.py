@@ -8,9 +8,11 @@ from archive.report.labels import (
     QUOTE_LABELS,
     TOTAL_LABELS,
     anchor_label,
+    change_text,
     passage_parts,
     short_time,
     source_status,
+    support_note,
     verdict_label,
 )
 
@@ -42,10 +44,15 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += ["", _table(TOTAL_LABELS, totals), "", _table(QUOTE_LABELS, totals), ""]
     out.append(
         f"Claims without a quote, key terms found in the source (a heuristic, not a judgement): "
-        f"{totals['key_terms_supported']} supported, {totals['key_terms_partial']} partial, "
-        f"{totals['key_terms_unsupported']} unsupported. Passages since the first capture: "
-        f"{totals['passages_moved']} moved, {totals['passages_edited']} edited, {totals['passages_deleted']} deleted."
+        f"{support_note(totals)}"
     )
+    changes = report.get("meaning_changes") or []
+    if changes:
+        out += ["", "## Meaning changes", "",
+                ("Cited passages whose numbers, negations or names changed since the first capture "
+                 "(cosmetic edits are not listed here):"), ""]
+        out += [f"- claim {c['position']} (`{c['claim_id']}`) <{c['url']}>: **"
+                + esc("; ".join(change_text(x) for x in c["changes"])) + "**" for c in changes]
     out += ["", "## Claims", ""]
     for claim in report["claims"]:
         out += _claim(claim)
@@ -83,6 +90,11 @@ def _claim(claim: dict[str, Any]) -> list[str]:
         if moved:
             diff = v["anchor"].get("diff") if v else None
             lines.append(f"  - {moved}" + (f": {_diff(diff)}" if diff else ""))
+    receipt = claim.get("receipt")
+    if receipt:  # the home's latest receipt of the claim, checked (README "Proving the evidence")
+        label = {"verified": "verified", "signed": "signed, no trusted time"}.get(receipt["state"], receipt["state"])
+        why = ": " + esc("; ".join(receipt["failed"])) if receipt.get("failed") else ""
+        lines.append(f"- receipt of {receipt.get('created') or '?'}: **{label}**{why}")
     lines.append("")
     return lines
 

@@ -6,6 +6,7 @@ path                                   template                   what
 ``/``                                  ``documents.html``         documents with their evidence coverage
 ``/documents/{id}``                    ``document.html``          its claims in reading order, states, verdicts
 ``/claims/{id}``                       ``claim.html``             a claim, its sources and capture timeline
+``/claims/{id}/receipt``               (``application/json``)     a new signed receipt of the claim (download)
 ``/sources?url=``                      ``source.html``            a URL with every capture of it
 ``/captures/{id}``                     ``capture.html``           one capture, replayed in a sandboxed iframe
 ``/captures/{id}/warc``                (``application/warc``)     the raw WARC record, byte for byte
@@ -117,6 +118,17 @@ def document_page(request: Request, document_id: str, page: int = Query(1, ge=1)
 def claim_page(request: Request, claim_id: str) -> HTMLResponse:
     found = archive_of(request).claim_detail(claim_id)
     return render(request, "claim.html", claim=found.claim, timeline=found.timeline)
+
+
+@router.get("/claims/{claim_id}/receipt")
+def claim_receipt(request: Request, claim_id: str) -> Response:
+    """A receipt of the claim signed now (timestamped when ``CITEVAULT_TSA`` is set), as a download; the
+    data home keeps its copy (README "Proving the evidence")."""
+    issued = archive_of(request).receipt(claim_id)
+    return Response(issued.data + b"\n", media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{issued.path.name}"',
+        "X-Content-Type-Options": "nosniff",
+    })
 
 
 @router.get("/sources", response_class=HTMLResponse)
