@@ -126,22 +126,24 @@ def test_workers_on_three_nodes_one_killed(pg_cluster: Any, hosts: list[str], tm
     killed = _worker(home, db, "node-a", env)
     deadline = time.monotonic() + 120
     while _scalar(pg_cluster, db, "SELECT COUNT(*) FROM captures c JOIN crawls w ON w.id = c.crawl_id "
-                                  "WHERE w.host = 'node_a' AND c.record_type = 'response'") < 30:
+                                  "WHERE w.host = 'node-a' AND c.record_type = 'response'") < 30:
         assert time.monotonic() < deadline and killed.poll() is None, "node a never got going"
         time.sleep(0.05)
     os.killpg(killed.pid, signal.SIGSTOP)  # frozen while `status` looks, so it still holds leases after
     workers = citevault(home, "--db", db, "status", "--workers", "--json", env=env)
     assert workers.code == 0, workers
     listed = {w["node"]: w for w in workers.json()}
-    assert "node_a" in listed and listed["node_a"]["leases"] > 0, workers
+    assert "node-a" in listed and listed["node-a"]["leases"] > 0, workers
     os.killpg(killed.pid, signal.SIGKILL)  # the machine goes down: crawler and recorder at once
     killed.communicate(timeout=10)
     others = [_worker(home, db, node, env) for node in ("node-b", "node-c")]
     human = citevault(home, "--db", db, "status", "--workers", env=env)
-    assert human.code == 0 and "node_a  pid " in human.out and " leases" in human.out, human
+    assert human.code == 0 and "node-a  pid " in human.out and " leases" in human.out, human
+    errs = []
     for proc in others:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
+        errs.append(err.decode())
     # every source archived, each with exactly one 200 capture
     states = dict(pg_cluster.execute("SELECT state, COUNT(*) FROM sources GROUP BY state", database=db.rsplit("/", 1)[1]))
     assert states == {"archived": len(urls)}, states
@@ -151,9 +153,9 @@ def test_workers_on_three_nodes_one_killed(pg_cluster: Any, hosts: list[str], tm
     assert per_source == (len(urls), len(urls)), per_source
     nodes = {r[0] for r in pg_cluster.execute("SELECT DISTINCT w.host FROM captures c JOIN crawls w "
                                               "ON w.id = c.crawl_id", database=db.rsplit("/", 1)[1])}
-    assert "node_a" in nodes and nodes - {"node_a"} and nodes <= {"node_a", "node_b", "node_c"}, nodes
+    assert "node-a" in nodes and nodes - {"node-a"} and nodes <= {"node-a", "node-b", "node-c"}, nodes
     names = sorted(p.name for p in (home / "warcs").iterdir())
-    assert not [n for n in names if n.endswith(".open")], names  # node a's was repaired by a live node
+    assert not [n for n in names if n.endswith(".open")], (names, errs)  # node a's was repaired by a live node
     from archive.crawl.pids import node_name
 
     # each node wrote only files named after it (the add wrote one on this machine's own name)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, bindparam, text
 
 from archive.clock import schedule_now
-from archive.crawl.pids import alive, node_name
+from archive.crawl.pids import alive, node_label
 from archive.states import DocumentStatus, SourceState
 
 # Times bound with the column type, so SQLite compares them in the format the columns store.
@@ -142,7 +142,7 @@ def dead_crawls(conn: Connection) -> list[str]:
     dead = []
     # this node's name, and the plain host name crawl rows held before nodes were named (and still hold
     # where they are the same)
-    names = {"n": node_name(), "h": os.environ.get("CITEVAULT_NODE") or socket.gethostname()}
+    names = {"n": node_label(), "h": socket.gethostname()}
     for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host IN (:n, :h)"), names):
         if row.pid is None or (row.pid != os.getpid() and not alive(row.pid)):
             dead.append(row.id)
@@ -245,8 +245,7 @@ def orphaned_until(conn: Connection, crawl_id: str, now: datetime, beat_now: dat
     live crawl of this node keeps its leases: the caller does not wait for it (its pid is checked)."""
     condition = DUE if due else PLAIN
     scope = ""
-    params: dict[str, object] = {"now": now, "me": crawl_id, "node": node_name(),
-                                 "host": os.environ.get("CITEVAULT_NODE") or socket.gethostname(),
+    params: dict[str, object] = {"now": now, "me": crawl_id, "node": node_label(), "host": socket.gethostname(),
                                  "silent": beat_now - timedelta(seconds=3 * heartbeat_every())}
     if document_ids is not None:
         scope = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "

@@ -174,7 +174,9 @@ def _live_elsewhere(engine: Engine) -> set[tuple[str, int]]:
                 "AND host IS NOT NULL AND pid IS NOT NULL").bindparams(bindparam("since", type_=DateTime))
     with engine.connect() as conn:
         rows = conn.execute(stmt, {"since": clock.real_now() - frontier.lease_time()}).all()
-    return {(str(host), int(pid)) for host, pid in rows}
+    from archive.crawl.pids import file_node
+
+    return {(file_node(str(host)), int(pid)) for host, pid in rows}  # as the files name their node
 
 
 @contextmanager
