@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
-from archive.clock import schedule_now
+from archive.clock import real_now, schedule_now
 from archive.crawl.pids import alive, node_label
 from archive.states import DocumentStatus, SourceState
 
@@ -36,6 +36,11 @@ DUE = f"({PLAIN} OR (s.next_due IS NOT NULL AND s.next_due <= :now))"
 #: How long a lease lasts without a heartbeat (``CITEVAULT_LEASE_SECONDS`` overrides it: tests make it short).
 LEASE = timedelta(minutes=5)
 BATCH = 500
+#: A lease another crawl may take: nobody's, or expired and held by a crawl that has not beaten within a
+#: lease (one that has is alive: its heartbeat renews the lease; and its WARC file may hold fetches the
+#: index lacks until a catch-up indexes them, which waits for the same silence).
+TAKEABLE = ("(s.lease_owner IS NULL OR (s.lease_until < :now AND s.lease_owner NOT IN (SELECT w.id FROM crawls w "
+            "WHERE w.finished_at IS NULL AND w.heartbeat_at >= :since)))")
 
 
 def lease_time() -> timedelta:
@@ -106,9 +111,10 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN ("
         f"SELECT s.id FROM sources s WHERE {condition} {scope} "
-        f"AND (s.lease_owner IS NULL OR s.lease_until < :now) ORDER BY s.first_seen, s.id LIMIT :n{skip}"
-        ") AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
-    ).bindparams(*_TIMES)
+        f"AND {TAKEABLE} ORDER BY s.first_seen, s.id LIMIT :n{skip}"
+        ") AND (lease_owner IS NULL OR lease_until < :now) "
+        "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
+    ).bindparams(*_TIMES, bindparam("since", type_=DateTime))
     if document_ids is not None:
         stmt = stmt.bindparams(bindparam("docs", expanding=True))
     from archive.index.retry import retrying
@@ -123,6 +129,7 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
 
         # a lease runs from its claim (``now`` is when the crawl started: batches are claimed later)
         params["until"] = max(now, schedule_now()) + lease_time()
+        params["since"] = real_now() - lease_time()
         rows = retrying(claim, "claiming sources")
         if not rows:
             return
@@ -163,16 +170,15 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
         return []
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
-        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN}) "
-        "AND (lease_owner IS NULL OR lease_until < :now) "
+        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN} AND {TAKEABLE}) "
         "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
-    ).bindparams(bindparam("ids", expanding=True), *_TIMES)
+    ).bindparams(bindparam("ids", expanding=True), *_TIMES, bindparam("since", type_=DateTime))
     from archive.index.retry import retrying
 
     def claim() -> list[Any]:
         with engine.begin() as conn:
             return list(conn.execute(stmt, {"owner": crawl_id, "until": now + lease_time(), "now": now,
-                                            "ids": list(source_ids)}).all())
+                                            "since": real_now() - lease_time(), "ids": list(source_ids)}).all())
 
     return [_claimed(row) for row in retrying(claim, "claiming sources")]
 
@@ -253,9 +259,9 @@ def orphaned_until(conn: Connection, crawl_id: str, now: datetime, beat_now: dat
         params["docs"] = list(document_ids)
     stmt = text(
         "SELECT MIN(s.lease_until) FROM sources s JOIN crawls c ON c.id = s.lease_owner "
-        f"WHERE {condition} {scope} AND s.lease_owner != :me AND s.lease_until >= :now "
+        f"WHERE {condition} {scope} AND s.lease_owner != :me "
         "AND (c.finished_at IS NOT NULL OR c.heartbeat_at < :silent OR c.host NOT IN (:node, :host))"
-    ).bindparams(bindparam("now", type_=DateTime), bindparam("silent", type_=DateTime))
+    ).bindparams(bindparam("silent", type_=DateTime))
     if document_ids is not None:
         stmt = stmt.bindparams(bindparam("docs", expanding=True))
     from archive.clock import as_datetime
