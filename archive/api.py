@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from archive.errors import CitevaultError, InputError, StoreError
+from archive.errors import CitevaultError, InputError, NotFoundError, StoreError
 from archive.exports.formats import Exported, ExportFormat
 from archive.home import DataHome
 from archive.index.db import ensure_schema, make_engine
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
     from archive.receipts.verify import Check, ReceiptCheck
-    from archive.shapes import CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry
+    from archive.shapes import (CaptureRow, ClaimJSON, ClaimRow, DiffEntry, DocumentOverview, Receipt, StatusEntry,
+                                WorkerJSON)
     from archive.warc.reader import ArchivedResponse
 
 
@@ -112,7 +113,14 @@ class Archive:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self.engine().connect() as conn:
-            yield conn
+            try:
+                yield conn
+            except Exception as exc:
+                # PostgreSQL refuses a NUL in a text parameter, where SQLite simply finds nothing: no id,
+                # URL or word the index holds contains one, so the answer is the same on both
+                if "NUL (0x00)" in str(exc) and type(exc).__name__ == "DataError":
+                    raise NotFoundError("nothing in the index matches a value holding a NUL byte") from None
+                raise
 
     def close(self) -> None:
         if self._engine is not None:
@@ -528,6 +536,13 @@ class Archive:
 
         with self.reading() as conn:
             return status(conn, document_id)
+
+    def workers(self) -> list[WorkerJSON]:
+        """The crawl workers running on any node against this index: node, pid, last heartbeat, leases."""
+        from archive.crawl.workers import live_workers
+
+        with self.reading() as conn:
+            return live_workers(conn)
 
     def diff(self, target: str) -> list[DiffEntry]:
         """Per source of ``target`` (a claim id or a source URL): the unified diff of its main text between

@@ -375,6 +375,24 @@ class StatusEntry(TypedDict):
     problems: list[StatusProblem]
 
 
+class WorkerJSON(TypedDict):
+    """``citevault status --workers --json``: one running crawl worker (archive.crawl.workers)."""
+
+    crawl_id: str
+    node: str | None
+    """the worker's node name (``--node``, ``CITEVAULT_NODE``, else its host name)"""
+    pid: int | None
+    started_at: str
+    heartbeat_at: str | None
+    seconds_since_heartbeat: float | None
+    alive: bool
+    """false once it missed three heartbeats: its leases expire at ``leases_until``"""
+    leases: int
+    """sources it holds"""
+    leases_until: str | None
+    """when the first of its leases ends unless it beats again"""
+
+
 class _DiffEntry(TypedDict):
     url: str
     state: str

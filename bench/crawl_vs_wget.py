@@ -14,6 +14,7 @@ RSS (process + children, sampled every 50 ms), and the WARC is read back to coun
     python bench/crawl_vs_wget.py --mode zero --concurrency 16 --no-wget
     python bench/crawl_vs_wget.py --mode zero --baselines --py-spy /tmp/profile.txt
     python bench/crawl_vs_wget.py --mode zero --no-wget --repeat 3 -s CITEVAULT_WARC_COMPRESSLEVEL=1
+    python bench/crawl_vs_wget.py --mode zero --workers 2           # + 2 worker processes on PostgreSQL
 
 Only loopback addresses are used. nginx missing: ``--install`` runs ``apt-get install -y nginx``; otherwise
 the zero mode falls back to bench/latency_server.py with no latency, and says so.
@@ -672,6 +673,96 @@ def latency_mode(tmp: Path, site: Path, sizes: dict[str, int], args: argparse.Na
         server.stop()
 
 
+# -- several workers on one PostgreSQL index (issue 14) ----------------------------------------------
+def _pg_databases(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A function making a new empty PostgreSQL database (its URL) and a stop function: on ``--pg-url``'s
+    server, or on a private cluster started here (tests/pg.py: Debian's postgresql package)."""
+    import itertools
+
+    names = itertools.count(1)
+    if args.pg_url:
+        import psycopg
+
+        base = args.pg_url.rsplit("/", 1)[0]
+        dsn = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
+
+        def make() -> str:
+            name = f"cvbench_{os.getpid()}_{next(names)}"
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+            return f"{base}/{name}"
+
+        return make, lambda: None
+    sys.path.insert(0, str(BENCH.parent))
+    from tests.pg import Cluster, available
+
+    if not available():
+        raise SystemExit("bench: --workers needs PostgreSQL: pass --pg-url, or apt-get install -y postgresql")
+    cluster = Cluster().start()
+    return (lambda: cluster.empty_database("cvbench")), cluster.stop
+
+
+def run_workers(label: str, tmp: Path, urls: list[str], sizes: dict[str, int], args: argparse.Namespace,
+                workers: int, db: str, run: int = 1) -> Result:
+    """``workers`` ``citevault crawl`` processes started together on one data home and one PostgreSQL
+    index, each with its own node name: timed as a whole, from the first start to the last exit."""
+    import shlex
+
+    home = tmp / f"home-{label}-w{workers}-r{run}"
+    claims = tmp / f"claims-{label}.jsonl"
+    if not claims.exists():
+        write_claims(claims, urls)
+    exe = citevault_exe()
+    done = subprocess.run([exe, "--home", str(home), "--db", db, "add", str(claims)], capture_output=True,
+                          text=True, timeout=args.timeout, env=clean_env(), check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: add into {db} failed:\n{done.stderr[-2000:]}")
+    crawl = [exe, "--home", str(home), "--db", db, "crawl"]
+    if args.concurrency:
+        crawl += ["--concurrency", str(args.concurrency)]
+    for pair in args.setting:
+        crawl += ["-s", pair]
+    logs = [tmp / f"log-{label}-w{workers}-r{run}-{i}.txt" for i in range(1, workers + 1)]
+    script = " ".join(f"{shlex.join([*crawl, '--node', f'worker{i}'])} 2>{shlex.quote(str(log))} &"
+                      for i, log in enumerate(logs, 1)) + " wait"
+    timed = run_timed(["sh", "-c", script], tmp / f"log-{label}-w{workers}-r{run}.txt", args.timeout)
+    count = count_warcs(sorted((home / "warcs").glob("*.warc.gz")), sizes)
+    notes = [(f"{workers} worker process(es), PostgreSQL index; WARC: {count.files} file(s), {count.responses} "
+              f"response records ({count.pages} distinct pages with 200)"),
+             *(f"worker {i}: {last_line(log, 'citevault: done') or '(no summary; see ' + str(log) + ')'}"
+               for i, log in enumerate(logs, 1)),
+             f"CPUs {timed.busy:.0f}% busy with other work at start"]
+    # response records beyond the pages: each worker's robots.txt (a 404 here)
+    return Result(f"citevault x{workers} (pg)", count.pages, timed.seconds, timed.cpu, timed.peak_rss, count.size,
+                  count.payload, f"{workers} x citevault --db … crawl --node workerN", notes)
+
+
+def workers_mode(tmp: Path, site: Path, sizes: dict[str, int], args: argparse.Namespace) -> None:
+    """Zero latency: ``--workers`` crawl processes against one PostgreSQL index, one worker on it, and wget."""
+    addrs = host_addresses(ZERO_FIRST if args.zero_hosts == 1 else LATENCY_FIRST, args.zero_hosts)
+    nginx = ensure_nginx(args.install)
+    server = start_nginx(nginx, tmp, site, addrs) if nginx else None
+    if server is None:
+        print("bench: *** nginx unavailable: FALLBACK to bench/latency_server.py with 0 ms latency ***", flush=True)
+        server = start_latency_server(tmp, site, addrs[0], len(addrs), 0.0, "fallback-server")
+    make_db, stop_db = _pg_databases(args)
+    try:
+        urls = server.urls([f"/p/{i}.html" for i in range(1, args.pages + 1)])
+        check_server(urls[0])
+        print(f"\nworkers mode: {len(urls)} pages from {server.note}, zero latency, PostgreSQL index", flush=True)
+        n = args.repeat
+        results = [repeated(n, lambda r: run_workers("workers", tmp, urls, sizes, args, 1, make_db(), run=r)),
+                   repeated(n, lambda r: run_workers("workers", tmp, urls, sizes, args, args.workers, make_db(),
+                                                     run=r))]
+        if not args.no_wget:
+            results.append(repeated(n, lambda r: run_wget("workers", tmp, urls, sizes, args, run=r)))
+        print_table(f"zero latency, {len(urls)} pages of ~{args.size_kb:g} KB: {args.workers} workers vs one, "
+                    "PostgreSQL index", results)
+    finally:
+        stop_db()
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -698,6 +789,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--install", action="store_true", help="apt-get install -y nginx if it is missing")
     p.add_argument("--timeout", type=float, default=900, help="seconds allowed for each timed process")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (printed)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="also run this many crawl processes at once on one PostgreSQL index (zero latency), "
+                        "against one worker on it and wget")
+    p.add_argument("--pg-url", metavar="URL", help="--workers: a PostgreSQL server to create databases on "
+                   "(postgresql+psycopg://user@host/db); default: a private cluster started for the run")
     args = p.parse_args(argv)
     if args.repeat < 1 or args.pages < 1 or args.latency_pages < 1 or not 1 <= args.hosts <= 254 or not 1 <= args.zero_hosts <= 254:
         p.error("--pages/--latency-pages must be >= 1, --hosts/--zero-hosts 1-254")
@@ -722,6 +818,8 @@ def main(argv: list[str] | None = None) -> int:
             zero_mode(tmp, site, sizes, args)
         if args.mode in ("latency", "both"):
             latency_mode(tmp, site, sizes, args)
+        if args.workers > 1:
+            workers_mode(tmp, site, sizes, args)
     finally:
         if args.keep:
             print(f"\nbench: kept {tmp}")

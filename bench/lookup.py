@@ -8,9 +8,17 @@
    ``citevault --home H lookup "WORDS" --json``, ``citevault --home H lookup URL --json`` and the floor
    ``python -c "import sqlalchemy.orm, click"``, and prints lookup/floor ratios (target <= 1.3).
 
+3. Times ``citevault status --json`` as a whole process, the web UI's document page (in-process, through
+   the app) and, in process, a lookup of the most common word ("the"): targets 300 ms, 300 ms, and no
+   seconds (the ranking is bounded, archive.index.search.RANK_BOUND).
+
+``--db URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/bench``, an empty database) puts the index
+in that database instead of the home's SQLite file; every step is the same.
+
 Usage::
 
     python bench/lookup.py                      # build in a temp dir (deleted afterwards) and time
+    python bench/lookup.py --db postgresql+psycopg://…/bench --keep DIR     # the same on PostgreSQL
     python bench/lookup.py --keep DIR           # build into DIR (kept) and time
     python bench/lookup.py --reuse DIR          # time an index built earlier with --keep
     python bench/lookup.py --claims 20000 --sources 4000 --runs 5   # quick smoke run
@@ -102,11 +110,11 @@ def write_claims(path: Path, n_claims: int, n_sources: int, seed: int) -> int:
 _BUILD_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
-    home, path, prof = sys.argv[1], sys.argv[2], sys.argv[3]
+    home, path, prof, db = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None
     t0 = time.perf_counter()
     from archive.api import Archive
     def run():
-        archive = Archive.open(home)
+        archive = Archive.open(home, db)
         try:
             return archive.add([path])
         finally:
@@ -133,7 +141,7 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
-def build(home: Path, n_claims: int, n_sources: int, seed: int, profile: str | None) -> None:
+def build(home: Path, n_claims: int, n_sources: int, seed: int, profile: str | None, db: str | None = None) -> None:
     work = home.parent / f"{home.name}-input"
     work.mkdir(parents=True, exist_ok=True)
     claims = work / "claims.jsonl"
@@ -142,18 +150,20 @@ def build(home: Path, n_claims: int, n_sources: int, seed: int, profile: str | N
     print(f"generated {n_claims:,} claims citing {n_sources:,} sources: {claims} ({_mb(size)}) "
           f"in {time.perf_counter() - t0:.1f}s")
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _BUILD_CHILD, str(home), str(claims), profile or ""],
+    proc = subprocess.run([sys.executable, "-c", _BUILD_CHILD, str(home), str(claims), profile or "", db or ""],
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"build failed (exit {proc.returncode}):\n{proc.stderr}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    db = home / DB_FILENAME
-    db_size = sum(p.stat().st_size for p in home.glob(DB_FILENAME + "*"))
     print(f"build: {report['seconds']:.1f}s in add() ({wall:.1f}s process), "
           f"{n_claims / report['seconds']:,.0f} claims/s, peak RSS {report['maxrss_kb'] / 1024:,.0f} MiB")
-    print(f"       DB {db} {_mb(db_size)} (with -wal/-shm), WARCs {_mb(_du(home / 'warcs'))}; "
-          f"added {report['added']}")
+    if db:
+        print(f"       DB {db}, WARCs {_mb(_du(home / 'warcs'))}; added {report['added']}")
+    else:
+        db_size = sum(p.stat().st_size for p in home.glob(DB_FILENAME + "*"))
+        print(f"       DB {home / DB_FILENAME} {_mb(db_size)} (with -wal/-shm), WARCs {_mb(_du(home / 'warcs'))}; "
+              f"added {report['added']}")
     if profile:
         print(f"       cProfile of the add written to {profile}")
     claims.unlink()
@@ -195,14 +205,113 @@ def pick_queries(db: Path, seed: int) -> tuple[str, int, str, int]:
     return words, n_words, url, n_url
 
 
+def pick_queries_pg(db: str, seed: int) -> tuple[str, int, str, int]:
+    """:func:`pick_queries` on a PostgreSQL index (matches counted through its GIN index)."""
+    from sqlalchemy import text
+
+    from archive.index.db import make_engine
+    from archive.index.search import parse, tsquery
+
+    rng = random.Random(seed)
+    engine = make_engine(db)
+    with engine.connect() as con:
+        n_claims = con.execute(text("SELECT COUNT(*) FROM claims")).scalar() or 0
+        texts = [r[0] for r in con.execute(text("SELECT text FROM claims OFFSET :o LIMIT 200"),
+                                           {"o": rng.randint(0, max(0, n_claims - 200))})]
+        words, n_words = "", 0
+        for claim in texts:
+            content = [w.strip(".,").lower() for w in claim.split()]
+            content = [w for w in content if w.isalpha() and len(w) > 3 and w not in ("according", "officials")]
+            candidate = " ".join(rng.sample(content, 3 if rng.random() < 0.5 else 2))
+            n = con.execute(text("SELECT COUNT(*) FROM claims WHERE citevault_claim_words(text, quote) @@ "
+                                 "to_tsquery('simple', :q)"), {"q": tsquery(parse(candidate))}).scalar() or 0
+            if 20 <= n <= 5000:
+                words, n_words = candidate, n
+                break
+        n_sources = con.execute(text("SELECT COUNT(*) FROM sources")).scalar() or 0
+        url, n_url = "", 0
+        for _ in range(200):
+            sid, candidate = con.execute(text("SELECT id, url FROM sources OFFSET :o LIMIT 1"),
+                                         {"o": rng.randrange(max(1, n_sources))}).one()
+            n = con.execute(text("SELECT COUNT(*) FROM citations WHERE source_id = :s"), {"s": sid}).scalar() or 0
+            if 2 <= n <= 6:
+                url, n_url = candidate, n
+                break
+    engine.dispose()
+    if not words or not url:
+        sys.exit("could not find benchmark queries in the index (too small?); pass --words and --url")
+    return words, n_words, url, n_url
+
+
+def query_plans_pg(db: str, words: str) -> None:
+    """EXPLAIN ANALYZE of the full-text statement as archive.index.search issues it on PostgreSQL."""
+    from sqlalchemy import text
+
+    from archive.index.db import make_engine
+    from archive.index.search import _POSTGRES, RANK_BOUND, parse, tsquery
+
+    engine = make_engine(db)
+    with engine.connect() as con:
+        for label, query in (("words", words), ("the", "the")):
+            plan = con.execute(text("EXPLAIN ANALYZE " + _POSTGRES.text),
+                               {"q": tsquery(parse(query)), "bound": RANK_BOUND, "n": 20}).all()
+            print(f"plan ({label}):\n" + "\n".join("   " + r[0] for r in plan))
+    engine.dispose()
+
+
+def operations(home: Path, db: str | None, runs: int, env: dict[str, str]) -> None:
+    """``citevault status --json`` as whole processes (informational: the import floor alone is most of
+    it) and in process, the web UI's document page in process, and a lookup of "the" in process: medians
+    against the 300 ms target (status and the page, in process)."""
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    argv = [str(Path(sys.executable).parent / "citevault"), "--home", str(home), *(["--db", db] if db else []),
+            "status", "--json"]
+    status = [_run(argv, env)[0] for _ in range(runs)]
+    archive = Archive.open(str(home), db)
+    try:
+        doc = archive.documents()[0]["id"]
+        with TestClient(create_app(archive)) as client:
+            page = []
+            for _ in range(runs + 1):
+                t0 = time.perf_counter()
+                response = client.get(f"/documents/{doc}")
+                page.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.status_code
+        status_in = []
+        for _ in range(runs + 1):
+            t0 = time.perf_counter()
+            archive.status()
+            status_in.append(time.perf_counter() - t0)
+        common = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            archive.lookup("the")
+            common.append(time.perf_counter() - t0)
+    finally:
+        archive.close()
+    for label, values in (("citevault status --json (process)", status),
+                          ("Archive.status() (in process)", status_in[1:]),
+                          ("web UI document page (in process)", page[1:]),
+                          ('lookup "the" (in process)', common)):
+        med = statistics.median(values)
+        target = "" if "process)" in label and "in process" not in label or label.startswith("lookup") else \
+            f"  target 300 ms: {'met' if med <= 0.3 else 'MISSED'}"
+        print(f"  {label:<40} median {med * 1000:7.1f} ms  p90 {p90(values) * 1000:7.1f} ms{target}")
+
+
 def query_plans(db: Path, words: str, url: str) -> None:
     """EXPLAIN QUERY PLAN of the two lookup statements (as archive.index.lookup issues them)."""
-    from archive.index.lookup import fts_query
+    from archive.index.search import RANK_BOUND, fts5_query, parse
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     statements = {
-        "words": ("SELECT c.id FROM claims_fts f JOIN claims c ON c.rowid = f.rowid "
-                  "WHERE claims_fts MATCH ? ORDER BY f.rank LIMIT 20", (fts_query(words),)),
+        "words": ("SELECT c.id FROM (SELECT rowid, rank FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?) f "
+                  "JOIN claims c ON c.rowid = f.rowid ORDER BY f.rank, c.id LIMIT 20",
+                  (fts5_query(parse(words)), RANK_BOUND)),
         "url": ("SELECT ci.claim_id FROM sources s JOIN citations ci ON ci.source_id = s.id "
                 "JOIN claims c ON c.id = ci.claim_id WHERE s.url = ? "
                 "ORDER BY c.document_id, c.position LIMIT 20", (url,)),
@@ -256,11 +365,11 @@ def time_commands(
     return times, cpu, outputs
 
 
-def in_process(home: Path, queries: dict[str, str], runs: int) -> dict[str, float]:
+def in_process(home: Path, queries: dict[str, str], runs: int, db: str | None = None) -> dict[str, float]:
     """Median seconds of ``Archive.lookup`` alone (engine already open): what the SQL costs."""
     from archive.api import Archive
 
-    archive = Archive.open(str(home))
+    archive = Archive.open(str(home), db)
     try:
         result = {}
         for name, query in queries.items():
@@ -308,48 +417,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--script", action="append", default=[], metavar="FILE",
                         help="also time this citevault executable (informational, e.g. a pyenv shim)")
     parser.add_argument("--profile-build", metavar="FILE", help="cProfile the add into FILE")
+    parser.add_argument("--db", metavar="URL", help="the index in this database (e.g. PostgreSQL) instead of SQLite")
     args = parser.parse_args(argv)
 
     temp = None
+    pg = args.db
     if args.reuse:
         home = Path(args.reuse).absolute()
-        if not (home / DB_FILENAME).exists():
+        if not pg and not (home / DB_FILENAME).exists():
             sys.exit(f"--reuse {home}: no {DB_FILENAME} there")
     else:
         if args.keep:
             home = Path(args.keep).absolute()
-            if (home / DB_FILENAME).exists():
+            if not pg and (home / DB_FILENAME).exists():
                 sys.exit(f"--keep {home}: already holds an index; use --reuse {home}")
         else:
             temp = tempfile.mkdtemp(prefix="citevault-bench-")
             home = Path(temp) / "home"
         build(home, args.claims, args.sources, args.seed,
-              str(Path(args.profile_build).absolute()) if args.profile_build else None)
+              str(Path(args.profile_build).absolute()) if args.profile_build else None, pg)
     try:
         db = home / DB_FILENAME
-        counts = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute(
-            "SELECT (SELECT COUNT(*) FROM claims), (SELECT COUNT(*) FROM sources), "
-            "(SELECT COUNT(*) FROM citations)").fetchone()
-        print(f"index {home}: {counts[0]:,} claims, {counts[1]:,} sources, {counts[2]:,} citations")
-        words, n_words, url, n_url = pick_queries(db, args.seed)
+        count_sql = ("SELECT (SELECT COUNT(*) FROM claims), (SELECT COUNT(*) FROM sources), "
+                     "(SELECT COUNT(*) FROM citations)")
+        if pg:
+            from sqlalchemy import text
+
+            from archive.index.db import make_engine
+
+            engine = make_engine(pg)
+            with engine.connect() as con:
+                counts = tuple(con.execute(text(count_sql)).one())
+            engine.dispose()
+        else:
+            counts = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute(count_sql).fetchone()
+        print(f"index {pg or home}: {counts[0]:,} claims, {counts[1]:,} sources, {counts[2]:,} citations")
+        words, n_words, url, n_url = pick_queries_pg(pg, args.seed) if pg else pick_queries(db, args.seed)
         if args.words:
             words, n_words = args.words, -1
         if args.url:
             url, n_url = args.url, -1
         print(f"queries: words {words!r} (matches {n_words} claims), url {url} (cited by {n_url} claims)")
-        query_plans(db, words, url)
-        inproc = in_process(home, {"words": words, "url": url}, args.runs)
+        if pg:
+            query_plans_pg(pg, words)
+        else:
+            query_plans(db, words, url)
+        inproc = in_process(home, {"words": words, "url": url}, args.runs, pg)
         print("in-process Archive.lookup (SQL + JSON building only): "
               + ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in inproc.items()))
 
         env = {k: v for k, v in os.environ.items() if k not in ("CITEVAULT_HOME", "CITEVAULT_DB")}
         floor_label = "floor: python -c " + repr(FLOOR_CODE)
         commands = {floor_label: [sys.executable, "-c", FLOOR_CODE]}
+        driver_label = "floor + driver: python -c " + repr(FLOOR_CODE + ", psycopg")
+        if pg:  # informational: the PostgreSQL driver's own import, which SQLite's stdlib driver does not cost
+            commands[driver_label] = [sys.executable, "-c", FLOOR_CODE + ", psycopg"]
         expected = {}
         for label, script in entry_points(args.script):
             for name, query, n in (("words", words, n_words), ("url", url, n_url)):
                 key = f"{label} lookup {name}"
-                commands[key] = [script, "--home", str(home), "lookup", query, "--json"]
+                commands[key] = [script, "--home", str(home), *(["--db", pg] if pg else []), "lookup", query, "--json"]
                 expected[key] = (label, min(n, 20))
         times, cpu, outputs = time_commands(commands, args.runs, args.warmup, env)
         floor_med = statistics.median(times[floor_label])
@@ -367,11 +494,15 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = med / floor_med
                 missed |= ratio > TARGET_RATIO and label == "citevault"
                 line += f"  ratio {ratio:.2f}{'' if ratio <= TARGET_RATIO else ' > ' + str(TARGET_RATIO)}  ({got} claims)"
+                if pg:
+                    line += f"  (vs floor + driver {med / statistics.median(times[driver_label]):.2f})"
                 if want >= 0 and got != want:
                     line += f"  WARNING: expected {want} claims"
             print(line)
         print(f"\ntarget ratio <= {TARGET_RATIO}: {'MISSED' if missed else 'met'}"
               " (pip's console script; other scripts, if shown, are informational)")
+        print(f"\noperations ({args.runs} runs each):")
+        operations(home, pg, args.runs, env)
         return 1 if missed else 0
     finally:
         if temp:

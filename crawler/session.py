@@ -52,6 +52,10 @@ class CrawlSession:
         engine = self.archive.engine(create=True)
         self._recover(engine)
         self.crawl_id = uuid.uuid4().hex
+        from archive.crawl.workers import Heartbeat
+
+        # keeps this worker's leases while it lives, whichever node it runs on (archive.crawl.workers)
+        self.heartbeat = Heartbeat(engine, self.crawl_id).start()
         options: dict[str, Any] = dict(
             crawl_id=self.crawl_id, operator=self.config.operator, robots=self.config.robots,
             compresslevel=self.config.compresslevel, max_size=self.config.warc_max_size,
@@ -122,6 +126,7 @@ class CrawlSession:
             if self._flushing is not None and self._flushing.running:
                 self._flushing.stop()
             self.recorder.close()
+            self.heartbeat.stop()
             if self.stopping or self.progress.total == 0:
                 self.left = self._left()
             if check and not self.stopping and not self.interrupted:

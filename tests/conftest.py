@@ -73,7 +73,7 @@ def render_site_file(site_url: str, tmp_path: Path) -> Callable[..., Path]:
 # (module). Registered here once, so the session home is built once whichever module asks first; test
 # modules import only constants and classes from tests/web_fixtures.py.
 # =====================================================================================================
-from tests.web_fixtures import client, evidence  # noqa: F401  (fixtures, registered for pytest)
+from tests.web_fixtures import client, evidence, evidence_on_postgres  # noqa: F401  (fixtures, registered for pytest)
 
 # ============================== end of the web-evidence section ======================================
 
@@ -185,3 +185,42 @@ def evidence_crawl(evidence_site: tuple[str, Path], tmp_path_factory: pytest.Tem
     assert fingerprint(crawled.home) == built, f"a test changed the shared archive {crawled.home}: copy it first"
 
 # ============================== end of the crawled-archives section ==================================
+
+
+# =====================================================================================================
+# Both index backends (issue 14): a private PostgreSQL cluster for the session (tests/pg.py), and
+# ``index_backend``, parametrized "sqlite" / "postgresql", for the modules whose tests must hold on both.
+# The PostgreSQL parameter is skipped only where PostgreSQL is not installed (.ci/run installs it).
+# =====================================================================================================
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """The session's private PostgreSQL (a :class:`tests.pg.Cluster`), started on first use."""
+    from tests import pg
+
+    if not pg.available():
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    pytest.importorskip("psycopg")
+    cluster = pg.Cluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def index_backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" or "postgresql": the module's tests run once per backend."""
+    return str(request.param)
+
+
+def backend_db(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """``--db`` for ``backend``: None (the home's SQLite file) or a new migrated PostgreSQL database."""
+    if backend == "sqlite":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    return str(cluster.database())  # type: ignore[attr-defined]
+
+# ============================== end of the both-backends section =====================================

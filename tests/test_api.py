@@ -1,4 +1,5 @@
-"""The library API, :class:`archive.Archive`, called directly: real SQLite in tmp_path, real WARC files, no
+"""The library API, :class:`archive.Archive`, called directly: real SQLite in tmp_path (or a real PostgreSQL:
+every test taking ``archive`` runs on both index backends), real WARC files, no
 crawl (the CLI and web tests cover crawled archives through the same methods).
 
 Also the layering the API exists for: CLI commands and web views make Archive calls and format the
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from archive import Archive, ExportFormat, InputError, NotFoundError, StoreError
+from tests.conftest import backend_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +45,9 @@ def article(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def archive(tmp_path: Path, article: Path) -> Iterator[Archive]:
-    opened = Archive.open(str(tmp_path / "home"))
+def archive(tmp_path: Path, article: Path, index_backend: str, request: pytest.FixtureRequest) -> Iterator[Archive]:
+    """The article added to a new index: the home's SQLite file, or a new PostgreSQL database."""
+    opened = Archive.open(str(tmp_path / "home"), backend_db(index_backend, request))
     opened.add([str(article)])
     try:
         yield opened
@@ -175,8 +178,9 @@ def test_status_and_diff(archive: Archive, doc: str) -> None:
 def test_crawl_returns_what_it_did(archive: Archive, doc: str) -> None:
     """Scrapy's reactor cannot restart: the crawl runs in a child process, on the fixture's home."""
     code = ("import dataclasses, json, sys; from archive import Archive; "
-            "print(json.dumps(dataclasses.asdict(Archive.open(sys.argv[1]).crawl([sys.argv[2]]))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(archive.home.root), doc], capture_output=True, text=True,
+            "print(json.dumps(dataclasses.asdict(Archive.open(sys.argv[1], sys.argv[3]).crawl([sys.argv[2]]))))")
+    proc = subprocess.run([sys.executable, "-c", code, str(archive.home.root), doc, archive.home.db_url],
+                          capture_output=True, text=True,
                           timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)

@@ -353,7 +353,8 @@ def test_crawl_start_settles_fetches_no_recorder_settled(tmp_path: Path) -> None
     conn.execute("UPDATE sources SET state = 'pending', failures = 0, first_failure = NULL, reason = NULL, "
                  "next_due = NULL, last_fetched = NULL, evidence_capture = NULL, latest_good_capture = NULL")
     conn.execute("DELETE FROM source_events")
-    conn.execute("INSERT INTO crawls VALUES ('live', '2026-11-02 09:00:00', NULL, 0, 0, 0, ?, ?)",
+    conn.execute("INSERT INTO crawls (id, started_at, finished_at, requested, archived, failed, pid, host) "
+                 "VALUES ('live', '2026-11-02 09:00:00', NULL, 0, 0, 0, ?, ?)",
                  (os.getpid(), socket.gethostname()))
     conn.execute("UPDATE sources SET lease_owner = 'live', lease_until = '2999-01-01 00:00:00' WHERE url LIKE '%/ok'")
     conn.commit()

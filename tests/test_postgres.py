@@ -1,58 +1,25 @@
 """The index on a real PostgreSQL (``--db``): add, two crawls at once, lookup and status.
 
-A private cluster is started in a temporary folder (Debian's postgresql package, installed by .ci/run);
-the test is skipped where PostgreSQL is not installed.
+The session's private cluster (tests/pg.py, Debian's postgresql package, installed by .ci/run); skipped
+where PostgreSQL is not installed.
 """
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.helpers import citevault, crawls_at_once
 
-pytest.importorskip("psycopg")
-BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not BINARIES:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    import tempfile
-
-    bindir = BINARIES[-1]
-    # Not under pytest's tmp dir: its parents are private to root, and the server runs as "postgres".
-    data = Path(tempfile.mkdtemp(prefix="citevault-pg-"))
-    port = _free_port()
-    as_postgres = ["su", "postgres", "-c"] if os.geteuid() == 0 else ["sh", "-c"]
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-    subprocess.run([*as_postgres, f"{bindir}/initdb -D {data} -A trust -U postgres"], check=True,
-                   capture_output=True, timeout=120)
-    subprocess.run([*as_postgres, f"{bindir}/pg_ctl -D {data} -w -o '-c listen_addresses=127.0.0.1 -p {port} "
-                    f"-k {data}' -l {data}/log start"], check=True, capture_output=True, timeout=120)
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-        yield url
-    finally:
-        subprocess.run([*as_postgres, f"{bindir}/pg_ctl -D {data} -m immediate stop"], capture_output=True, timeout=60)
-        shutil.rmtree(data, ignore_errors=True)
+@pytest.fixture
+def postgres(pg_cluster: Any) -> str:
+    """A new migrated database on the session's private cluster (tests/conftest.py)."""
+    return str(pg_cluster.database("crawls"))
 
 
 def test_two_crawls_on_postgres(postgres: str, site_url: str, site_server: Any, tmp_path: Path) -> None:

@@ -18,20 +18,20 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.te
 
 def test_claim_json_is_what_show_json_prints(client: Any, evidence: Evidence) -> None:
     claim_id = evidence.claim_citing("/evidence/report.html")
-    cli = citevault(evidence.home, "show", claim_id, "--json")
+    cli = citevault(evidence.home, *client.citevault_db, "show", claim_id, "--json")
     assert cli.code == 0, cli
     assert client.get(f"/api/claims/{claim_id}").json() == cli.json()
 
 
 def test_lookup_and_claims_are_what_the_cli_prints(client: Any, evidence: Evidence) -> None:
     for query in ("report records", evidence.url("/evidence/report.html")):
-        cli = citevault(evidence.home, "lookup", query, "--limit", "5", "--json")
+        cli = citevault(evidence.home, *client.citevault_db, "lookup", query, "--limit", "5", "--json")
         assert cli.code == 0, cli
         assert client.get("/api/lookup", params={"q": query, "limit": 5}).json() == cli.json(), query
-    listing = citevault(evidence.home, "claims", evidence.document_id, "--json")
+    listing = citevault(evidence.home, *client.citevault_db, "claims", evidence.document_id, "--json")
     assert client.get(f"/api/documents/{evidence.document_id}/claims").json() == listing.json()
     assert client.get("/api/claims", params={"document_id": evidence.document_id}).json() == listing.json()
-    assert client.get("/api/claims").json() == citevault(evidence.home, "claims", "--json").json()
+    assert client.get("/api/claims").json() == citevault(evidence.home, *client.citevault_db, "claims", "--json").json()
 
 
 def test_documents_and_sources(client: Any, evidence: Evidence) -> None:

@@ -228,16 +228,30 @@ def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
     return build_evidence(tmp_path_factory.mktemp("evidence-home"))
 
 
-@pytest.fixture(scope="module")
-def client(evidence: Evidence) -> Iterator[Any]:
-    """The app in-process (FastAPI's TestClient) over the evidence home."""
+@pytest.fixture(scope="session")
+def evidence_on_postgres(evidence: Evidence, pg_cluster: Any) -> str:
+    """The evidence home's index rebuilt into a new PostgreSQL database from its WARC files (``reindex``,
+    then ``check``, as a user moving to PostgreSQL does): its URL. The home itself is not touched."""
+    url = str(pg_cluster.empty_database("evidence"))
+    for command in ("reindex", "check"):
+        done = citevault(evidence.home, "--db", url, command)
+        assert done.code == 0, done
+    return url
+
+
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def client(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Any]:
+    """The app in-process (FastAPI's TestClient) over the evidence home, once per index backend: its SQLite
+    file, then the same index on PostgreSQL (:func:`evidence_on_postgres`)."""
     from fastapi.testclient import TestClient
 
     from archive.api import Archive
     from archive.web.app import create_app
 
-    archive = Archive.open(str(evidence.home))
+    db = request.getfixturevalue("evidence_on_postgres") if request.param == "postgresql" else None
+    archive = Archive.open(str(evidence.home), db)
     with TestClient(create_app(archive)) as test_client:
+        test_client.citevault_db = ["--db", db] if db else []  # type: ignore[attr-defined]  # for CLI calls
         yield test_client
     archive.close()
 

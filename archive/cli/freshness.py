@@ -8,9 +8,11 @@ from archive.cli.options import json_option, open_archive, print_json
 
 @click.command()
 @click.argument("document_id", required=False)
+@click.option("--workers", is_flag=True, help="List the crawl workers running on any node instead: node, pid, "
+                                              "last heartbeat and the leases each holds.")
 @json_option
 @click.pass_context
-def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
+def status(ctx: click.Context, document_id: str | None, workers: bool, as_json: bool) -> None:
     """Link-rot report: per document, sources by state, and every changed, gone or failed source with
     the claims it backs and since when. Changed sources whose cited passages changed in meaning (a number,
     a negation, a name) come first, with the words; the other changes are cosmetic for the claims.
@@ -18,7 +20,11 @@ def status(ctx: click.Context, document_id: str | None, as_json: bool) -> None:
     \b
     citevault status
     citevault status 3e90d2b332ad3b46 --json
+    citevault status --workers
     """
+    if workers:
+        _workers(ctx, as_json)
+        return
     docs = open_archive(ctx).status(document_id)
     if as_json:
         print_json(docs)
@@ -62,3 +68,19 @@ def diff(ctx: click.Context, target: str, as_json: bool) -> None:
             click.echo(entry["diff"], nl=False)
         else:
             click.echo(f"{entry['url']}: {entry.get('note', 'no change')}")
+
+
+def _workers(ctx: click.Context, as_json: bool) -> None:
+    found = open_archive(ctx).workers()
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        click.echo("no crawl workers running")
+        return
+    for w in found:
+        state = "alive" if w["alive"] else "silent (its leases expire)"
+        beat = "never" if w["seconds_since_heartbeat"] is None else f"{w['seconds_since_heartbeat']:.0f} s ago"
+        until = f" until {w['leases_until']}" if w["leases_until"] else ""
+        click.echo(f"{w['node'] or '?'}  pid {w['pid']}  crawl {w['crawl_id'][:12]}  {state}, heartbeat {beat}, "
+                   f"{w['leases']} leases{until}")

@@ -155,7 +155,16 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Override a Scrapy or CITEVAULT_* setting, e.g. -s DOWNLOAD_TIMEOUT=10.")(func)
     func = click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
                         help="Parallel requests in all (per-host limit stays CITEVAULT_PER_HOST).")(func)
+    func = click.option("--node", metavar="NAME", expose_value=False, callback=_set_node,
+                        help="This worker's node name in WARC file names and crawl rows (default: "
+                             "CITEVAULT_NODE, else the host name); see README \"Running on several machines\".")(func)
     return func
+
+
+def _set_node(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--node``: read by archive.crawl.pids.node_name, here and in the recorder process this one starts."""
+    if value:
+        os.environ["CITEVAULT_NODE"] = value
 
 
 def _parse_settings(pairs: tuple[str, ...], no_assets: bool = False, browser: str | None = None) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """What a crawl should fetch, claimed so that two crawls running at once never fetch the same source.
 
 Sources are claimed in batches by one UPDATE … RETURNING that only takes rows nobody holds (a lease with
-the crawl's id and an expiry): on SQLite the write lock serialises two claimers, on PostgreSQL the second
-UPDATE re-checks the lease after the first commits — either way each source goes to one crawl. A crawl
-releases a lease when it records the source's outcome; leases of crawls that died are released when the
-next crawl starts (same host, dead pid).
+the crawl's id and an expiry): on SQLite the write lock serialises two claimers; on PostgreSQL the rows are
+picked ``FOR UPDATE SKIP LOCKED``, so workers on many hosts claim disjoint batches without waiting on each
+other — either way each source goes to one crawl. A crawl releases a lease when it records the source's
+outcome. A live crawl renews its leases with a heartbeat (:func:`heartbeat`, every :func:`lease_time` / 6);
+a crawl that died loses them: at once when the next crawl on its node finds its pid dead, else when they
+expire (another host, where its pid means nothing).
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, DateTime, bindparam, text
 
-from archive.crawl.pids import alive
+from archive.clock import real_now, schedule_now
+from archive.crawl.pids import alive, node_label
 from archive.states import DocumentStatus, SourceState
 
 # Times bound with the column type, so SQLite compares them in the format the columns store.
@@ -30,8 +33,25 @@ PLAIN = (f"(s.state = '{SourceState.PENDING}' OR (s.state = '{SourceState.FAILED
          "OR s.next_due <= :now)))")
 #: With --due: also every source whose re-check time has come (archived, changed and gone ones).
 DUE = f"({PLAIN} OR (s.next_due IS NOT NULL AND s.next_due <= :now))"
-LEASE = timedelta(hours=6)
+#: How long a lease lasts without a heartbeat (``CITEVAULT_LEASE_SECONDS`` overrides it: tests make it short).
+LEASE = timedelta(minutes=5)
 BATCH = 500
+#: A lease another crawl may take: nobody's, or expired and held by a crawl that has not beaten within a
+#: lease (one that has is alive: its heartbeat renews the lease; and its WARC file may hold fetches the
+#: index lacks until a catch-up indexes them, which waits for the same silence).
+TAKEABLE = ("(s.lease_owner IS NULL OR (s.lease_until < :now AND s.lease_owner NOT IN (SELECT w.id FROM crawls w "
+            "WHERE w.finished_at IS NULL AND w.heartbeat_at >= :since)))")
+
+
+def lease_time() -> timedelta:
+    """:data:`LEASE`, or ``CITEVAULT_LEASE_SECONDS``."""
+    seconds = os.environ.get("CITEVAULT_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
+def heartbeat_every() -> float:
+    """Seconds between heartbeats: six chances to renew a lease before it expires."""
+    return lease_time().total_seconds() / 6
 
 
 @dataclass(frozen=True)
@@ -75,26 +95,42 @@ def pending_documents(conn: Connection, document_ids: Sequence[str] | None = Non
 
 
 def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = False,
-                  document_ids: Sequence[str] | None = None, batch: int = BATCH) -> Iterator[Target]:
-    """Claim and yield the sources this crawl should fetch, a batch (one short transaction) at a time."""
+                  document_ids: Sequence[str] | None = None, batch: int = BATCH,
+                  before_batch: Callable[[], None] | None = None) -> Iterator[Target]:
+    """Claim and yield the sources this crawl should fetch, a batch (one short transaction) at a time.
+    ``before_batch`` runs before each claim (the crawl catches up with dead workers there)."""
     condition = DUE if due else PLAIN
     scope = ""
-    params: dict[str, object] = {"now": now, "owner": crawl_id, "until": now + LEASE, "n": batch}
+    params: dict[str, object] = {"now": now, "owner": crawl_id, "until": now + lease_time(), "n": batch}
     if document_ids is not None:
         scope = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
                  "WHERE c.document_id IN :docs)")
         params["docs"] = list(document_ids)
+    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for (nor re-checked)
+    skip = " FOR UPDATE SKIP LOCKED" if engine.dialect.name == "postgresql" else ""
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN ("
         f"SELECT s.id FROM sources s WHERE {condition} {scope} "
-        "AND (s.lease_owner IS NULL OR s.lease_until < :now) ORDER BY s.first_seen, s.id LIMIT :n"
-        ") AND (lease_owner IS NULL OR lease_until < :now) RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
-    ).bindparams(*_TIMES)
+        f"AND {TAKEABLE} ORDER BY s.first_seen, s.id LIMIT :n{skip}"
+        ") AND (lease_owner IS NULL OR lease_until < :now) "
+        "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
+    ).bindparams(*_TIMES, bindparam("since", type_=DateTime))
     if document_ids is not None:
         stmt = stmt.bindparams(bindparam("docs", expanding=True))
+    from archive.index.retry import retrying
+
     while True:
-        with engine.begin() as conn:
-            rows = conn.execute(stmt, params).all()
+        if before_batch is not None:
+            before_batch()
+
+        def claim() -> list[Any]:
+            with engine.begin() as conn:
+                return list(conn.execute(stmt, params).all())
+
+        # a lease runs from its claim (``now`` is when the crawl started: batches are claimed later)
+        params["until"] = max(now, schedule_now()) + lease_time()
+        params["since"] = real_now() - lease_time()
+        rows = retrying(claim, "claiming sources")
         if not rows:
             return
         for row in rows:
@@ -108,10 +144,13 @@ def release(conn: Connection, crawl_id: str) -> None:
 
 
 def dead_crawls(conn: Connection) -> list[str]:
-    """Unfinished crawls of this host whose process is gone (another host's crawls cannot be checked)."""
-    host = socket.gethostname()
+    """Unfinished crawls of this node whose process is gone (another node's crawls cannot be checked: their
+    leases expire instead)."""
     dead = []
-    for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host = :h"), {"h": host}):
+    # this node's name, and the plain host name crawl rows held before nodes were named (and still hold
+    # where they are the same)
+    names = {"n": node_label(), "h": socket.gethostname()}
+    for row in conn.execute(text("SELECT id, pid FROM crawls WHERE finished_at IS NULL AND host IN (:n, :h)"), names):
         if row.pid is None or (row.pid != os.getpid() and not alive(row.pid)):
             dead.append(row.id)
     return dead
@@ -131,14 +170,17 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
         return []
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
-        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN}) "
-        "AND (lease_owner IS NULL OR lease_until < :now) "
+        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN} AND {TAKEABLE}) "
         "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
-    ).bindparams(bindparam("ids", expanding=True), *_TIMES)
-    with engine.begin() as conn:
-        rows = conn.execute(stmt, {"owner": crawl_id, "until": now + LEASE, "now": now,
-                                   "ids": list(source_ids)}).all()
-    return [_claimed(row) for row in rows]
+    ).bindparams(bindparam("ids", expanding=True), *_TIMES, bindparam("since", type_=DateTime))
+    from archive.index.retry import retrying
+
+    def claim() -> list[Any]:
+        with engine.begin() as conn:
+            return list(conn.execute(stmt, {"owner": crawl_id, "until": now + lease_time(), "now": now,
+                                            "since": real_now() - lease_time(), "ids": list(source_ids)}).all())
+
+    return [_claimed(row) for row in retrying(claim, "claiming sources")]
 
 
 @dataclass(frozen=True)
@@ -186,3 +228,61 @@ def waiting(conn: Connection, crawl_id: str, now: datetime, *, due: bool = False
         else:
             holders.append(Holder(row.owner, row.pid, row.host, row.n))
     return Waiting(unheld, holders)
+
+
+def heartbeat(conn: Connection, crawl_id: str, now: datetime, beat_at: datetime) -> int:
+    """A live crawl's sign of life: its row's ``heartbeat_at`` (real time) and every lease it holds pushed to
+    ``now`` (schedule time) + :func:`lease_time`. Returns the leases renewed. A lease already taken by another
+    worker (this one was presumed dead) stays with that worker."""
+    conn.execute(text("UPDATE crawls SET heartbeat_at = :at WHERE id = :c").bindparams(
+        bindparam("at", type_=DateTime)), {"at": beat_at, "c": crawl_id})
+    renewed = conn.execute(text("UPDATE sources SET lease_until = :until WHERE lease_owner = :c").bindparams(
+        bindparam("until", type_=DateTime)), {"until": now + lease_time(), "c": crawl_id})
+    return int(renewed.rowcount or 0)
+
+
+def orphaned_until(conn: Connection, crawl_id: str, now: datetime, beat_now: datetime, *, due: bool = False,
+                   document_ids: Sequence[str] | None = None) -> datetime | None:
+    """When the first lease ends that this crawl should wait for, among the sources its scope still wants;
+    None when there is none. It waits for the leases of a crawl on another node (it may die there, where
+    no pid can be checked: then its leases expire and this crawl takes them), and of a silent crawl on this
+    one (finished, or three heartbeats missed). The caller sleeps until then (at most a heartbeat) and
+    claims again, so a worker pool ends its round together and a dead worker's sources are fetched. A
+    live crawl of this node keeps its leases: the caller does not wait for it (its pid is checked)."""
+    condition = DUE if due else PLAIN
+    scope = ""
+    params: dict[str, object] = {"now": now, "me": crawl_id, "node": node_label(), "host": socket.gethostname(),
+                                 "silent": beat_now - timedelta(seconds=3 * heartbeat_every())}
+    if document_ids is not None:
+        scope = ("AND s.id IN (SELECT ci.source_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
+                 "WHERE c.document_id IN :docs)")
+        params["docs"] = list(document_ids)
+    stmt = text(
+        "SELECT MIN(s.lease_until) FROM sources s JOIN crawls c ON c.id = s.lease_owner "
+        f"WHERE {condition} {scope} AND s.lease_owner != :me "
+        "AND (c.finished_at IS NOT NULL OR c.heartbeat_at < :silent OR c.host NOT IN (:node, :host))"
+    ).bindparams(bindparam("silent", type_=DateTime))
+    if document_ids is not None:
+        stmt = stmt.bindparams(bindparam("docs", expanding=True))
+    from archive.clock import as_datetime
+
+    return as_datetime(conn.execute(stmt, params).scalar())
+
+
+def expired_leases(conn: Connection, crawl_id: str, now: datetime) -> bool:
+    """Does a crawl that never finished hold an expired lease (it died, on this node or another)? Its WARC
+    files may hold fetches the index lacks: catch up with them before taking its sources."""
+    stmt = text("SELECT 1 FROM sources s JOIN crawls c ON c.id = s.lease_owner WHERE s.lease_owner != :me "
+                "AND s.lease_until < :now AND c.finished_at IS NULL LIMIT 1").bindparams(
+        bindparam("now", type_=DateTime))
+    return conn.execute(stmt, {"me": crawl_id, "now": now}).first() is not None
+
+
+def release_expired(conn: Connection, now: datetime, beat_now: datetime) -> int:
+    """Clear leases expired by ``now`` whose crawl has been silent for a whole lease (after catching up
+    with those dead crawls), so the next claim does not catch up again for them."""
+    stmt = text("UPDATE sources SET lease_owner = NULL, lease_until = NULL "
+                "WHERE lease_owner IS NOT NULL AND lease_until < :now AND lease_owner NOT IN ("
+                "SELECT id FROM crawls WHERE finished_at IS NULL AND heartbeat_at >= :since)").bindparams(
+        bindparam("now", type_=DateTime), bindparam("since", type_=DateTime))
+    return int(conn.execute(stmt, {"now": now, "since": beat_now - lease_time()}).rowcount or 0)

@@ -254,9 +254,15 @@ class Recorder:
             self._execute(conn, self._settle_leftovers, ())
             self._safe_commit(conn)
             self._close_checker()  # before the WARC file is closed (renamed) under the checks reading it
-            frontier.release(conn, self.crawl_id)
-            writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
-            conn.commit()
+
+            def finish() -> None:
+                frontier.release(conn, self.crawl_id)
+                writes.finish_crawl(conn, self.crawl_id, clock.real_now(), self.stats.states)
+                conn.commit()
+
+            from archive.index.retry import retrying
+
+            retrying(finish, "finishing the crawl", on_retry=conn.rollback)
         finally:
             try:
                 self._close_checker()
@@ -265,8 +271,12 @@ class Recorder:
                 conn.close()
 
     def _execute(self, conn: Any, func: Callable[..., None], args: tuple[Any, ...]) -> None:
+        from archive.index.retry import retrying
+
         try:
-            func(conn, *args)
+            # a dropped database connection (a job reads the index before it writes its records): wait
+            # for it to come back and run the job again, the rows batched so far kept
+            retrying(lambda: func(conn, *args), func.__name__, on_retry=conn.rollback)
         except Exception as exc:  # one bad record must not stop the crawl
             self._failed(conn, func.__name__, exc)
 
@@ -278,8 +288,11 @@ class Recorder:
             conn.rollback()
 
     def _safe_commit(self, conn: Any) -> None:
+        from archive.index.retry import retrying
+
         try:
-            self._commit(conn)
+            # the batch is one transaction, rolled back whole when the connection drops: tried again whole
+            retrying(lambda: self._commit(conn), "committing rows", on_retry=conn.rollback)
         except Exception as exc:  # the batch is lost from the index, not from the WARC: reindex restores it
             self._captures, self._states, self._links = [], [], []
             self._batch_digests, self._pending_states = {}, {}
@@ -287,6 +300,8 @@ class Recorder:
 
     def _commit(self, conn: Any) -> None:
         # Order matters: WARC bytes reach the OS before the rows that point to them are committed.
+        # The batch is cleared only once committed, so a commit that fails on a dropped connection can
+        # be tried again whole (_safe_commit).
         self.store.flush()
         checkable: list[str] = []
         if self._captures:
@@ -294,18 +309,20 @@ class Recorder:
             if self.checker is not None:
                 checkable = [c["source_id"] for c in self._captures
                              if c.get("source_id") and 200 <= (c.get("http_status") or 0) < 300]
-            self._captures = []
-            self._batch_digests = {}
         if self._links:
             writes.add_page_assets(conn, self._links)
-            self._links = []
         if self._states:
             writes.settle_sources(conn, self._states)
             writes.add_events(conn, [s["event"] for s in self._states])
-            self._states = []
-            self._pending_states = {}
         if conn.in_transaction():
             conn.commit()
+        if self._captures:
+            self._captures = []
+            self._batch_digests = {}
+        self._links = []
+        if self._states:
+            self._states = []
+            self._pending_states = {}
         if checkable and self.checker is not None:
             self.checker.submit(checkable)
 

@@ -14,6 +14,7 @@ from archive.checks.shape import verifications_for_claims
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
+from archive.index.search import search_claim_ids
 from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, RenderingJSON, SourceJSON
 from archive.states import CLAIM_PRECEDENCE, ClaimState, DocumentStatus
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
@@ -181,40 +182,6 @@ def document(conn: Connection, document_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
     return {**row, "fetch_error": fetch_error(conn, row)}
-
-
-def fts_query(words: str) -> str:
-    """Turn user words into an FTS5 query: every word must appear (quoted, so no FTS syntax leaks).
-
-    >>> fts_query('budget "3.5 million" AND x')
-    '"budget" "3" "5" "million" "and" "x"'
-    """
-    tokens = re.findall(r"\w+", words.lower())
-    return " ".join(f'"{t}"' for t in tokens)
-
-
-def search_claim_ids(conn: Connection, words: str, limit: int = 20) -> list[str]:
-    """Claim ids matching all ``words``, best first."""
-    if conn.dialect.name == "sqlite":
-        query = fts_query(words)
-        if not query:
-            return []
-        rows = conn.execute(
-            text(
-                "SELECT c.id FROM claims_fts f JOIN claims c ON c.rowid = f.rowid "
-                "WHERE claims_fts MATCH :q ORDER BY f.rank LIMIT :n"
-            ),
-            {"q": query, "n": limit},
-        )
-        return [r[0] for r in rows]
-    tokens = re.findall(r"\w+", words)
-    if not tokens:
-        return []
-    clauses = " AND ".join(f"text ILIKE :w{i}" for i in range(len(tokens)))
-    params: dict[str, Any] = {f"w{i}": f"%{t}%" for i, t in enumerate(tokens)}
-    params["n"] = limit
-    rows = conn.execute(text(f"SELECT id FROM claims WHERE {clauses} ORDER BY id LIMIT :n"), params)
-    return [r[0] for r in rows]
 
 
 def citing_claim_ids(conn: Connection, url: str, limit: int = 100) -> list[str]:

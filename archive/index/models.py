@@ -69,7 +69,7 @@ class Source(Base):
     evidence_capture: Mapped[str | None] = mapped_column(String(40))
     latest_good_capture: Mapped[str | None] = mapped_column(String(40))
     # Claimed by a running crawl (claim-by-update: two crawls never fetch the same source at once).
-    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_owner: Mapped[str | None] = mapped_column(String(40), index=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -96,7 +96,8 @@ class Crawl(Base):
     archived: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     pid: Mapped[int | None] = mapped_column(Integer)
-    host: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(Text)  # the worker's node name (archive.crawl.pids.node_name)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # renewed while the worker lives
 
 
 class Capture(Base):

@@ -113,14 +113,15 @@ def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
+    """The crawl's row: its process, its node (``host``, archive.crawl.pids.node_name) and a first heartbeat."""
     import os
-    import socket
 
+    from archive.crawl.pids import node_label
     from archive.index.models import Crawl
 
     _insert_ignore(conn, Crawl, [{"id": crawl_id, "started_at": started_at, "finished_at": None,
                                   "requested": 0, "archived": 0, "failed": 0, "pid": os.getpid(),
-                                  "host": socket.gethostname()}])
+                                  "host": node_label(), "heartbeat_at": started_at}])
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: Mapping[SourceState, int]) -> None:

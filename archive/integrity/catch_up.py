@@ -15,6 +15,8 @@ captured. :func:`recover` returns what it did as a :class:`Recovery`; the crawl 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -160,14 +162,69 @@ class Recovery:
         return self.indexed.problems if self.indexed is not None else []
 
 
-def recover(home: DataHome, engine: Engine) -> Recovery:
+def _live_elsewhere(engine: Engine) -> set[tuple[str, int]]:
+    """(node, pid) of every unfinished crawl that beat within one lease: their ``.open`` files on a shared
+    ``warcs/`` are being written, whatever node this is (archive.crawl.workers)."""
+    from sqlalchemy import DateTime, bindparam, text
+
+    from archive import clock
+    from archive.crawl import frontier
+
+    stmt = text("SELECT host, pid FROM crawls WHERE finished_at IS NULL AND heartbeat_at >= :since "
+                "AND host IS NOT NULL AND pid IS NOT NULL").bindparams(bindparam("since", type_=DateTime))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt, {"since": clock.real_now() - frontier.lease_time()}).all()
+    from archive.crawl.pids import file_node
+
+    return {(file_node(str(host)), int(pid)) for host, pid in rows}  # as the files name their node
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, one catch-up at a time across every worker on every node (an advisory lock): a worker
+    that finds a dead worker's file already repaired by another must not claim its sources before that
+    other has indexed what the file holds. SQLite's write lock already serialises one machine's crawls."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+            conn.commit()
+
+
+#: The advisory lock of :func:`_one_at_a_time` (any constant; "citevault" in ASCII, cut to 63 bits).
+_LOCK_KEY = 0x63697465766175
+
+
+def recover(home: DataHome, engine: Engine, *, expired_before: datetime | None = None) -> Recovery:
     """Before a crawl: repair abandoned ``.open`` files and index what they (and the other files of the same
     dead crawl) hold that the index lacks, then settle every source whose fetch is recorded but whose state
-    never took it (:func:`settle_unsettled`), so the crawl fetches nothing twice."""
+    never took it (:func:`settle_unsettled`), so the crawl fetches nothing twice. ``expired_before``: then
+    clear the leases that expired by that time, whose dead holders this caught up with (a crawl about to
+    take a dead worker's sources, mid-crawl). One worker at a time (:func:`_one_at_a_time`)."""
+    with _one_at_a_time(engine):
+        done = _recover(home, engine)
+        if expired_before is not None:
+            from archive import clock
+            from archive.crawl import frontier
+
+            with engine.begin() as conn:
+                frontier.release_expired(conn, expired_before, clock.real_now())
+        return done
+
+
+def _recover(home: DataHome, engine: Engine) -> Recovery:
     from archive.warc.repair import repair_open_files
 
     try:
-        repaired = repair_open_files(home.warcs)
+        repaired = repair_open_files(home.warcs, _live_elsewhere(engine))
     except FileNotFoundError:  # another crawl starting at the same moment repaired it first
         repaired = []
     done = Recovery(repaired)

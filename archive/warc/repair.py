@@ -3,17 +3,17 @@
 A record is complete when its gzip member ends and the WARC record inside has all the bytes its
 Content-Length promises. The file is truncated after its last complete record, closed and renamed;
 the caller then indexes whatever records the index does not have yet (``archive.integrity.reindex``).
-Files whose writer is still alive (same host, live pid) are left alone.
+Files whose writer is still alive are left alone: on this node, a live pid; on another node sharing the
+``warcs/`` directory (where the pid means nothing), a worker whose heartbeat the index still sees (``live``).
 """
 from __future__ import annotations
 
 import os
-import socket
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.crawl.pids import alive
+from archive.crawl.pids import alive, node_name
 from archive.warc.store import OPEN_SUFFIX
 
 CHUNK = 1 << 16
@@ -27,17 +27,22 @@ class Repaired:
     records: int
 
 
-def _writer_alive(name: str) -> bool:
-    """``citevault-{ts}-{serial}-{host}-{pid}.warc.gz.open``: is that process still writing it?"""
+def _writer_alive(name: str, live: set[tuple[str, int]] | None = None) -> bool:
+    """``citevault-{ts}-{serial}-{node}-{pid}.warc.gz.open``: is that process still writing it? ``live``: the
+    (node, pid) of workers whose heartbeat is recent; None: another node's file is never touched."""
     stem = name[: -len(".warc.gz" + OPEN_SUFFIX)]
     try:
         _, _, _, host, pid = stem.split("-", 4)
         pid_number = int(pid)
     except ValueError:
         return False
-    if host != socket.gethostname().replace("-", "_"):
-        return False  # another machine's file on shared storage: it cannot be checked, treat as dead
-    return pid_number != os.getpid() and alive(pid_number)
+    beating = live is not None and (host, pid_number) in live
+    if host != node_name():
+        # another node's file on shared storage: its pid cannot be checked here, its heartbeat can
+        return live is None or beating
+    if pid_number == os.getpid():  # this process's own file mid-crawl, or a dead one's whose pid it reused
+        return beating
+    return alive(pid_number)
 
 
 def _record_complete(head: bytes, total: int) -> bool:
@@ -93,13 +98,14 @@ def complete_prefix(path: Path) -> tuple[int, int]:
                 offset += len(chunk)
 
 
-def repair_open_files(directory: Path) -> list[Repaired]:
-    """Truncate and close every abandoned ``.open`` WARC file in ``directory``."""
+def repair_open_files(directory: Path, live: set[tuple[str, int]] | None = None) -> list[Repaired]:
+    """Truncate and close every abandoned ``.open`` WARC file in ``directory`` (``live``: see
+    :func:`_writer_alive`)."""
     repaired: list[Repaired] = []
     if not directory.is_dir():
         return repaired
     for path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):
-        if _writer_alive(path.name):
+        if _writer_alive(path.name, live):
             continue
         size = path.stat().st_size
         keep, records = complete_prefix(path)

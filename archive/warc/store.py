@@ -18,6 +18,7 @@ from typing import Callable
 from warcio.warcwriter import WARCWriter
 
 from archive import __version__
+from archive.crawl.pids import node_name
 from archive.warc.builder import RecordFactory
 
 OPEN_SUFFIX = ".open"
@@ -71,7 +72,7 @@ class WarcStore:
         self.robots = robots
         self.factory = factory or RecordFactory()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.hostname = socket.gethostname().replace("-", "_")
+        self.hostname = node_name()  # the node writes only files named after it (shared warcs/)
         self._writer = WARCWriter(None, gzip=False, warc_version="1.1")
         self._file: BufferedWriter | None = None
         self._name: str | None = None

@@ -63,10 +63,68 @@ class EvidenceSpider(scrapy.Spider):
         for target in documents:
             session.progress.total += 1
             yield self._request(target.url, document_id=target.document_id)
-        for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
-                                             document_ids=self.document_ids):
-            session.progress.total += 1
-            yield self._request(target.url, source_id=target.source_id, known=target.known)
+        while True:
+            for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
+                                                 document_ids=self.document_ids,
+                                                 before_batch=lambda: self._before_claim(engine)):
+                session.progress.total += 1
+                yield self._request(target.url, source_id=target.source_id, known=target.known)
+            # Sources a dead worker (maybe on another host) still holds: wait for its leases to end, then
+            # claim them. Leases of workers that still beat are theirs: this crawl does not wait for them.
+            if not await self._wait_for_orphans(engine):
+                return
+
+    async def _wait_for_orphans(self, engine: Any) -> bool:
+        """Sleep until the first lease of a silent worker ends; False when no silent worker holds any."""
+        from archive.index.retry import retrying
+
+        def until() -> Any:
+            with engine.connect() as conn:
+                return frontier.orphaned_until(conn, self.session.crawl_id, clock.schedule_now(),
+                                               clock.real_now(), due=self.due, document_ids=self.document_ids)
+
+        end = retrying(until, "looking for leases of dead workers")
+        if end is None or self.session.stopping:
+            return False
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        # a little past the lease's end: by then the dead worker's heartbeat is a whole lease old too, so
+        # the catch-up before the claim repairs its open file (archive.integrity.catch_up)
+        slack = min(1.0, frontier.heartbeat_every() / 2)
+        # at most a second: a live node's leases are renewed, not ended; they go as it settles its sources
+        seconds = max(0.1, min((end - clock.schedule_now()).total_seconds() + slack, frontier.heartbeat_every(), 1.0))
+        await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+        return True
+
+    def _before_claim(self, engine: Any) -> None:
+        """Expired leases of a crawl that never finished are about to be taken: catch up with it first."""
+        from archive.index.retry import retrying
+
+        def expired() -> bool:
+            with engine.connect() as conn:
+                return frontier.expired_leases(conn, self.session.crawl_id, clock.schedule_now())
+
+        if retrying(expired, "looking for expired leases"):
+            self._catch_up(engine)
+
+    def _catch_up(self, engine: Any) -> None:
+        """Before taking a dead worker's sources: index what its WARC files hold (its ``.open`` file is
+        repaired once its heartbeat is a lease old) and settle what it fetched, so nothing it captured is
+        fetched twice (archive.integrity.catch_up)."""
+        import sys
+
+        from archive.integrity.catch_up import recover
+        from crawler.session import recovery_lines
+
+        try:
+            before = clock.schedule_now()  # leases expired by then belong to crawls recover() caught up with
+            for line in recovery_lines(recover(self.session.archive.home, engine, expired_before=before)):
+                sys.stderr.write(line + "\n")
+        except Exception as exc:  # noqa: BLE001 - the next crawl's start does it again
+            sys.stderr.write(f"citevault: catch-up after a dead worker failed: {exc}\n")
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
                  known: Claimed | None = None) -> scrapy.Request:
