@@ -14,6 +14,7 @@ import pytest
 from archive.checks.match import match_quote
 from archive.checks.normalize import normalize_with_map
 from archive.checks.texts import extract_text
+from tests.misquote_cases import garble  # one letter in twelve changed: still ``close``
 from tests.test_verification_match import precision_recall
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"  # shared/ sits beside the repo
@@ -22,14 +23,6 @@ PDFS = sorted(REALWORLD.glob("*.pdf")) if REALWORLD.is_dir() else []
 QUOTE_WORDS = 12
 
 
-def garble(quote: str) -> str:
-    """Change one letter in twelve (a typo or OCR error every couple of words)."""
-    chars = list(quote)
-    letters = [i for i, ch in enumerate(chars) if ch.isalpha()]
-    for n, i in enumerate(letters):
-        if n % 12 == 5:
-            chars[i] = "x" if chars[i].lower() != "x" else "y"
-    return "".join(chars)
 
 
 def quotes_of(page: Path, limit: int = 4) -> list[str]:
