@@ -230,7 +230,7 @@ class Archive:
         if session.failure:
             raise StoreError(f"crawl stopped: {session.failure}; what was recorded stays archived, "
                              "`citevault crawl` fetches the rest")
-        if session.interrupted or session.stopping:  # Ctrl-C twice, or once (README "Stopping a crawl")
+        if session.interrupted or session.stopping:  # Ctrl-C twice, or once (docs/integrity.md)
             raise StoreError("crawl interrupted: what was fetched so far is archived, `citevault crawl` fetches "
                              "the rest")
         self._crawl_receipts(session)

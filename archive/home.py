@@ -1,4 +1,4 @@
-"""The data home: where WARC files and the embedded SQLite index live (README "The data home")."""
+"""The data home: where WARC files and the embedded SQLite index live (README "Where the data lives")."""
 from __future__ import annotations
 
 import os

@@ -1,5 +1,5 @@
 """The JSON shapes of the library API, as TypedDicts: what ``Archive`` returns, the CLI prints with
-``--json`` and the web API serves (DESIGN.md "Claim JSON", README "Checking the evidence").
+``--json`` and the web API serves (DESIGN.md "Claim JSON", docs/checking.md).
 
 One definition per shape: :mod:`archive.web.schemas` hands these same classes to pydantic, which reads
 each field's description from the docstring under it. This module imports neither pydantic nor FastAPI

@@ -50,7 +50,7 @@ class DocumentStatus(StrEnum):
 
 
 class QuoteVerdict(StrEnum):
-    """What the check found for a claim's quotation in one capture (README "Checking the evidence")."""
+    """What the check found for a claim's quotation in one capture (docs/checking.md)."""
 
     FOUND = "found"  # the words are there (after normalization: typography, case, whitespace)
     CLOSE = "close"  # nearly: typography left, typos, accents, words left out or added, elisions

@@ -1,4 +1,4 @@
-"""Page assets in the crawl: the requests for what each archived HTML page loads (README "What is archived").
+"""Page assets in the crawl: the requests for what each archived HTML page loads (docs/warc.md).
 
 The ``evidence`` spider hands every archived HTML response (a source's, or a document fetched by URL) to
 :meth:`AssetFetcher.for_page`. Discovery is :mod:`archive.crawl.assets` (replay's own rules); which URLs to

@@ -168,7 +168,7 @@ class CrawlSession:
                 sys.stderr.write(f"citevault: browser capture skipped: {exc}\n")
 
     def _check_evidence(self) -> None:
-        """Quote checks for what this crawl captured (README "Checking the evidence"): one pass, one
+        """Quote checks for what this crawl captured (docs/checking.md): one pass, one
         worker; a failure here is logged, never fatal — `citevault check` can redo it."""
         import logging
 
@@ -187,7 +187,7 @@ def _n(count: int, noun: str) -> str:
 
 
 def recovery_lines(done: Recovery) -> list[str]:
-    """What the repair before a crawl did, one stderr line each (README "After a crash"); none when it did
+    """What the repair before a crawl did, one stderr line each (docs/integrity.md "After a crash"); none when it did
     nothing."""
     lines = [f"citevault: repaired {r.name} (kept {r.records} records, dropped {r.dropped_bytes} bytes)"
              for r in done.repaired]

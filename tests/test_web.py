@@ -103,7 +103,7 @@ def test_verification_is_rendered_when_the_claim_json_has_one(client: Any, evide
 
 
 def test_real_verdicts_are_shown_after_citevault_check(evidence: Evidence, tmp_path: Any) -> None:
-    """With the quote verification of `citevault check` (README "Checking the evidence") in the index."""
+    """With the quote verification of `citevault check` (docs/checking.md) in the index."""
     import shutil
 
     from fastapi.testclient import TestClient

@@ -1,6 +1,6 @@
 """Does the evidence say what the claim says? Text of captures, quote checks, anchoring, stored verdicts.
 
-README "Checking the evidence" describes the verdicts. Modules, one job each:
+docs/checking.md describes the verdicts. Modules, one job each:
 
 - :mod:`~archive.checks.texts`: payload -> text (HTML main text, PDF, plain text), once per digest;
 - :mod:`~archive.checks.normalize`: matching form of a text, with offsets back to the original;

@@ -1,7 +1,7 @@
 """The ``verification`` object of the claim JSON, built from stored rows (one query for many claims).
 
 This module is on the ``lookup``/``show`` path: SQLAlchemy Core and the standard library only, no WARC
-reads, no matching code. Shape (README "Checking the evidence")::
+reads, no matching code. Shape (docs/checking.md)::
 
     {"method": "quote"|"key_terms", "heuristic": bool,
      "verdict": "found"|"close"|"misquoted"|"not_found"|"unreadable"                 (method quote)

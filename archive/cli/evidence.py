@@ -1,7 +1,7 @@
 """``citevault check``, ``citevault report`` and ``citevault export``: the evidence behind each claim.
 
 Thin click layers over :meth:`archive.api.Archive.check`, :meth:`~archive.api.Archive.rendered_report` and
-:meth:`~archive.api.Archive.export`; README "Checking the evidence".
+:meth:`~archive.api.Archive.export`; docs/checking.md.
 """
 from __future__ import annotations
 

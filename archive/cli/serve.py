@@ -1,4 +1,4 @@
-"""``citevault serve``: the web UI over the data home (README "Browsing the archive").
+"""``citevault serve``: the web UI over the data home (docs/web.md).
 
 A thin click layer: it opens the archive, binds the socket (so a busy port is a one-line error and
 ``--port 0`` prints the port it got), and runs :func:`archive.web.app.create_app` under uvicorn. FastAPI

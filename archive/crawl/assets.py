@@ -1,6 +1,6 @@
 """Page assets: the stylesheets, images, fonts, scripts, icons, posters and frames an archived page loads.
 
-A page replays as the reader saw it only if these are archived with it (README "What is archived"). Which
+A page replays as the reader saw it only if these are archived with it (docs/warc.md). Which
 attribute of which tag loads what is written once, in :mod:`archive.web.rewrite`, because replay must
 rewrite exactly the URLs the crawl fetched: discovery here walks a page with the same tokenizer and the same
 rules, collecting instead of rewriting. A stylesheet's ``@import`` and ``url()`` (fonts, backgrounds) are

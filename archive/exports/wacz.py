@@ -5,7 +5,7 @@ Layout of the package (a ZIP; WARCs stored uncompressed, as the format requires)
     archive/*.warc.gz          the WARC files, byte for byte
     indexes/index.cdx          CDXJ, sorted, built from the index rows (archive.exports.cdxj)
     pages/pages.jsonl          the entry points: each document's own capture and each cited source's
-    citevault/claims.json      the claim JSON of every claim included (README "Claim JSON")
+    citevault/claims.json      the claim JSON of every claim included (docs/json.md)
     datapackage.json           every file above with its sha256 and size, wacz_version 1.1.1
     datapackage-digest.json    the sha256 of datapackage.json, signed (archive.exports.wacz_sign) when a
                                signer is given

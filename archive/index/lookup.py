@@ -1,4 +1,4 @@
-"""Read side of the index: claim JSON (README "Claim JSON"), full-text and URL lookup, claim lists.
+"""Read side of the index: claim JSON (docs/json.md), full-text and URL lookup, claim lists.
 
 This module is on the hot path of ``citevault lookup``: it uses a handful of SQL statements per call
 (no per-row ORM loading) and imports nothing heavy.

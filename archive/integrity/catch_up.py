@@ -1,5 +1,5 @@
 """After a crawl was killed (``kill -9``, power loss): repair its ``.open`` WARC files and index what they hold
-that the index lacks (README "Rebuilding and verifying the index", "Crash safety").
+that the index lacks (docs/integrity.md).
 
 The crawl writes WARC bytes first and commits the index rows that point to them after, in batches, so a
 killed crawl leaves records on disk that the index does not know: in its ``.open`` file, and possibly in files
@@ -151,7 +151,7 @@ def _writer(name: str) -> str | None:
 
 @dataclass
 class Recovery:
-    """What :func:`recover` did before a crawl (the crawl session prints it, README "After a crash")."""
+    """What :func:`recover` did before a crawl (the crawl session prints it, docs/integrity.md "After a crash")."""
 
     repaired: list[Repaired] = field(default_factory=list)  # ``.open`` files cut after their last record
     indexed: MissingStats | None = None  # what the dead crawl's files held that the index lacked

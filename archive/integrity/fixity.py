@@ -1,4 +1,4 @@
-"""Re-hash every WARC record and check the index against the WARC files (README "Rebuilding and verifying
+"""Re-hash every WARC record and check the index against the WARC files (docs/integrity.md "Rebuilding and verifying
 the index").
 
 Two checks, one streaming pass over the files (shared reader: :class:`archive.warc.scan.WarcReader`, files cut

@@ -1,4 +1,4 @@
-"""Rebuild the index from the WARC files alone (README "Rebuilding and verifying the index").
+"""Rebuild the index from the WARC files alone (docs/integrity.md).
 
 Every id is derived from content (:mod:`archive.ids`) and every row comes from a WARC record, so the rebuilt
 index is the one the crawl wrote. The work is split by job:

@@ -1,4 +1,4 @@
-"""WARC records -> index rows: what one unit of a WARC file contributes to the index (README "Rebuilding and
+"""WARC records -> index rows: what one unit of a WARC file contributes to the index (docs/integrity.md ("Rebuilding and
 verifying the index").
 
 Runs in the worker processes of ``reindex`` (and in-process for crash repair). Four kinds of record matter:

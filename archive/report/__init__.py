@@ -5,7 +5,7 @@
 - :func:`~archive.report.robustlinks.robust_links`: the article with Robust Links attributes;
 - :func:`~archive.report.claimreview.claim_reviews`: schema.org ClaimReview JSON-LD.
 
-README "Checking the evidence" shows an excerpt of each.
+docs/checking.md shows an excerpt of each.
 """
 from __future__ import annotations
 

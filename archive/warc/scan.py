@@ -1,4 +1,4 @@
-"""Reading ``.warc.gz`` files fast, for ``reindex``, ``verify`` and crash repair (README "Rebuilding and
+"""Reading ``.warc.gz`` files fast, for ``reindex``, ``verify`` and crash repair (docs/integrity.md ("Rebuilding and
 verifying the index").
 
 Three layers, as in warcio: :class:`WarcReader` walks the gzip members of a file and knows their compressed

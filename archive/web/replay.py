@@ -6,7 +6,7 @@ rewritten by :mod:`archive.web.rewrite` so every URL in them stays under ``/repl
 gets a local "not archived" placeholder (404) of the kind the page expects. Other types (PDF, images…) are
 streamed with their archived Content-Type.
 
-Why archived scripts cannot read the UI's cookies or call its API (README "Browsing the archive"):
+Why archived scripts cannot read the UI's cookies or call its API (docs/web.md):
 
 1. Every replayed response carries ``Content-Security-Policy: sandbox allow-scripts``: the browser gives the
    document a unique opaque origin, even when it is opened on its own, outside the UI. An opaque origin has

@@ -1,5 +1,5 @@
 """The JSON API's OpenAPI models (``/api/openapi.json``): the TypedDicts of :mod:`archive.shapes`, the very
-types ``Archive`` returns and the CLI's ``--json`` prints (README "Claim JSON"), handed to pydantic as they
+types ``Archive`` returns and the CLI's ``--json`` prints (docs/json.md), handed to pydantic as they
 are. Views return the library's dicts unchanged; the test suite checks every response against these
 schemas (schemathesis), so the schema cannot drift.
 
