@@ -243,6 +243,26 @@ def test_wacz_export_carries_the_renderings_and_validates(browsed: dict[str, Any
     assert check.returncode == 0 and "Validation succeeded" in check.stdout, check.stdout + check.stderr
 
 
+def test_replay_serves_a_scripts_fetch_without_redirecting_it(browsed: dict[str, Any]) -> None:
+    """A replayed page's fetch() of JSON captured in another second than the page: served at once with the
+    null-origin allowance (a 302 without Access-Control-Allow-Origin fails a CORS fetch); a navigation to
+    the same URL still lands on the exact URI-M."""
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    json_url = browsed["pages"]["script"].rsplit("/", 1)[0] + "/story.json"
+    with TestClient(create_app(Archive.open(str(browsed["home"])))) as client:
+        path = f"/replay/20000101000000/{json_url}"
+        fetched = client.get(path, headers={"Origin": "null", "Sec-Fetch-Mode": "cors"}, follow_redirects=False)
+        assert fetched.status_code == 200, (fetched.status_code, fetched.headers)
+        assert fetched.headers["access-control-allow-origin"] == "null"
+        assert json.loads(fetched.content)["paragraphs"]
+        navigated = client.get(path, follow_redirects=False)
+        assert navigated.status_code == 302, navigated.status_code
+
+
 def test_replay_shows_the_script_built_page_from_the_archive_alone(browsed: dict[str, Any], browser: Any) -> None:  # noqa: F811
     """``citevault serve`` replays the page with the JSON its script loads, as the browser recorded it; no
     request leaves the replay server."""

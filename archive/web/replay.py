@@ -94,8 +94,11 @@ def replay(request: Request, rest: str) -> Response:
     if chosen is None:
         why = f"the fetch failed: {found.failure}" if found.failure else "it was never captured"
         return placeholder(request, url, modifier, why)
-    if modifier in ("", "if_") and ts != chosen["timestamp"]:
-        # a navigation lands on the exact URI-M, so the address bar names the memento shown
+    navigation = request.headers.get("sec-fetch-mode", "navigate") == "navigate"
+    if modifier in ("", "if_") and ts != chosen["timestamp"] and navigation:
+        # a navigation lands on the exact URI-M, so the address bar names the memento shown. A script's
+        # fetch() is served where it asked: a CORS request fails on a redirect that carries no
+        # Access-Control-Allow-Origin, and the JSON a page loaded is seldom captured in the page's second.
         return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
     return serve(request, chosen, archive.open_response(chosen), modifier)
 
