@@ -61,10 +61,7 @@ def build(home: Path, mib: float) -> str:
 
     from archive import ids
     from archive.api import Archive
-    from archive.index import writes
-    from archive.index.rows import capture_row
-    from archive.warc.builder import HttpExchange
-    from archive.warc.store import WarcStore
+    from tests.archives import add_response_capture
 
     body, first, last = huge_page(mib)
     claims = home.parent / "huge-claims.jsonl"
@@ -75,23 +72,12 @@ def build(home: Path, mib: float) -> str:
     archive = Archive.open(str(home))
     added = archive.add([str(claims)])
     doc_id = added[0].document["id"]
-    engine = archive.engine()
+    archive.close()
     fetched = datetime(2025, 3, 1, tzinfo=UTC)
-    ctype = "text/html; charset=utf-8"
-    with WarcStore(home / "warcs") as store:
-        ex = HttpExchange(url=URL, status=200, reason="OK", protocol="HTTP/1.1",
-                          response_headers=[("Content-Type", ctype), ("Content-Length", str(len(body)))],
-                          body=body, ip_address="127.0.0.1", fetched_at=fetched)
-        response, request = store.factory.exchange(ex)
-        where, _ = store.write_group([response.record, request.record])
-        row = capture_row(
-            record_id=response.record_id, record_type="response", url=URL, fetched_at=fetched,
-            warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length, http_status=200,
-            content_type=ctype, payload_digest=response.payload_digest, payload_sha256=response.payload_sha256,
-            payload_length=response.payload_length, source_id=ids.source_id(URL))
-        store.flush()
+    add_response_capture(home, URL, body, fetched=fetched)
+    archive = Archive.open(str(home))
+    engine = archive.engine()
     with engine.begin() as conn:
-        writes.add_captures(conn, [row])
         conn.execute(sa.text("UPDATE sources SET state = 'archived', last_fetched = :f WHERE id = :s")
                      .bindparams(sa.bindparam("f", type_=sa.DateTime)),
                      {"f": fetched.replace(tzinfo=None), "s": ids.source_id(URL)})

@@ -18,6 +18,7 @@ import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,36 @@ def add_rendering(home: Path, capture_id: str, text: str, screenshot: bytes | No
         return written.row
     finally:
         archive.close()
+
+
+def add_response_capture(home: Path, url: str, body: bytes, content_type: str = "text/html; charset=utf-8",
+                         fetched: datetime | None = None) -> tuple[Path, int]:
+    """Write one 200 response of ``body`` for ``url`` into ``home``'s WARC files and index it, without a crawl
+    (a payload too big to serve quickly, for instance); returns the WARC file and the record's offset."""
+    from archive import ids
+    from archive.api import Archive
+    from archive.index import writes
+    from archive.index.rows import capture_row
+    from archive.warc.builder import HttpExchange
+    from archive.warc.store import WarcStore
+
+    fetched = fetched or datetime(2025, 3, 1, tzinfo=UTC)
+    with WarcStore(home / "warcs") as store:
+        ex = HttpExchange(url=url, status=200, reason="OK", protocol="HTTP/1.1",
+                          response_headers=[("Content-Type", content_type), ("Content-Length", str(len(body)))],
+                          body=body, ip_address="127.0.0.1", fetched_at=fetched)
+        response, request = store.factory.exchange(ex)
+        where, _ = store.write_group([response.record, request.record])
+        store.flush()
+    archive = Archive.open(str(home))
+    try:
+        with archive.engine().begin() as conn:
+            writes.add_captures(conn, [capture_row(
+                record_id=response.record_id, record_type="response", url=url, fetched_at=fetched,
+                warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length, http_status=200,
+                content_type=content_type, payload_digest=response.payload_digest,
+                payload_sha256=response.payload_sha256, payload_length=response.payload_length,
+                source_id=ids.source_id(url))])
+    finally:
+        archive.close()
+    return home / "warcs" / where.warc_file, where.offset

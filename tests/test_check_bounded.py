@@ -7,7 +7,6 @@ the last, and ``show --json`` says what was read (``text_seen``). Time and memor
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,9 @@ def _page(size: int) -> tuple[bytes, str, str]:
     return "".join(parts).encode(), "the harbor wall number 1 was inspected in spring by crew 1", last
 
 
-def _home(tmp_path: Path, body: bytes, first: str, last: str) -> tuple[Path, Path]:
-    from archive import ids
+def _home(tmp_path: Path, body: bytes, first: str, last: str) -> tuple[Path, Path, int]:
     from archive.api import Archive
-    from archive.index import writes
-    from archive.index.rows import capture_row
-    from archive.warc.builder import HttpExchange
-    from archive.warc.store import WarcStore
+    from tests.archives import add_response_capture
 
     home = tmp_path / "home"
     claims = tmp_path / "claims.jsonl"
@@ -43,23 +38,9 @@ def _home(tmp_path: Path, body: bytes, first: str, last: str) -> tuple[Path, Pat
                               for q in (first, last)), encoding="utf-8")
     archive = Archive.open(str(home))
     archive.add([str(claims)])
-    fetched = datetime(2025, 3, 1, tzinfo=UTC)
-    ctype = "text/html; charset=utf-8"
-    with WarcStore(home / "warcs") as store:
-        ex = HttpExchange(url=URL, status=200, reason="OK", protocol="HTTP/1.1",
-                          response_headers=[("Content-Type", ctype), ("Content-Length", str(len(body)))],
-                          body=body, ip_address="127.0.0.1", fetched_at=fetched)
-        response, request = store.factory.exchange(ex)
-        where, _ = store.write_group([response.record, request.record])
-        store.flush()
-    with archive.engine().begin() as conn:
-        writes.add_captures(conn, [capture_row(
-            record_id=response.record_id, record_type="response", url=URL, fetched_at=fetched,
-            warc_file=where.warc_file, warc_offset=where.offset, warc_length=where.length, http_status=200,
-            content_type=ctype, payload_digest=response.payload_digest, payload_sha256=response.payload_sha256,
-            payload_length=response.payload_length, source_id=ids.source_id(URL))])
     archive.close()
-    return home, home / "warcs" / where.warc_file, where.offset
+    warc, offset = add_response_capture(home, URL, body)
+    return home, warc, offset
 
 
 @pytest.fixture(scope="module")
