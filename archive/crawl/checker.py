@@ -79,7 +79,10 @@ class Checker:
                 child.stdin.close()
         except OSError:
             pass
-        out = child.stdout.read() if child.stdout is not None else ""
+        out = ""
+        if child.stdout is not None:
+            with child.stdout:
+                out = child.stdout.read()
         code = child.wait()
         lines = out.strip().splitlines()
         try:
