@@ -111,13 +111,11 @@ class _Sentences:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        self.bounds: list[tuple[int, int]] = []
-        pos = 0
-        for found in _SENTENCE_BREAK.finditer(original):
-            end = found.start() if found.group(1) is None else found.start(1)
-            self._add(pos, end)
-            pos = found.end()
-        self._add(pos, len(original))
+        # a break is the whitespace after the punctuation mark (group 1), or the line breaks
+        breaks = [(max(found.start(), found.start(1)), found.end()) for found in _SENTENCE_BREAK.finditer(original)]
+        self.bounds = [(start, end) for start, end in zip([0] + [b[1] for b in breaks],
+                                                          [b[0] for b in breaks] + [len(original)])
+                       if start < end and (not original[start].isspace() or not original[start:end].isspace())]
         if original.isascii():  # lower() keeps every offset: one string for all the sentences
             self.joined = original.lower()
             self.starts = [start for start, _ in self.bounds]
@@ -132,11 +130,6 @@ class _Sentences:
             self.starts.append(size)
             size += len(piece) + 1
         self.joined = "\x00".join(folded)
-
-    def _add(self, start: int, end: int) -> None:
-        """Keep a sentence that is not whitespace alone."""
-        if start < end and (not self.original[start].isspace() or not self.original[start:end].isspace()):
-            self.bounds.append((start, end))
 
     def span(self, k: int) -> tuple[int, int]:
         """Sentence ``k`` without the whitespace around it."""
