@@ -130,8 +130,11 @@ def main() -> None:
 
     threading.Thread(target=receive, name="citevault-checker-receive", daemon=True).start()
     checked, errors = serve(arrived, header["root"], header["db_url"], header["crawl_id"])
-    answer.write(json.dumps({"checked": checked, "errors": errors}) + "\n")
-    answer.close()
+    try:
+        answer.write(json.dumps({"checked": checked, "errors": errors}) + "\n")
+        answer.close()
+    except OSError:  # the recorder is gone (killed): its verdicts are written all the same
+        pass
 
 
 def serve(arrived: queue.SimpleQueue[list[str] | None], root: str, db_url: str,
