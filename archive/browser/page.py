@@ -56,6 +56,14 @@ class PageResult:
     cut: str | None = None
     popups: int = 0
     problems: list[str] = field(default_factory=list)
+    #: wall seconds of each step (context, load, scroll, quiet, screenshot, text, close, written), for
+    #: bench/browser.py: where a page's time goes
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def step(self, name: str, since: float) -> float:
+        now = asyncio.get_running_loop().time()
+        self.timings[name] = round(now - since, 4)
+        return now
 
 
 async def _bounded(awaitable: Any, deadline: float, what: str, result: PageResult) -> Any:
@@ -88,11 +96,13 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
     run = PageRun(job.url, job.crawl_id, Destinations(origin_of(job.url), allowed))
     result = PageResult(job, run)
     slot.begin(run)
+    mark = loop.time()
     context = await browser.new_context(proxy={"server": slot.proxy_url}, service_workers="block",
                                         viewport=VIEWPORT, accept_downloads=False)
     try:
         await context.add_init_script(_NO_POPUPS)
         page = await context.new_page()
+        mark = result.step("context", mark)
 
         def on_page(other: Any) -> None:  # a popup the init script missed (a target=_blank link...)
             if other is not page:
@@ -103,23 +113,30 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
 
         await _bounded(page.goto(job.url, wait_until="load", timeout=0), deadline, "load", result)
         run.loaded = True  # from now on the proxy answers a top-level navigation with 204 (archive.browser.proxy)
+        mark = result.step("load", mark)
         if result.cut is None:
             await _bounded(page.evaluate(_SCROLL, MAX_SCROLLS), deadline, "scroll", result)
+            mark = result.step("scroll", mark)
             await _quiet(run, min(deadline, loop.time() + IDLE))
+            mark = result.step("quiet", mark)
         if result.cut is not None:
             # time is up: stop the page's downloads, then photograph what it shows, within a short grace
             await loop.run_in_executor(None, slot.cut, run)
             deadline = loop.time() + GRACE
         result.screenshot = await _bounded(page.screenshot(full_page=True, type="png", timeout=0, animations="disabled"),
                                            deadline, "screenshot", result)
+        mark = result.step("screenshot", mark)
         result.text = await _bounded(page.evaluate(_TEXT), deadline, "text", result)
+        mark = result.step("text", mark)
     finally:
         try:
             await asyncio.wait_for(context.close(), 2 if result.cut else 10)
         except Exception:  # noqa: BLE001, S110 - a hung renderer: the browser kills it with the context
             pass
+        mark = result.step("close", mark)
         # off the event loop: the other pages go on while this one's last exchanges are written
         await loop.run_in_executor(None, slot.end, run, deadline if result.cut is None else loop.time())
+        result.step("written", mark)
     return result
 
 

@@ -16,6 +16,8 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,15 @@ def _emit(line: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
+def read_jobs() -> list[Any]:
+    """The job lines on stdin, until it is closed."""
+    from archive.browser.page import PageJob
+
+    return [PageJob(**json.loads(line)) for line in sys.stdin if line.strip()]
+
+
+async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any]:
+    """Render ``jobs``; None: start first (slots, Chromium), then read the jobs from stdin (``--prestart``)."""
     from playwright.async_api import async_playwright
 
     from archive import __version__
@@ -87,16 +97,34 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
                                "software": f"citevault/{__version__}"}
     allowed = parse_allow(args.allow)
     slots: list[Slot] = []
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    lanes = max(1, min(args.parallel, len(jobs) if jobs is not None else args.parallel))
+
+    def new_slot() -> Slot:
+        return Slot(work, writer, fetch_timeout=max(5.0, args.time_limit))
+
     try:
-        for _ in range(max(1, min(args.parallel, len(jobs)))):
-            slots.append(Slot(work, writer, fetch_timeout=max(5.0, args.time_limit)))
+        slots.append(new_slot())  # the first makes the CA whose key Chromium is told to trust
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=[*CHROMIUM_ARGS, *os.environ.get("CITEVAULT_CHROMIUM_ARGS", "").split(),
-                      f"--ignore-certificate-errors-spki-list={spki_pin(slots[0].ca_path)}"],
-                env={**os.environ, "HOME": str(work)})
+            # the other slots start (0.3 s each, in Python) while Chromium starts (in its own processes)
+            more = [loop.run_in_executor(None, new_slot) for _ in range(lanes - 1)]
+            try:
+                browser = await pw.chromium.launch(
+                    executable_path=CHROMIUM, headless=True,
+                    args=[*CHROMIUM_ARGS, *os.environ.get("CITEVAULT_CHROMIUM_ARGS", "").split(),
+                          f"--ignore-certificate-errors-spki-list={spki_pin(slots[0].ca_path)}"],
+                    env={**os.environ, "HOME": str(work)})
+            finally:
+                made = await asyncio.gather(*more, return_exceptions=True)
+                slots += [slot for slot in made if isinstance(slot, Slot)]  # closed below, whatever happens
+                failed = [error for error in made if isinstance(error, BaseException)]
+                if failed:
+                    raise failed[0]
             name = f"chromium {browser.version}"
+            summary["startup_s"] = round(loop.time() - started, 3)
+            if jobs is None:  # ready: now wait for the crawl to say what to render
+                jobs = await loop.run_in_executor(None, read_jobs)
             queue: asyncio.Queue[Any] = asyncio.Queue()
             for job in jobs:
                 queue.put_nowait(job)
@@ -106,6 +134,7 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
                     job = queue.get_nowait()
                     result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed)
                     rendering = None
+                    indexing = loop.time()
                     with writer.lock:
                         if result.screenshot is not None or result.text is not None:
                             rendering = write_rendering(store, RenderedPage(
@@ -127,16 +156,26 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
                            "cut": result.cut, "exchanges": result.run.exchanges,
                            "refused": result.run.destinations.refused, "popups": result.popups,
                            "navigations_blocked": result.run.navigations_blocked, "problems": result.problems,
+                           "timings": {**result.timings, "index": round(loop.time() - indexing, 4)},
                            "text_chars": len(result.text) if result.text is not None else None})
 
-            await asyncio.gather(*(lane(slot) for slot in slots))
+            await asyncio.gather(*(lane(slot) for slot in slots[:len(jobs)]))
+            ended = loop.time()
             try:
                 await asyncio.wait_for(browser.close(), 5)
             except Exception:  # noqa: BLE001, S110 - a renderer stuck in a loop: Playwright kills it on exit
                 pass
     finally:
+        until = time.monotonic() + 15.0
         for slot in slots:
-            slot.close()
+            slot.drain(until)
+        for slot in slots:
+            slot.stop_postfetch()
+        closing = [threading.Thread(target=slot.close, args=(0.0,)) for slot in slots]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
         with writer.lock:
             store.close()
             leftover, writer.captures = writer.captures, []
@@ -146,12 +185,12 @@ async def run(args: argparse.Namespace, jobs: list[Any]) -> dict[str, Any]:
         engine.dispose()
         shutil.rmtree(work, ignore_errors=True)
     summary["warc_files"] = store.closed_files
+    if "startup_s" in summary and "ended" in locals():
+        summary["shutdown_s"] = round(loop.time() - ended, 3)
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    from archive.browser.page import PageJob
-
     parser = argparse.ArgumentParser(prog="python -m archive.browser.worker")
     parser.add_argument("--home", required=True)
     parser.add_argument("--db")
@@ -159,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--allow", default="")
     parser.add_argument("--operator", default="")
+    parser.add_argument("--prestart", action="store_true",
+                        help="start Chromium and the proxies first, then read the jobs (archive.browser.run.Worker)")
     args = parser.parse_args(argv)
-    jobs = [PageJob(**json.loads(line)) for line in sys.stdin if line.strip()]
-    if not jobs:
+    jobs = None if args.prestart else read_jobs()
+    if jobs is not None and not jobs:
         _emit({"summary": {"pages": 0}})
         return 0
     import logging
