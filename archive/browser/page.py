@@ -20,6 +20,9 @@ from archive.browser.proxy import PageRun, Slot
 VIEWPORT = {"width": 1280, "height": 800}
 IDLE = 5.0  # seconds of waiting for the network to go quiet, at most, after "load" and after scrolling
 QUIET = 0.2  # seconds without an exchange in flight that count as "the page is done loading"
+#: seconds after the scroll in which the requests it causes (lazy images: an IntersectionObserver answers on
+#: the next frame) are waited for even when the network had been silent for QUIET already
+AFTER_SCROLL = 0.1
 MAX_SCROLLS = 40
 GRACE = 3.0  # seconds past the time limit for the screenshot and the text of a page cut at the limit  # viewport heights scrolled through at most to wake lazy images
 
@@ -142,14 +145,15 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
 
 async def _quiet(run: PageRun, until: float) -> None:
     """Wait until the page has had no exchange in flight through its proxy for :data:`QUIET` seconds (the
-    scripts' requests answered, lazy images in), or until ``until``: a page that never goes quiet is
-    photographed as it is. Cheaper than Playwright's "networkidle" (500 ms of silence, counted by the
-    browser), and it counts what the proxy is still writing."""
-    loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
+    scripts' requests answered, lazy images in), and at least :data:`AFTER_SCROLL` seconds, or until
+    ``until``: a page that never goes quiet is photographed as it is. Cheaper than Playwright's
+    "networkidle" (500 ms of silence, counted by the browser), and it counts what the proxy is still
+    writing. Silence is counted from the end of the page's last exchange, which is often before the
+    scroll ended: waiting another QUIET seconds from then added 0.1-0.2 s to every page and no request."""
+    loop = asyncio.get_running_loop()  # its clock is time.monotonic(), as PageRun.silent_since's
+    earliest = loop.time() + AFTER_SCROLL
     while loop.time() < until:
-        if run.inflight > 0:
-            quiet_since = loop.time()
-        elif loop.time() - quiet_since >= QUIET:
+        now = loop.time()
+        if run.inflight <= 0 and now >= earliest and now - run.silent_since >= QUIET:
             return
         await asyncio.sleep(0.025)

@@ -47,6 +47,8 @@ class PageRun:
     document_status: int | None = None  #: the status of the last one
     navigations_blocked: int = 0
     inflight: int = 0
+    #: ``time.monotonic()`` when the last exchange in flight ended (the page's network went silent)
+    silent_since: float = field(default_factory=time.monotonic)
     done: threading.Condition = field(default_factory=threading.Condition)
 
     def started(self) -> None:
@@ -56,6 +58,8 @@ class PageRun:
     def finished(self) -> None:
         with self.done:
             self.inflight -= 1
+            if self.inflight <= 0:
+                self.silent_since = time.monotonic()
             self.done.notify_all()
 
     def wait_idle(self, until: float) -> None:
