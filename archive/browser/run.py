@@ -67,7 +67,7 @@ class Worker:
         command = [sys.executable, "-m", "archive.browser.worker", "--home", str(archive.home.root),
                    "--db", archive.home.db_url, "--parallel", str(policy.parallel),
                    "--time-limit", str(policy.time_limit), "--allow", policy.allow, "--operator", operator]
-        self.log = tempfile.TemporaryFile("w+")
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by discard() or render_crawl()
         self.proc = subprocess.Popen([*command, *(["--prestart"] if prestart else [])], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env={**os.environ, "PYTHONWARNINGS": "ignore"})
