@@ -74,11 +74,9 @@ class Worker:
 
     def discard(self) -> None:
         """No jobs: the worker closes Chromium and exits (killed if it takes more than 10 s)."""
-        assert self.proc.stdin is not None
         try:
-            self.proc.stdin.close()
-            self.proc.communicate(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
+            self.proc.communicate(timeout=10)  # closes its stdin: no jobs
+        except (OSError, ValueError, subprocess.TimeoutExpired):
             self.proc.kill()
             self.proc.wait()
         self.log.close()
