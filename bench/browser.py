@@ -98,8 +98,8 @@ def run_sampled(cmd: list[str], log: Path, timeout: float) -> Sampled:
                 try:
                     times = p.cpu_times()
                     out.cpu[p.pid] = times.user + times.system  # not children_*: they are in the tree too
-                    if p.pid not in out.kinds:
-                        out.kinds[p.pid] = kind_of(p.cmdline())
+                    # read every time: a process just forked still shows its parent's command line
+                    out.kinds[p.pid] = kind_of(p.cmdline())
                     if pss_due:
                         info = p.memory_full_info()
                         one, pss = info.rss, pss + info.pss
