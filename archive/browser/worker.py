@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import shutil
@@ -100,6 +101,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
     loop = asyncio.get_running_loop()
     started = loop.time()
     lanes = max(1, min(args.parallel, len(jobs) if jobs is not None else args.parallel))
+    indexer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="citevault-index")
 
     def new_slot() -> Slot:
         return Slot(work, writer, fetch_timeout=max(5.0, args.time_limit))
@@ -132,35 +134,47 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
             for job in jobs:
                 queue.put_nowait(job)
 
+            def index_page(job: Any, result: Any) -> Any:
+                """Write the page's rendering records, then index them and the exchanges written so far."""
+                rendering = None
+                with writer.lock:
+                    if result.screenshot is not None or result.text is not None:
+                        rendering = write_rendering(store, RenderedPage(
+                            url=job.url, refers_to=job.refers_to, concurrent_to=result.run.page_response_id,
+                            screenshot=result.screenshot, text=result.text, browser=name, cut=result.cut,
+                            crawl_id=job.crawl_id))
+                    captures, writer.captures = writer.captures, []
+                with engine.begin() as conn:  # records are flushed: now the rows that point to them
+                    writes.add_captures(conn, captures)
+                    if rendering is not None:
+                        writes.add_captures(conn, rendering.captures)
+                        writes.add_renderings(conn, [rendering.row])
+                return rendering
+
+            async def indexed(job: Any, result: Any) -> None:
+                """Index the page (one after the other, off the event loop), then count it and say so."""
+                started = loop.time()
+                rendering = await loop.run_in_executor(indexer, index_page, job, result)
+                summary["pages"] += 1
+                summary["rendered"] += rendering is not None
+                summary["cut"] += result.cut is not None
+                summary["exchanges"] += result.run.exchanges
+                summary["refused"] += len(result.run.destinations.refused)
+                _emit({"page": job.url, "rendering": rendering.row["id"] if rendering else None,
+                       "cut": result.cut, "exchanges": result.run.exchanges,
+                       "refused": result.run.destinations.refused, "popups": result.popups,
+                       "navigations_blocked": result.run.navigations_blocked, "problems": result.problems,
+                       "timings": {**result.timings, "index": round(loop.time() - started, 4)},
+                       "text_chars": len(result.text) if result.text is not None else None})
+
             async def lane(slot: Slot) -> None:
+                indexing: list[asyncio.Future[None]] = []
                 while not queue.empty():
                     job = queue.get_nowait()
                     result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed)
-                    rendering = None
-                    indexing = loop.time()
-                    with writer.lock:
-                        if result.screenshot is not None or result.text is not None:
-                            rendering = write_rendering(store, RenderedPage(
-                                url=job.url, refers_to=job.refers_to, concurrent_to=result.run.page_response_id,
-                                screenshot=result.screenshot, text=result.text, browser=name, cut=result.cut,
-                                crawl_id=job.crawl_id))
-                        captures, writer.captures = writer.captures, []
-                    with engine.begin() as conn:  # records are flushed: now the rows that point to them
-                        writes.add_captures(conn, captures)
-                        if rendering is not None:
-                            writes.add_captures(conn, rendering.captures)
-                            writes.add_renderings(conn, [rendering.row])
-                    summary["pages"] += 1
-                    summary["rendered"] += rendering is not None
-                    summary["cut"] += result.cut is not None
-                    summary["exchanges"] += result.run.exchanges
-                    summary["refused"] += len(result.run.destinations.refused)
-                    _emit({"page": job.url, "rendering": rendering.row["id"] if rendering else None,
-                           "cut": result.cut, "exchanges": result.run.exchanges,
-                           "refused": result.run.destinations.refused, "popups": result.popups,
-                           "navigations_blocked": result.run.navigations_blocked, "problems": result.problems,
-                           "timings": {**result.timings, "index": round(loop.time() - indexing, 4)},
-                           "text_chars": len(result.text) if result.text is not None else None})
+                    # the lane's next page starts while this one is indexed
+                    indexing.append(asyncio.ensure_future(indexed(job, result)))
+                await asyncio.gather(*indexing)
 
             await asyncio.gather(*(lane(slot) for slot in slots[:len(jobs)]))
             ended = loop.time()
@@ -169,6 +183,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
             except Exception:  # noqa: BLE001, S110 - a renderer stuck in a loop: Playwright kills it on exit
                 pass
     finally:
+        indexer.shutdown(wait=True)
         until = time.monotonic() + 15.0
         for slot in slots:
             slot.drain(until)
