@@ -99,7 +99,9 @@ def run_sampled(cmd: list[str], log: Path, timeout: float) -> Sampled:
                     times = p.cpu_times()
                     out.cpu[p.pid] = times.user + times.system  # not children_*: they are in the tree too
                     # read every time: a process just forked still shows its parent's command line
-                    out.kinds[p.pid] = kind_of(p.cmdline())
+                    kind = kind_of(p.cmdline())
+                    if kind != "?" or p.pid not in out.kinds:  # an exiting process shows no command line
+                        out.kinds[p.pid] = kind
                     if pss_due:
                         info = p.memory_full_info()
                         one, pss = info.rss, pss + info.pss
