@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", type=int, nargs="+", default=[100_000])
     parser.add_argument("--hosts", type=int, default=16, help="loopback hosts 127.0.1.1.. nginx listens on")
     parser.add_argument("--timeout", type=float, default=7200)
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="a crawl setting (e.g. CITEVAULT_CHECK_AFTER_CRAWL=False: the checker's share)")
     parser.add_argument("--growth", action="store_true", help="also print each process's RSS every ~10%% of the crawl")
     parser.add_argument("--install", action="store_true", help="apt-get install -y nginx if it is missing")
     args = parser.parse_args(argv)
@@ -162,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                     fh.writelines(json.dumps({"text": f'Report {i} says it "{QUOTE}".', "quote": QUOTE,
                                              "sources": [url]}) + "\n" for i, url in enumerate(urls))
                 citevault_add(home, claims, args.timeout)
-                timed = run_sampled([citevault_exe(), "--home", str(home), "crawl"], tmp / f"log-{n}.txt",
+                settings = [arg for setting in args.settings for arg in ("-s", setting)]
+                timed = run_sampled([citevault_exe(), "--home", str(home), "crawl", *settings], tmp / f"log-{n}.txt",
                                     args.timeout, expected_seconds=n / 150)
                 summary = last_line(timed.log, "citevault: done")
                 m = re.search(r"(\d+) archived", summary)

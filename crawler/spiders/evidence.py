@@ -81,7 +81,10 @@ class EvidenceSpider(scrapy.Spider):
         ``start()`` as fast as it yields while its downloader is full, so without this every source of the
         crawl would be claimed and queued as a Request at once: memory growing with the number of sources
         (bench/README.md, scale.py). Claimed a batch at a time as the crawl needs them, they stay bounded."""
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine is not None else None
+        try:
+            scheduler = self.crawler.engine.scheduler
+        except RuntimeError:  # no engine: start() read outside a running crawl
+            return
         if scheduler is None or len(scheduler) < BACKLOG:  # type: ignore[arg-type]
             return
         from twisted.internet import reactor
