@@ -6,7 +6,10 @@ word that begins with them), so its cost grows with the square of the text. Each
 only turns a ``.`` after that abbreviation into ``∯``, and depends on nothing but the abbreviation as written
 (its case included); a second run of the same one finds nothing left to change (a change of ``.`` into
 ``∯`` never creates a match for any of them). So we run each distinct one once, where pysbd would have run
-it first, and skip the repeats: the text that comes out is the same, in linear time.
+it first, and skip the repeats: the text that comes out is the same, in linear time. Each of them also
+wants the abbreviation as written, then a ``.``, literally (for an abbreviation of letters only, its pattern
+is that literal text): where the text has none, it is not run at all (most words an abbreviation starts,
+"no" in "not", have none).
 
 Finding where an abbreviation starts a word (pysbd: a case-insensitive ``re.findall`` per abbreviation) is
 done with ``str.find`` on the lower-cased text where that is exactly equivalent: a plain ASCII abbreviation,
@@ -78,6 +81,8 @@ class _Replacer(English.AbbreviationReplacer):  # type: ignore[misc]
                 if written in done:
                     continue  # the same substitution already ran: it would change nothing
                 done.add(written)
+                if written.isalpha() and written + "." not in text:
+                    continue  # each substitution wants the abbreviation, as written, then a "."
                 text = self.scan_for_replacements(text, match, index, char_array)
         return text
 
