@@ -87,10 +87,9 @@ class EvidenceSpider(scrapy.Spider):
             return
         if scheduler is None or len(scheduler) < BACKLOG:  # type: ignore[arg-type]
             return
+        from scrapy.utils.defer import maybe_deferred_to_future
         from twisted.internet import reactor
         from twisted.internet.task import deferLater
-
-        from scrapy.utils.defer import maybe_deferred_to_future
 
         while len(scheduler) > BACKLOG // 2 and not self.session.stopping:  # type: ignore[arg-type]
             await maybe_deferred_to_future(deferLater(reactor, BACKLOG_POLL_SECONDS, lambda: None))
