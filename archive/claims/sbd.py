@@ -105,6 +105,8 @@ class _Lists(ListItemReplacer):  # type: ignore[misc]
 class LinearProcessor(Processor):  # type: ignore[misc]
     """``pysbd.processor.Processor`` for English with :class:`_Replacer` and :class:`_Lists`."""
 
+    text: str
+
     def abbreviations_replacer(self) -> Any:
         return _Replacer(self.text, self.lang)
 
