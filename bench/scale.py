@@ -5,7 +5,8 @@ N distinct URLs (default 100,000) come from nginx serving one small news page un
 127.0.1.1.. (``--hosts``, to lift the per-host limit). A claim list cites each URL once with a quote from
 the page, so every capture is checked too. ``citevault add`` is run first (not timed), then ``citevault
 crawl`` as a whole process: wall clock and peak RSS of its process tree (crawler + recorder process, whose
-checker thread runs the checks), sampled every 50 ms, with the helpers of crawl_vs_wget.py. Prints
+checker thread runs the checks), sampled every 50 ms, with the helpers of crawl_vs_wget.py, and each process's
+own peak, so that what grows with the number of sources shows which process it is in. Prints
 figures, asserts nothing; the target is at most 300 MB at 100,000 sources.
 
     python bench/scale.py                        # 100,000 sources
