@@ -9,6 +9,7 @@ for JavaScript, an empty framework mount point), or in which a quote of a claim 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ _SCRIPT_BUILT = re.compile(
 
 #: Bytes of a page's HTML searched for those signs.
 SCRIPT_SCAN = 1 << 20
+#: Pages judged together: their stored texts are held at once.
+CHUNK = 500
 
 _CANDIDATES = text("""
 SELECT c.id, c.url, c.warc_record_id, c.record_type, c.refers_to, c.warc_file, c.warc_offset, c.content_type,
@@ -89,11 +92,20 @@ def candidates(conn: Connection, home: DataHome, crawl_id: str, policy: BrowserP
     text (a document fetched by URL, a source no claim quotes) is extracted here. Re-extracting every page
     cost as much CPU as the checks' own extraction, after the crawl, on one core (bench/README.md
     "assets.py")."""
+    out: list[Candidate] = []
+    result = conn.execution_options(yield_per=CHUNK).execute(_CANDIDATES, {"crawl": crawl_id}).mappings()
+    for rows in result.partitions():  # a crawl of 100,000 pages is judged CHUNK at a time, texts included
+        out.extend(_judge(conn, home, policy, rows))
+    return out
+
+
+def _judge(conn: Connection, home: DataHome, policy: BrowserPolicy, rows: Sequence[Any]) -> list[Candidate]:
+    """The candidates among one chunk of rows."""
     from archive.checks.store import load_texts
     from archive.checks.texts import extract_text, read_payload, text_key
     from archive.index.lookup import payload_capture
 
-    rows = conn.execute(_CANDIDATES, {"crawl": crawl_id}).mappings().all()
+    out = []
     modes = [policy.mode_for(row["url"]) for row in rows]
     holders: dict[str, Any] = {}
     for row, mode in zip(rows, modes):
@@ -101,7 +113,6 @@ def candidates(conn: Connection, home: DataHome, crawl_id: str, policy: BrowserP
             holders[row["id"]] = payload_capture(conn, dict(row))
     keys = {cid: text_key(h.get("payload_sha256"), h["id"]) for cid, h in holders.items()}
     stored = load_texts(conn, set(keys.values())) if keys else {}
-    out = []
     for row, mode in zip(rows, modes):
         if mode == Mode.NEVER:
             continue
