@@ -32,46 +32,58 @@ def _since(conn: Connection, source_id: str, state: str) -> Any:
     return since
 
 
+#: The sources of one document that ``status`` lists: changed, gone or failed, or archived (or changed) with
+#: failing re-checks (suspect). Found through the sources' state index, not by reading every citation.
+_PROBLEMS = (
+    "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure "
+    f"FROM sources s WHERE (s.state IN ('{SourceState.CHANGED}', '{SourceState.GONE}', '{SourceState.FAILED}') "
+    f"OR (s.state = '{SourceState.ARCHIVED}' AND s.failures > 0)) AND EXISTS (SELECT 1 FROM citations ci "
+    "JOIN claims c ON c.id = ci.claim_id WHERE ci.source_id = s.id AND c.document_id = :d) ORDER BY s.url")
+
+
+def _claims_backed(conn: Connection, document_id: str, source_id: str) -> list[str]:
+    rows = conn.execute(text("SELECT ci.claim_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
+                             "WHERE ci.source_id = :s AND c.document_id = :d ORDER BY c.position"),
+                        {"s": source_id, "d": document_id})
+    return [r[0] for r in rows]
+
+
 def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when. A changed source whose cited passages changed in meaning (a number, a
     negation, a name: :func:`archive.recheck.drift.source_meaning_changes`) comes first, with the words;
-    other changed sources are ``cosmetic`` for the claims."""
+    other changed sources are ``cosmetic`` for the claims.
+
+    The counts are read from :mod:`archive.index.counts` (a few rows per document) and only the problem
+    sources are read one by one, so a healthy document of a million claims costs milliseconds."""
+    from archive.index.counts import SOURCE, counts
+
     if document_id:
         docs = [document(conn, document_id)]  # NotFoundError for an unknown id
     else:
         docs = [{**r, "fetch_error": fetch_error(conn, r)} for r in conn.execute(text(
             "SELECT id, url, title, origin, status FROM documents ORDER BY added_at, id")).mappings()]
+    by_doc = counts(conn, [d["id"] for d in docs])
     out: list[StatusEntry] = []
     for doc in docs:
-        # The claim-id list is the one part SQLite and PostgreSQL spell differently.
-        claim_ids = "GROUP_CONCAT(c.id)" if conn.dialect.name == "sqlite" else "STRING_AGG(c.id, ',')"
-        rows = conn.execute(text(
-            "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
-            f"{claim_ids} AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
-            "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id, s.url, s.state, "
-            "s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure ORDER BY s.url"
-        ), {"d": doc["id"]}).mappings().all()
-        counts: dict[str, int] = {}
+        states = by_doc[doc["id"]][SOURCE]
         problems: list[StatusProblem] = []
-        for r in rows:
-            counts[r["state"]] = counts.get(r["state"], 0) + 1
+        for r in conn.execute(text(_PROBLEMS), {"d": doc["id"]}).mappings().all():
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
-            if r["state"] in PROBLEM_STATES or suspect:
-                claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
-                changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
-                problems.append({
-                    "url": r["url"], "state": r["state"], "reason": r["reason"],
-                    "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
-                    "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
-                    "failed_checks": r["failures"] or 0, "claims": claims,
-                    "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
-                    "meaning_changes": changes,
-                })
+            claims = _claims_backed(conn, doc["id"], r["id"])
+            changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
+            problems.append({
+                "url": r["url"], "state": r["state"], "reason": r["reason"],
+                "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
+                "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
+                "failed_checks": r["failures"] or 0, "claims": claims,
+                "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
+                "meaning_changes": changes,
+            })
         problems.sort(key=lambda p: p["change"] != "meaning")  # meaning changes first, the rest as they were
         out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"],
                                  "fetch_error": doc["fetch_error"]},
-                    "sources": len(rows), "states": counts, "problems": problems})
+                    "sources": sum(states.values()), "states": dict(sorted(states.items())), "problems": problems})
     return out
 
 
