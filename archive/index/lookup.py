@@ -6,7 +6,7 @@ This module is on the hot path of ``citevault lookup``: it uses a handful of SQL
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, RowMapping, bindparam, text
 
@@ -15,9 +15,11 @@ from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
 from archive.index.search import search_claim_ids
-from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, RenderingJSON, SourceJSON
 from archive.states import CLAIM_PRECEDENCE, ClaimState, DocumentStatus
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
+
+if TYPE_CHECKING:  # the shapes are for the type checker: `lookup` does not import them
+    from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, RenderingJSON, SourceJSON
 
 
 def claim_state_sql(precedence: Sequence[ClaimState] = CLAIM_PRECEDENCE) -> str:
