@@ -13,7 +13,8 @@ signed deltas whose sum per (document, kind, state) is the count:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from archive.index.lookup import CLAIM_STATE_SQL
 

@@ -47,14 +47,14 @@ def _body(new: str, old: str) -> list[str]:
         "FROM claims c JOIN citations ci ON ci.claim_id = c.id JOIN sources s ON s.id = ci.source_id "
         f"WHERE c.id IN (SELECT claim_id FROM citations WHERE source_id = {new}.id) GROUP BY c.id, c.document_id")
     return [
-        f"INSERT INTO document_counts (document_id, kind, state, n) SELECT DISTINCT c.document_id, 'source', "
-        f"{old}.state, -1 {docs}",
-        f"INSERT INTO document_counts (document_id, kind, state, n) SELECT DISTINCT c.document_id, 'source', "
-        f"{new}.state, 1 {docs}",
-        "INSERT INTO document_counts (document_id, kind, state, n) SELECT document_id, 'claim', state, SUM(n) "
-        f"FROM (SELECT document_id, st_after AS state, 1 AS n FROM ({per_claim}) a WHERE st_after <> st_before "
-        f"UNION ALL SELECT document_id, st_before, -1 FROM ({per_claim}) b WHERE st_after <> st_before) d "
-        "GROUP BY document_id, state",
+        (f"INSERT INTO document_counts (document_id, kind, state, n) SELECT DISTINCT c.document_id, 'source', "
+         f"{old}.state, -1 {docs}"),
+        (f"INSERT INTO document_counts (document_id, kind, state, n) SELECT DISTINCT c.document_id, 'source', "
+         f"{new}.state, 1 {docs}"),
+        ("INSERT INTO document_counts (document_id, kind, state, n) SELECT document_id, 'claim', state, SUM(n) "
+         f"FROM (SELECT document_id, st_after AS state, 1 AS n FROM ({per_claim}) a WHERE st_after <> st_before "
+         f"UNION ALL SELECT document_id, st_before, -1 FROM ({per_claim}) b WHERE st_after <> st_before) d "
+         "GROUP BY document_id, state"),
     ]
 
 
@@ -64,13 +64,13 @@ _STATE_SQL = ("CASE WHEN COUNT(s.id) = 0 THEN 'unsourced' "
 
 #: The counts of every document already indexed (archive.index.counts.refresh, as of this revision).
 _FILL = [
-    "INSERT INTO document_counts (document_id, kind, state, n) SELECT ds.document_id, 'source', s.state, COUNT(*) "
-    "FROM (SELECT DISTINCT c.document_id, ci.source_id FROM claims c JOIN citations ci ON ci.claim_id = c.id) ds "
-    "JOIN sources s ON s.id = ds.source_id GROUP BY ds.document_id, s.state",
-    "INSERT INTO document_counts (document_id, kind, state, n) SELECT document_id, 'claim', state, COUNT(*) "
-    f"FROM (SELECT c.document_id AS document_id, {_STATE_SQL} AS state FROM claims c "
-    "LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id "
-    "GROUP BY c.id, c.document_id) per_claim GROUP BY document_id, state",
+    ("INSERT INTO document_counts (document_id, kind, state, n) SELECT ds.document_id, 'source', s.state, COUNT(*) "
+     "FROM (SELECT DISTINCT c.document_id, ci.source_id FROM claims c JOIN citations ci ON ci.claim_id = c.id) ds "
+     "JOIN sources s ON s.id = ds.source_id GROUP BY ds.document_id, s.state"),
+    ("INSERT INTO document_counts (document_id, kind, state, n) SELECT document_id, 'claim', state, COUNT(*) "
+     f"FROM (SELECT c.document_id AS document_id, {_STATE_SQL} AS state FROM claims c "
+     "LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id "
+     "GROUP BY c.id, c.document_id) per_claim GROUP BY document_id, state"),
 ]
 
 
