@@ -21,31 +21,47 @@ if TYPE_CHECKING:
 PROBLEM_STATES = (SourceState.CHANGED, SourceState.GONE, SourceState.FAILED)
 
 
-def _since(conn: Connection, source_id: str, state: str) -> Any:
-    """When the source entered its current state: the first event of the latest run of that state."""
-    since = None
-    for row in conn.execute(text("SELECT at, state FROM source_events WHERE source_id = :s ORDER BY at DESC, id DESC"),
-                            {"s": source_id}):
-        if row.state != state:
-            break
-        since = row.at
-    return since
+#: Events are read for this many sources a statement.
+_CHUNK = 500
 
 
-#: The sources of one document that ``status`` lists: changed, gone or failed, or archived (or changed) with
-#: failing re-checks (suspect). Found through the sources' state index, not by reading every citation.
+def _since_all(conn: Connection, current: dict[str, str]) -> dict[str, Any]:
+    """Per source of ``current`` (id: state): when it entered that state, the first event of the latest run
+    of it in its history. One statement per :data:`_CHUNK` sources."""
+    out: dict[str, Any] = {}
+    ids = list(current)
+    stmt = text("SELECT source_id, at, state FROM source_events WHERE source_id IN :ids "
+                "ORDER BY source_id, at DESC, id DESC").bindparams(bindparam("ids", expanding=True))
+    for i in range(0, len(ids), _CHUNK):
+        done: set[str] = set()
+        for sid, at, state in conn.execute(stmt, {"ids": ids[i:i + _CHUNK]}):
+            if sid in done:
+                continue
+            if state != current[sid]:
+                done.add(sid)
+                continue
+            out[sid] = at
+    return out
+
+
+#: The sources of one document that ``status`` lists, each with the claims of the document it backs:
+#: changed, gone or failed, or archived (or changed) with failing re-checks (suspect). Found through the
+#: sources' state index, then each one's citations; the CROSS JOINs keep SQLite from walking the
+#: document's claims instead (a million of them, for each source). One row per (source, claim).
 _PROBLEMS = (
-    "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure "
-    f"FROM sources s WHERE (s.state IN ('{SourceState.CHANGED}', '{SourceState.GONE}', '{SourceState.FAILED}') "
-    f"OR (s.state = '{SourceState.ARCHIVED}' AND s.failures > 0)) AND EXISTS (SELECT 1 FROM citations ci "
-    "JOIN claims c ON c.id = ci.claim_id WHERE ci.source_id = s.id AND c.document_id = :d) ORDER BY s.url")
+    "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
+    "ci.claim_id FROM sources s CROSS JOIN citations ci CROSS JOIN claims c "
+    f"WHERE (s.state IN ('{SourceState.CHANGED}', '{SourceState.GONE}', '{SourceState.FAILED}') "
+    f"OR (s.state = '{SourceState.ARCHIVED}' AND s.failures > 0)) AND ci.source_id = s.id AND c.id = ci.claim_id "
+    "AND c.document_id = :d ORDER BY s.url, c.position")
 
 
-def _claims_backed(conn: Connection, document_id: str, source_id: str) -> list[str]:
-    rows = conn.execute(text("SELECT ci.claim_id FROM citations ci JOIN claims c ON c.id = ci.claim_id "
-                             "WHERE ci.source_id = :s AND c.document_id = :d ORDER BY c.position"),
-                        {"s": source_id, "d": document_id})
-    return [r[0] for r in rows]
+def _problem_sources(conn: Connection, document_id: str) -> list[tuple[Any, list[str]]]:
+    """(source row, ids of the document's claims citing it in reading order), by URL."""
+    found: dict[str, tuple[Any, list[str]]] = {}
+    for row in conn.execute(text(_PROBLEMS), {"d": document_id}).mappings():
+        found.setdefault(row["id"], (row, []))[1].append(row["claim_id"])
+    return list(found.values())
 
 
 def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
@@ -68,13 +84,14 @@ def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry
     for doc in docs:
         states = by_doc[doc["id"]][SOURCE]
         problems: list[StatusProblem] = []
-        for r in conn.execute(text(_PROBLEMS), {"d": doc["id"]}).mappings().all():
+        found = _problem_sources(conn, doc["id"])
+        since = _since_all(conn, {r["id"]: r["state"] for r, _claims in found})
+        for r, claims in found:
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
-            claims = _claims_backed(conn, doc["id"], r["id"])
             changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
             problems.append({
                 "url": r["url"], "state": r["state"], "reason": r["reason"],
-                "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
+                "since": iso_time(r["first_failure"] if suspect else since.get(r["id"])),
                 "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
                 "failed_checks": r["failures"] or 0, "claims": claims,
                 "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
