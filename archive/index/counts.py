@@ -81,10 +81,10 @@ def counts(conn: Connection, document_ids: Sequence[str]) -> dict[str, dict[str,
     stmt = text("SELECT document_id, COUNT(*) FROM document_counts WHERE document_id IN :ids GROUP BY document_id "
                 f"HAVING COUNT(*) > {FOLD_AT}").bindparams(bindparam("ids", expanding=True))
     piled = [d for d, _n in conn.execute(stmt, {"ids": ids})]
-    if piled:
-        conn.rollback()  # end the read transaction: a fold writes
-        for document_id in piled:
-            fold(conn, document_id)
+    if piled:  # folded on a connection of its own: the caller's transaction is left as it is (the sums
+        with conn.engine.connect() as own:  # it reads are the same before and after a fold)
+            for document_id in piled:
+                fold(own, document_id)
     out: dict[str, dict[str, dict[str, int]]] = {d: {SOURCE: {}, CLAIM: {}} for d in ids}
     stmt = text("SELECT document_id, kind, state, SUM(n) FROM document_counts WHERE document_id IN :ids "
                 "GROUP BY document_id, kind, state").bindparams(bindparam("ids", expanding=True))
