@@ -56,6 +56,7 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     order it wrote their records, so everything before that capture is indexed, its settled states included.
     Sources whose capture is indexed but whose state is older are found in the index and settled too.
     """
+    from archive.index.counts import refresh_statements
     from archive.integrity.replay_states import add_crawls, settle_some
     from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
     from archive.recheck.policy import Policy
@@ -84,6 +85,9 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
                 loader.take(rows)
         loader.finish()
         fix_revisits(out)
+        for document_id in sorted(loader.winners):  # documents whose claims this wrote: counted afresh
+            for sql in refresh_statements(True):
+                out.execute(sql, {"d": document_id})
         stats.sources = settle_some(out, loader.touched | unsettled, loader.verdicts, Policy.from_env())
         add_crawls(out, {}, sorted(loader.crawl_ids))  # only crawls the index has no row for
         stats.captures = next(out.fetch("SELECT COUNT(*) FROM captures"))[0] - before
