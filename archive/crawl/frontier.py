@@ -125,6 +125,10 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
     from archive.index.retry import retrying
 
     while True:
+        # Order matters: "silent since" is fixed before the catch-up, so a worker this claim counts as dead
+        # was dead for the catch-up too, and what its WARC files hold is indexed and settled before its
+        # sources can be taken (else a fetch it recorded but never indexed comes back as a second capture).
+        params["since"] = real_now() - lease_time()
         if before_batch is not None:
             before_batch()
 
@@ -134,7 +138,6 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
 
         # a lease runs from its claim (``now`` is when the crawl started: batches are claimed later)
         params["until"] = max(now, schedule_now()) + lease_time()
-        params["since"] = real_now() - lease_time()
         rows = retrying(claim, "claiming sources")
         if not rows:
             return

@@ -213,14 +213,19 @@ def recover(home: DataHome, engine: Engine, *, expired_before: datetime | None =
     never took it (:func:`settle_unsettled`), so the crawl fetches nothing twice. ``expired_before``: then
     clear the leases that expired by that time, whose dead holders this caught up with (a crawl about to
     take a dead worker's sources, mid-crawl). One worker at a time (:func:`_one_at_a_time`)."""
+    from archive import clock
+
     with _one_at_a_time(engine):
+        # Order matters: "silent" is judged as of before the repair, so a crawl whose leases are cleared
+        # below was already silent when its files were repaired and indexed (not one that fell silent
+        # meanwhile, whose fetches the index may still lack).
+        beat_now = clock.real_now()
         done = _recover(home, engine)
         if expired_before is not None:
-            from archive import clock
             from archive.crawl import frontier
 
             with engine.begin() as conn:
-                frontier.release_expired(conn, expired_before, clock.real_now())
+                frontier.release_expired(conn, expired_before, beat_now)
         return done
 
 
