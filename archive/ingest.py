@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from archive import ids
 from archive.errors import InputError, UnsupportedSource
-from archive.index import writes
+from archive.index import counts, writes
 from archive.index.rows import capture_row
 from archive.states import DocumentStatus, SourceState
 from archive.urls import is_archivable, normalize_url
@@ -201,6 +201,7 @@ def ingest(
     writes.add_document(conn, {**doc, "claim_count": 0})
     with tempfile.TemporaryFile() as spool:
         count, sourced, source_ids = _claim_lines(conn, doc["id"], extracted, spool, now, doc.get("url"))
+        counts.refresh(conn, doc["id"])
         doc["claim_count"] = count
         writes.update_document(conn, doc["id"], title=doc["title"], status=status, claim_count=count)
         if article is not None:

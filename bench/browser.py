@@ -53,10 +53,30 @@ class Sampled:
     peak_pss: int = 0
     cpu: dict[int, float] = field(default_factory=dict)
     returncode: int | None = None
+    at_peak: dict[str, int] = field(default_factory=dict)  #: RSS by kind of process when the sum peaked
+    kinds: dict[int, str] = field(default_factory=dict)  #: pid -> kind of process (for the CPU split)
 
     @property
     def cpu_seconds(self) -> float:
         return sum(self.cpu.values())
+
+
+def kind_of(cmdline: list[str]) -> str:
+    """Which part of the crawl a process is, from its command line."""
+    line = " ".join(cmdline)
+    for flag, kind in (("--type=renderer", "renderer"), ("--type=zygote", "zygote"), ("--type=utility", "utility"),
+                       ("--type=gpu", "gpu")):
+        if flag in line:
+            return f"chromium {kind}"
+    if "chromium" in line:
+        return "chromium browser"
+    if "archive.browser.worker" in line:
+        return "browser worker"
+    if "playwright" in line and "node" in line:
+        return "playwright driver"
+    if "multiprocessing" in line:
+        return "recorder"
+    return "crawl" if "citevault" in line else (cmdline[0] if cmdline else "?")
 
 
 def run_sampled(cmd: list[str], log: Path, timeout: float) -> Sampled:
@@ -73,18 +93,26 @@ def run_sampled(cmd: list[str], log: Path, timeout: float) -> Sampled:
             rss = 0
             pss_due = time.perf_counter() - last_pss > 0.5
             pss = 0
+            by_kind: dict[str, int] = {}
             for p in tree:
                 try:
                     times = p.cpu_times()
                     out.cpu[p.pid] = times.user + times.system  # not children_*: they are in the tree too
+                    # read every time: a process just forked still shows its parent's command line
+                    kind = kind_of(p.cmdline())
+                    if kind != "?" or p.pid not in out.kinds:  # an exiting process shows no command line
+                        out.kinds[p.pid] = kind
                     if pss_due:
                         info = p.memory_full_info()
-                        rss, pss = rss + info.rss, pss + info.pss
+                        one, pss = info.rss, pss + info.pss
                     else:
-                        rss += p.memory_info().rss
+                        one = p.memory_info().rss
+                    rss += one
+                    by_kind[out.kinds[p.pid]] = by_kind.get(out.kinds[p.pid], 0) + one
                 except psutil.Error:
                     pass
-            out.peak_rss = max(out.peak_rss, rss)
+            if rss > out.peak_rss:
+                out.peak_rss, out.at_peak = rss, by_kind
             if pss_due:
                 out.peak_pss, last_pss = max(out.peak_pss, pss), time.perf_counter()
             time.sleep(0.05)
@@ -148,6 +176,14 @@ def main(argv: list[str] | None = None) -> int:
           "per page, start-up included)")
     print(f"  peak memory   : RSS summed over the process tree {timed.peak_rss / 1e6:.0f} MB (Chromium's shared pages "
           f"counted once per process: an upper bound); PSS summed {timed.peak_pss / 1e6:.0f} MB")
+    split = ", ".join(f"{k} {v / 1e6:.0f}" for k, v in sorted(timed.at_peak.items(), key=lambda kv: -kv[1]))
+    print(f"  RSS at peak   : {split} (MB)")
+    cpu_by: dict[str, float] = {}
+    for pid, used in timed.cpu.items():
+        kind = timed.kinds.get(pid, "?")
+        cpu_by[kind] = cpu_by.get(kind, 0.0) + used
+    print("  CPU by process: " + ", ".join(f"{k} {v / max(1, rendered):.3f}" for k, v in
+                                         sorted(cpu_by.items(), key=lambda kv: -kv[1])) + " (CPU-s per page)")
     print(f"  targets       : >= 3 pages/s: {'met' if rendered / seconds >= 3 else 'NOT met'}; "
           f"<= 1.5 GB RSS: {'met' if timed.peak_rss <= 1.5e9 else 'NOT met'} "
           f"(PSS: {'met' if timed.peak_pss <= 1.5e9 else 'NOT met'})")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from twisted.internet.task import LoopingCall
 
+    from archive.browser.run import Worker
     from archive.crawl.frontier import Waiting
     from archive.crawl.sink import RecordingSink
     from archive.integrity.catch_up import Recovery
@@ -74,6 +75,10 @@ class CrawlSession:
         #: after the spider closed, when it stopped early or fetched nothing: what is still to fetch
         self.left: Waiting | None = None
         self._flushing: LoopingCall | None = None  # a LoopingCall once the spider opens (recorder process only)
+        from archive.browser.run import prestart
+
+        # --browser always: the browser worker starts now, beside the crawl (archive.browser.run.Worker)
+        self.browser_worker: Worker | None = prestart(self.archive, self.config.browser, self.config.operator)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
@@ -131,6 +136,9 @@ class CrawlSession:
                 self.left = self._left()
             if check and not self.stopping and not self.interrupted:
                 self._render()
+            if self.browser_worker is not None:  # not handed its jobs: no rendering this time
+                self.browser_worker.discard()
+                self.browser_worker = None
             if check:
                 self._check_evidence()
             self.archive.close()
@@ -159,8 +167,9 @@ class CrawlSession:
         policy = self.config.browser
         if not policy.enabled or self.recorder.failure:
             return
+        worker, self.browser_worker = self.browser_worker, None
         try:
-            render_crawl(self.archive, self.crawl_id, policy, operator=self.config.operator)
+            render_crawl(self.archive, self.crawl_id, policy, operator=self.config.operator, worker=worker)
         except BrowserUnavailable as exc:
             if policy.required:  # asked for outright: the crawl exits 1 (its raw captures stay archived)
                 self.browser_failure = f"browser capture unavailable: {exc}"

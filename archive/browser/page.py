@@ -20,6 +20,9 @@ from archive.browser.proxy import PageRun, Slot
 VIEWPORT = {"width": 1280, "height": 800}
 IDLE = 5.0  # seconds of waiting for the network to go quiet, at most, after "load" and after scrolling
 QUIET = 0.2  # seconds without an exchange in flight that count as "the page is done loading"
+#: seconds after the scroll in which the requests it causes (lazy images: an IntersectionObserver answers on
+#: the next frame) are waited for even when the network had been silent for QUIET already
+AFTER_SCROLL = 0.1
 MAX_SCROLLS = 40
 GRACE = 3.0  # seconds past the time limit for the screenshot and the text of a page cut at the limit  # viewport heights scrolled through at most to wake lazy images
 
@@ -56,6 +59,14 @@ class PageResult:
     cut: str | None = None
     popups: int = 0
     problems: list[str] = field(default_factory=list)
+    #: wall seconds of each step (context, load, scroll, quiet, screenshot, text, close, written), for
+    #: bench/browser.py: where a page's time goes
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def step(self, name: str, since: float) -> float:
+        now = asyncio.get_running_loop().time()
+        self.timings[name] = round(now - since, 4)
+        return now
 
 
 async def _bounded(awaitable: Any, deadline: float, what: str, result: PageResult) -> Any:
@@ -88,11 +99,13 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
     run = PageRun(job.url, job.crawl_id, Destinations(origin_of(job.url), allowed))
     result = PageResult(job, run)
     slot.begin(run)
+    mark = loop.time()
     context = await browser.new_context(proxy={"server": slot.proxy_url}, service_workers="block",
                                         viewport=VIEWPORT, accept_downloads=False)
     try:
         await context.add_init_script(_NO_POPUPS)
         page = await context.new_page()
+        mark = result.step("context", mark)
 
         def on_page(other: Any) -> None:  # a popup the init script missed (a target=_blank link...)
             if other is not page:
@@ -103,36 +116,44 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
 
         await _bounded(page.goto(job.url, wait_until="load", timeout=0), deadline, "load", result)
         run.loaded = True  # from now on the proxy answers a top-level navigation with 204 (archive.browser.proxy)
+        mark = result.step("load", mark)
         if result.cut is None:
             await _bounded(page.evaluate(_SCROLL, MAX_SCROLLS), deadline, "scroll", result)
+            mark = result.step("scroll", mark)
             await _quiet(run, min(deadline, loop.time() + IDLE))
+            mark = result.step("quiet", mark)
         if result.cut is not None:
             # time is up: stop the page's downloads, then photograph what it shows, within a short grace
             await loop.run_in_executor(None, slot.cut, run)
             deadline = loop.time() + GRACE
         result.screenshot = await _bounded(page.screenshot(full_page=True, type="png", timeout=0, animations="disabled"),
                                            deadline, "screenshot", result)
+        mark = result.step("screenshot", mark)
         result.text = await _bounded(page.evaluate(_TEXT), deadline, "text", result)
+        mark = result.step("text", mark)
     finally:
         try:
             await asyncio.wait_for(context.close(), 2 if result.cut else 10)
         except Exception:  # noqa: BLE001, S110 - a hung renderer: the browser kills it with the context
             pass
+        mark = result.step("close", mark)
         # off the event loop: the other pages go on while this one's last exchanges are written
         await loop.run_in_executor(None, slot.end, run, deadline if result.cut is None else loop.time())
+        result.step("written", mark)
     return result
 
 
 async def _quiet(run: PageRun, until: float) -> None:
     """Wait until the page has had no exchange in flight through its proxy for :data:`QUIET` seconds (the
-    scripts' requests answered, lazy images in), or until ``until``: a page that never goes quiet is
-    photographed as it is. Cheaper than Playwright's "networkidle" (500 ms of silence, counted by the
-    browser), and it counts what the proxy is still writing."""
-    loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
+    scripts' requests answered, lazy images in), and at least :data:`AFTER_SCROLL` seconds, or until
+    ``until``: a page that never goes quiet is photographed as it is. Cheaper than Playwright's
+    "networkidle" (500 ms of silence, counted by the browser), and it counts what the proxy is still
+    writing. Silence is counted from the end of the page's last exchange, which is often before the
+    scroll ended: waiting another QUIET seconds from then added 0.1-0.2 s to every page and no request."""
+    loop = asyncio.get_running_loop()  # its clock is time.monotonic(), as PageRun.silent_since's
+    earliest = loop.time() + AFTER_SCROLL
     while loop.time() < until:
-        if run.inflight > 0:
-            quiet_since = loop.time()
-        elif loop.time() - quiet_since >= QUIET:
+        now = loop.time()
+        if run.inflight <= 0 and now >= earliest and now - run.silent_since >= QUIET:
             return
         await asyncio.sleep(0.025)

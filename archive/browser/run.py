@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from archive.browser.policy import Mode
 from archive.errors import CitevaultError
 
 if TYPE_CHECKING:
@@ -53,22 +54,67 @@ class RenderStats:
     lines: list[dict[str, Any]] = field(default_factory=list)  #: the worker's line per page
 
 
+class Worker:
+    """The browser worker's process (:mod:`archive.browser.worker`), started before its jobs are known.
+
+    With ``--browser always`` every archived page is rendered, so the crawl starts the worker as it opens
+    (:func:`prestart`): Python's imports, the proxies and Chromium start on the second core while the raw
+    crawl runs, and the worker waits for its jobs on stdin. The crawl either hands them over
+    (:func:`render_crawl`) or, when nothing is to be rendered, :meth:`discard` s it; a worker whose crawl
+    died sees its stdin close and exits the same way."""
+
+    def __init__(self, archive: Archive, policy: BrowserPolicy, operator: str, *, prestart: bool) -> None:
+        command = [sys.executable, "-m", "archive.browser.worker", "--home", str(archive.home.root),
+                   "--db", archive.home.db_url, "--parallel", str(policy.parallel),
+                   "--time-limit", str(policy.time_limit), "--allow", policy.allow, "--operator", operator]
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by discard() or render_crawl()
+        self.proc = subprocess.Popen([*command, *(["--prestart"] if prestart else [])], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+    def discard(self) -> None:
+        """No jobs: the worker closes Chromium and exits (killed if it takes more than 10 s)."""
+        try:
+            self.proc.communicate(timeout=10)  # closes its stdin: no jobs
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def prestart(archive: Archive, policy: BrowserPolicy, operator: str = "") -> Worker | None:
+    """A worker started now for a crawl that renders every page it archives (``always`` for every domain),
+    or None: with ``auto`` most crawls render nothing, and a browser started for nothing costs a few CPU
+    seconds."""
+    if policy.mode != Mode.ALWAYS or any(mode != Mode.ALWAYS for _, mode in policy.domains) or unavailable():
+        return None
+    return Worker(archive, policy, operator, prestart=True)
+
+
 def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, operator: str = "",
-                 err: IO[str] | None = None) -> RenderStats:
-    """Render what crawl ``crawl_id`` captured that ``policy`` selects. Raises :class:`BrowserUnavailable`
-    when pages were selected and the browser cannot run (the caller decides whether that is an error)."""
+                 err: IO[str] | None = None, worker: Worker | None = None) -> RenderStats:
+    """Render what crawl ``crawl_id`` captured that ``policy`` selects (with ``worker`` when one was
+    started ahead; it is used up either way). Raises :class:`BrowserUnavailable` when pages were selected
+    and the browser cannot run (the caller decides whether that is an error)."""
     from archive.browser.select import candidates
 
     err = err or sys.stderr
     stats = RenderStats()
-    if not policy.enabled:
-        return stats
-    with archive.engine().connect() as conn:
-        picked = candidates(conn, archive.home, crawl_id, policy)
+    try:
+        with archive.engine().connect() as conn:
+            picked = candidates(conn, archive.home, crawl_id, policy) if policy.enabled else []
+    except BaseException:
+        if worker is not None:
+            worker.discard()
+        raise
     if not picked:
+        if worker is not None:
+            worker.discard()
         return stats
     missing = unavailable()
     if missing:
+        if worker is not None:
+            worker.discard()
         raise BrowserUnavailable(f"{len(picked)} page(s) to render in a browser, but {missing}")
     for c in picked:
         key = c.reason.split(" (")[0]
@@ -77,16 +123,16 @@ def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, oper
     err.write(f"citevault: rendering {len(picked)} page(s) in a browser ({why})\n")
     err.flush()
     started = time.monotonic()
-    command = [sys.executable, "-m", "archive.browser.worker", "--home", str(archive.home.root),
-               "--db", archive.home.db_url, "--parallel", str(policy.parallel),
-               "--time-limit", str(policy.time_limit), "--allow", policy.allow, "--operator", operator]
     budget = policy.time_limit * (math.ceil(len(picked) / max(1, policy.parallel)) + 1) + 60
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    worker = worker or Worker(archive, policy, operator, prestart=False)
+    with worker.log as log:
+        proc = worker.proc
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write("".join(json.dumps(c.job()) + "\n" for c in picked))
-        proc.stdin.close()
+        try:
+            proc.stdin.write("".join(json.dumps(c.job()) + "\n" for c in picked))
+            proc.stdin.close()
+        except BrokenPipeError:  # a worker that died starting: its stderr says why (below)
+            pass
         summary: dict[str, Any] = {}
         try:
             for line in proc.stdout:

@@ -9,6 +9,7 @@ for JavaScript, an empty framework mount point), or in which a quote of a claim 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +28,14 @@ _SCRIPT_BUILT = re.compile(
     rb"<noscript[^>]*>[^<]{0,300}?(?:enable|requires?|needs?|turn on)[^<]{0,100}?javascript"
     rb"|<div\s+id=[\"']?(?:root|app|__next|__nuxt)[\"']?\s*>\s*</div>", re.IGNORECASE)
 
+#: Bytes of a page's HTML searched for those signs.
+SCRIPT_SCAN = 1 << 20
+#: Pages judged together: their stored texts are held at once.
+CHUNK = 500
+
 _CANDIDATES = text("""
 SELECT c.id, c.url, c.warc_record_id, c.record_type, c.refers_to, c.warc_file, c.warc_offset, c.content_type,
-       c.source_id, c.document_id, c.crawl_id
+       c.payload_sha256, c.source_id, c.document_id, c.crawl_id
 FROM captures c
 WHERE c.crawl_id = :crawl AND c.role IS NULL AND c.record_type IN ('response', 'revisit')
   AND c.http_status BETWEEN 200 AND 299 AND c.mime IN ('text/html', 'application/xhtml+xml')
@@ -69,7 +75,7 @@ def needs_browser(main_text: str | None, quotes: list[str], html: bytes = b"") -
     body = main_text or ""
     if len(body.strip()) < AUTO_MIN_CHARS:
         return f"little main text ({len(body.strip())} characters)"
-    if _SCRIPT_BUILT.search(html[: 1 << 20]):
+    if _SCRIPT_BUILT.search(html[:SCRIPT_SCAN]):
         return "built by its scripts"
     if quotes:
         hay = normalize(body)
@@ -79,23 +85,47 @@ def needs_browser(main_text: str | None, quotes: list[str], html: bytes = b"") -
 
 
 def candidates(conn: Connection, home: DataHome, crawl_id: str, policy: BrowserPolicy) -> list[Candidate]:
-    """The captures of crawl ``crawl_id`` the policy renders, in fetch order."""
-    from archive.checks.texts import extract_text, read_payload
+    """The captures of crawl ``crawl_id`` the policy renders, in fetch order.
+
+    ``auto`` judges each page by its main text. The quote checks that ran while crawling have stored it
+    (``capture_texts``, keyed by payload digest), so it is read from there; only a page without a stored
+    text (a document fetched by URL, a source no claim quotes) is extracted here. Re-extracting every page
+    cost as much CPU as the checks' own extraction, after the crawl, on one core (bench/README.md
+    "assets.py")."""
+    out: list[Candidate] = []
+    result = conn.execution_options(yield_per=CHUNK).execute(_CANDIDATES, {"crawl": crawl_id}).mappings()
+    for rows in result.partitions():  # a crawl of 100,000 pages is judged CHUNK at a time, texts included
+        out.extend(_judge(conn, home, policy, rows))
+    return out
+
+
+def _judge(conn: Connection, home: DataHome, policy: BrowserPolicy, rows: Sequence[Any]) -> list[Candidate]:
+    """The candidates among one chunk of rows."""
+    from archive.checks.store import load_texts
+    from archive.checks.texts import extract_text, read_payload, text_key
     from archive.index.lookup import payload_capture
 
     out = []
-    for row in conn.execute(_CANDIDATES, {"crawl": crawl_id}).mappings().all():
-        mode = policy.mode_for(row["url"])
+    modes = [policy.mode_for(row["url"]) for row in rows]
+    holders: dict[str, Any] = {}
+    for row, mode in zip(rows, modes):
+        if mode == Mode.AUTO:
+            holders[row["id"]] = payload_capture(conn, dict(row))
+    keys = {cid: text_key(h.get("payload_sha256"), h["id"]) for cid, h in holders.items()}
+    stored = load_texts(conn, set(keys.values())) if keys else {}
+    for row, mode in zip(rows, modes):
         if mode == Mode.NEVER:
             continue
         reason: str | None = "always"
         if mode == Mode.AUTO:
-            holder = payload_capture(conn, dict(row))
-            try:
-                data = read_payload(home.warc_path(holder["warc_file"]), holder["warc_offset"])
+            holder = holders[row["id"]]
+            known = stored.get(keys[row["id"]])
+            try:  # with a stored text, only the head the script-built test looks at
+                data = read_payload(home.warc_path(holder["warc_file"]), holder["warc_offset"],
+                                    *([SCRIPT_SCAN] if known else []))
             except Exception:  # noqa: BLE001, S112 - an unreadable record: nothing to judge, so nothing to render
                 continue
-            found = extract_text(data, holder["content_type"])
+            found = known or extract_text(data, holder["content_type"])
             quotes = [q for (q,) in conn.execute(_QUOTES, {"s": row["source_id"]})] if row["source_id"] else []
             reason = needs_browser(found.text if found.status == "ok" else "", quotes, data)
         if reason is not None:

@@ -24,12 +24,14 @@ Every value is a function of the claim and the capture's payload (no check time)
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from archive.shapes import Anchor, Terms, Verification
 from archive.states import current_verdict, verdict_words
+
+if TYPE_CHECKING:  # types only: `lookup` does not import archive.shapes
+    from archive.shapes import Anchor, Terms, Verification
 
 _COLUMNS = (
     "claim_id", "capture_id", "method", "verdict", "score", "span_start", "span_end", "exact", "prefix",

@@ -26,9 +26,9 @@ from archive.claims.urls import find_bare_urls
 # unless the word before is a known abbreviation or a single initial.
 _FALLBACK_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-Z\u00C0-\u024F0-9])")
 #: Blocks longer than this are cut into pieces for pysbd (see the module docstring).
-PIECE_LIMIT = 4000
-_PIECE_MIN = 2000  # a piece runs to the first safe end after this many characters...
-_PIECE_MAX = 8000  # ...or is cut at a weaker point (any sentence punctuation, then any space) before this.
+PIECE_LIMIT = 8000
+_PIECE_MIN = 6000  # a piece runs to the first safe end after this many characters...
+_PIECE_MAX = 16000  # ...or is cut at a weaker point (any sentence punctuation, then any space) before this.
 _SAFE_END = re.compile(r"(?<=[a-z]{2}[.!?])[ \t]+(?=[A-Z][a-z])|\n")
 _WEAK_END = re.compile(r"(?<=[.!?;:])\s+")
 _SPACE = re.compile(r"\s+")
@@ -66,9 +66,9 @@ def _pieces(text: str) -> list[tuple[int, int]]:
 
     >>> _pieces("short.")
     [(0, 6)]
-    >>> text = "Word " * 500 + "is here. Next one " + "word " * 1000
+    >>> text = "Word " * 1300 + "is here. Next one " + "word " * 1000
     >>> [(a, b, text[a:a + 4]) for a, b in _pieces(text)]
-    [(0, 2509, 'Word'), (2509, 7518, 'Next')]
+    [(0, 6509, 'Word'), (6509, 11518, 'Next')]
     """
     if len(text) <= PIECE_LIMIT:
         return [(0, len(text))]

@@ -2,6 +2,7 @@
 options, and JSON output. Light on purpose: nothing here imports SQLAlchemy, Scrapy or FastAPI."""
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -17,11 +18,20 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
 
 
-def open_archive(ctx: click.Context) -> Archive:
-    """The :class:`~archive.api.Archive` of the group's ``--home`` and ``--db`` (opening reads nothing)."""
+def open_archive(ctx: click.Context, *, bounded: bool = False) -> Archive:
+    """The :class:`~archive.api.Archive` of the group's ``--home`` and ``--db`` (opening reads nothing).
+
+    The cyclic garbage collector is off for the start-up (:func:`archive.cli.main.main`); here it is turned
+    back on, with what exists so far frozen (it lives as long as the process). ``bounded``: the command
+    reads a bounded amount (``lookup``, ``show``: at most ``--limit`` claims) and exits, so the collector
+    stays off for its imports of SQLAlchemy and the driver too, until the process ends."""
     from archive.api import Archive
 
-    return Archive.open(ctx.obj["home"], ctx.obj["db"])
+    archive = Archive.open(ctx.obj["home"], ctx.obj["db"])
+    if not gc.isenabled() and not bounded:
+        gc.freeze()
+        gc.enable()
+    return archive
 
 
 def print_json(value: Any) -> None:

@@ -41,6 +41,11 @@ BATCH = 500
 #: index lacks until a catch-up indexes them, which waits for the same silence).
 TAKEABLE = ("(s.lease_owner IS NULL OR (s.lease_until < :now AND s.lease_owner NOT IN (SELECT w.id FROM crawls w "
             "WHERE w.finished_at IS NULL AND w.heartbeat_at >= :since)))")
+#: Not yet settled by this crawl: a source is fetched once per crawl. Its lease guards it while it is fetched;
+#: once settled (lease released and event written in one transaction) its event of this crawl does, so that
+#: sources claimed as the crawl goes (the spider pulls batches as it needs them) never include one this
+#: crawl already fetched, even when its failure made it due again at once.
+UNSETTLED = "NOT EXISTS (SELECT 1 FROM source_events e WHERE e.source_id = s.id AND e.crawl_id = :owner)"
 
 
 def lease_time() -> timedelta:
@@ -111,7 +116,7 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN ("
         f"SELECT s.id FROM sources s WHERE {condition} {scope} "
-        f"AND {TAKEABLE} ORDER BY s.first_seen, s.id LIMIT :n{skip}"
+        f"AND {TAKEABLE} AND {UNSETTLED} ORDER BY s.first_seen, s.id LIMIT :n{skip}"
         ") AND (lease_owner IS NULL OR lease_until < :now) "
         "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
     ).bindparams(*_TIMES, bindparam("since", type_=DateTime))
@@ -120,6 +125,10 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
     from archive.index.retry import retrying
 
     while True:
+        # Order matters: "silent since" is fixed before the catch-up, so a worker this claim counts as dead
+        # was dead for the catch-up too, and what its WARC files hold is indexed and settled before its
+        # sources can be taken (else a fetch it recorded but never indexed comes back as a second capture).
+        params["since"] = real_now() - lease_time()
         if before_batch is not None:
             before_batch()
 
@@ -129,7 +138,6 @@ def claim_sources(engine: Engine, crawl_id: str, now: datetime, *, due: bool = F
 
         # a lease runs from its claim (``now`` is when the crawl started: batches are claimed later)
         params["until"] = max(now, schedule_now()) + lease_time()
-        params["since"] = real_now() - lease_time()
         rows = retrying(claim, "claiming sources")
         if not rows:
             return
@@ -170,7 +178,7 @@ def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: 
         return []
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
-        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN} AND {TAKEABLE}) "
+        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN} AND {TAKEABLE} AND {UNSETTLED}) "
         "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
     ).bindparams(bindparam("ids", expanding=True), *_TIMES, bindparam("since", type_=DateTime))
     from archive.index.retry import retrying

@@ -104,7 +104,6 @@ class Recorder:
         self._captures: list[dict[str, Any]] = []
         self._batch_digests: dict[tuple[str, str], dict[str, Any]] = {}  # (url, digest) → row, this batch
         self._pending_states: dict[str, dict[str, Any]] = {}  # source id → update, this batch
-        self._urls: dict[str, str] = {}
         self._states: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []  # page → asset rows (archive.crawl.page_assets), this batch
         self._unsettled: dict[str, Fetched] = {}  # source id → its last capture, until its verdict comes
@@ -417,8 +416,9 @@ class Recorder:
 
         self._unsettled.pop(source_id, None)
         pending = self._pending_states.get(source_id)
-        if url:
-            self._urls[source_id] = url
+        # the source's URL travels with the call (nothing per source is kept for the whole crawl: memory
+        # stays bounded however many sources a crawl fetches); failing that, from this batch or the row
+        url = url or (pending or {}).get("url")
         if pending is None and claimed is not None:
             evidence, latest = claimed.evidence_capture, claimed.latest_good_capture
             known = Known(SourceState(claimed.state), evidence is not None, claimed.failures or 0,
@@ -434,7 +434,7 @@ class Recorder:
                 return
             known = Known(SourceState(row[0]), row[3] is not None, row[1] or 0, clock.as_datetime(row[2]))
             evidence, latest = row[3], row[4]
-            self._urls[source_id] = row[5]
+            url = url or row[5]
         changed = None
         if outcome.kind == OK and evidence and capture_id:
             from archive.recheck.drift import main_text_changed
@@ -453,7 +453,7 @@ class Recorder:
             "sid": source_id, "state": decision.state, "fetched": naive, "failures": decision.failures,
             "first_failure": decision.first_failure, "reason": decision.reason, "next_due": decision.next_due,
             "evidence": capture_id if decision.is_evidence else evidence,
-            "latest": capture_id if decision.is_latest_good else latest,
+            "latest": capture_id if decision.is_latest_good else latest, "url": url,
             "event": {"source_id": source_id, "at": now, "state": decision.state, "outcome": outcome.kind,
                       "capture_id": capture_id, "crawl_id": self.crawl_id, "detail": outcome.detail or None},
         }
@@ -498,7 +498,7 @@ class Recorder:
         return page_text(self.home.warc_path(row[0]), row[1], content_type) if row is not None else ""
 
     def _write_state_record(self, source_id: str, update: dict[str, Any], outcome: Outcome) -> None:
-        url = self._urls.get(source_id) or ""
+        url = update["url"] or ""
         body = {"source_id": source_id, "url": url, "state": update["state"], "outcome": outcome.kind,
                 "detail": outcome.detail or None, "reason": update["reason"], "failures": update["failures"],
                 "first_failure": _iso(update["first_failure"]), "next_due": _iso(update["next_due"]),

@@ -24,15 +24,6 @@ STATES = tuple(ClaimState)
 
 _CAPTURE_COLUMNS = ", ".join(CAPTURE_COLUMNS)
 
-# One evidence state per claim: the rule `citevault claims` prints (archive.index.lookup.CLAIM_STATE_SQL).
-_CLAIM_STATES = f"""
-SELECT c.document_id AS document_id, {reads.CLAIM_STATE_SQL} AS state
-FROM claims c LEFT JOIN citations ci ON ci.claim_id = c.id LEFT JOIN sources s ON s.id = ci.source_id
-WHERE c.document_id IN :ids
-GROUP BY c.id, c.document_id
-"""
-
-
 def claim_coverage(counts: Mapping[str, int]) -> Coverage:
     """Counts per state plus the totals the UI prints: ``sourced`` claims and the share of them archived."""
     total = sum(counts.values())
@@ -49,16 +40,13 @@ def claim_coverage(counts: Mapping[str, int]) -> Coverage:
 def coverage(conn: Connection, document_ids: Sequence[str]) -> dict[str, Coverage]:
     """Evidence coverage of each document: ``{document_id: {"claims", "sourced", "states", "archived_share"}}``.
 
-    One aggregate query for the documents in ``document_ids``; documents without claims get zero counts.
+    Read from the per-document counts (:mod:`archive.index.counts`): a few rows per document, whatever its
+    size; documents without claims get zero counts.
     """
-    if not document_ids:
-        return {}
-    stmt = text(f"SELECT document_id, state, COUNT(*) AS n FROM ({_CLAIM_STATES}) per_claim "
-                "GROUP BY document_id, state").bindparams(bindparam("ids", expanding=True))
-    counts: dict[str, dict[str, int]] = {}
-    for document_id, state, n in conn.execute(stmt, {"ids": list(document_ids)}):
-        counts.setdefault(document_id, {})[state] = n
-    return {d: claim_coverage(counts.get(d, {})) for d in document_ids}
+    from archive.index.counts import CLAIM, counts
+
+    found = counts(conn, document_ids)
+    return {d: claim_coverage(found[d][CLAIM]) for d in document_ids}
 
 
 def documents(conn: Connection) -> list[dict[str, Any]]:

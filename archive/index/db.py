@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 #: The newest migration in archive/index/migrations/versions; bump it with every new migration.
-HEAD_REVISION = "0006_scale_out"
+HEAD_REVISION = "0007_document_counts"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

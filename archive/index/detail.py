@@ -8,7 +8,6 @@ opens the connection; the web views only format the result.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -59,13 +58,14 @@ class DocumentDetail:
 
 
 def document_detail(conn: Connection, document_id: str, *, offset: int = 0, limit: int | None = None) -> DocumentDetail:
+    """Only the page asked for is read (in SQL); the coverage and the claim count come from
+    :mod:`archive.index.counts`, so a page of a document of a million claims costs one page."""
     doc = browse.document(conn, document_id)  # NotFoundError for an unknown id
-    rows = reads.document_claims(conn, document_id)  # the CLI's `claims DOCUMENT_ID`
-    shown = rows[offset:] if limit is None else rows[offset:offset + limit]
+    cover = browse.coverage(conn, [document_id])[document_id]
+    shown = reads.document_claims(conn, document_id, offset=offset, limit=limit)  # the CLI's `claims DOCUMENT_ID`
     own = [c for c in browse.document_captures(conn, document_id) if replayable(c)]
     details = {c["id"]: c for c in reads.claims_json(conn, [r["id"] for r in shown])}
-    cover = browse.claim_coverage(Counter(r["state"] for r in rows))
-    return DocumentDetail(doc, shown, len(rows), details, cover, own[-1] if own else None)
+    return DocumentDetail(doc, shown, cover["claims"], details, cover, own[-1] if own else None)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class Claim(Base):
     text: Mapped[str] = mapped_column(Text)
     quote: Mapped[str | None] = mapped_column(Text)
 
+    __table_args__ = (Index("ix_claims_document_position", "document_id", "position"),)
+
 
 class Source(Base):
     """A URL cited by at least one claim. ``state`` follows docs/architecture.md "Source states"."""

@@ -56,6 +56,7 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
     order it wrote their records, so everything before that capture is indexed, its settled states included.
     Sources whose capture is indexed but whose state is older are found in the index and settled too.
     """
+    from archive.index.counts import refresh_statements
     from archive.integrity.replay_states import add_crawls, settle_some
     from archive.integrity.unit_rows import scan_for_index, scan_for_sqlite
     from archive.recheck.policy import Policy
@@ -84,6 +85,9 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
                 loader.take(rows)
         loader.finish()
         fix_revisits(out)
+        for document_id in sorted(loader.winners):  # documents whose claims this wrote: counted afresh
+            for sql in refresh_statements(True):
+                out.execute(sql, {"d": document_id})
         stats.sources = settle_some(out, loader.touched | unsettled, loader.verdicts, Policy.from_env())
         add_crawls(out, {}, sorted(loader.crawl_ids))  # only crawls the index has no row for
         stats.captures = next(out.fetch("SELECT COUNT(*) FROM captures"))[0] - before
@@ -209,14 +213,19 @@ def recover(home: DataHome, engine: Engine, *, expired_before: datetime | None =
     never took it (:func:`settle_unsettled`), so the crawl fetches nothing twice. ``expired_before``: then
     clear the leases that expired by that time, whose dead holders this caught up with (a crawl about to
     take a dead worker's sources, mid-crawl). One worker at a time (:func:`_one_at_a_time`)."""
+    from archive import clock
+
     with _one_at_a_time(engine):
+        # Order matters: "silent" is judged as of before the repair, so a crawl whose leases are cleared
+        # below was already silent when its files were repaired and indexed (not one that fell silent
+        # meanwhile, whose fetches the index may still lack).
+        beat_now = clock.real_now()
         done = _recover(home, engine)
         if expired_before is not None:
-            from archive import clock
             from archive.crawl import frontier
 
             with engine.begin() as conn:
-                frontier.release_expired(conn, expired_before, clock.real_now())
+                frontier.release_expired(conn, expired_before, beat_now)
         return done
 
 

@@ -71,6 +71,7 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
           fresh: bool = False) -> None:
     """Everything but the schema: rows from the units, then states, crawls and the search index.
     ``fresh``: a new file, whose secondary indexes are built after the load."""
+    from archive.index.counts import refresh_statements
     from archive.integrity.loader import Loader, fix_revisits
     from archive.integrity.replay_states import add_crawls, create_verdict_table, settle_all
     from archive.recheck.policy import Policy
@@ -95,6 +96,8 @@ def _fill(out: Rows, paths: list[Path], units: list[Unit], runner: UnitRunner, s
     out.write_sources()
     out.create_indexes(late)
     out.restore_fts(triggers)
+    for sql in refresh_statements(False):  # the per-document counts, once, over the rows just written
+        out.execute(sql)
 
 
 def _stats(paths: list[Path]) -> ReindexStats:

@@ -37,6 +37,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DATETIMES = {"added_at", "first_seen", "last_fetched", "next_due", "first_failure", "lease_until", "started_at",
              "finished_at", "fetched_at", "at", "rendered_at"}
+#: The trigger of migration 0007 that keeps archive.index.counts up to date as sources change state.
+COUNTS_TRIGGER = "document_counts_source_state"
 TABLES = ("documents", "claims", "citations", "sources", "captures", "crawls")
 FTS_TRIGGERS = ("claims_fts_insert", "claims_fts_delete", "claims_fts_update")
 VERDICTS = "reindex_verdicts"  # a TEMP table: verdict records, read back in source order
@@ -251,6 +253,10 @@ class EngineRows:
         pass
 
     def drop_fts_triggers(self) -> list[str]:
+        """The GIN index follows the rows by itself; only the per-document counts' trigger is paused (a
+        rebuild counts every document once at the end, archive.index.counts), inside this transaction."""
+        if self.conn.dialect.name == "postgresql":
+            self.execute(f"ALTER TABLE sources DISABLE TRIGGER {COUNTS_TRIGGER}")
         return []
 
     def drop_indexes(self) -> list[str]:
@@ -260,7 +266,8 @@ class EngineRows:
         pass
 
     def restore_fts(self, triggers: list[str]) -> None:
-        pass
+        if self.conn.dialect.name == "postgresql":
+            self.execute(f"ALTER TABLE sources ENABLE TRIGGER {COUNTS_TRIGGER}")
 
 
 def _upsert_sources(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -21,57 +21,86 @@ if TYPE_CHECKING:
 PROBLEM_STATES = (SourceState.CHANGED, SourceState.GONE, SourceState.FAILED)
 
 
-def _since(conn: Connection, source_id: str, state: str) -> Any:
-    """When the source entered its current state: the first event of the latest run of that state."""
-    since = None
-    for row in conn.execute(text("SELECT at, state FROM source_events WHERE source_id = :s ORDER BY at DESC, id DESC"),
-                            {"s": source_id}):
-        if row.state != state:
-            break
-        since = row.at
-    return since
+#: Events are read for this many sources a statement.
+_CHUNK = 500
+
+
+def _since_all(conn: Connection, current: dict[str, str]) -> dict[str, Any]:
+    """Per source of ``current`` (id: state): when it entered that state, the first event of the latest run
+    of it in its history. One statement per :data:`_CHUNK` sources."""
+    out: dict[str, Any] = {}
+    ids = list(current)
+    stmt = text("SELECT source_id, at, state FROM source_events WHERE source_id IN :ids "
+                "ORDER BY source_id, at DESC, id DESC").bindparams(bindparam("ids", expanding=True))
+    for i in range(0, len(ids), _CHUNK):
+        done: set[str] = set()
+        for sid, at, state in conn.execute(stmt, {"ids": ids[i:i + _CHUNK]}):
+            if sid in done:
+                continue
+            if state != current[sid]:
+                done.add(sid)
+                continue
+            out[sid] = at
+    return out
+
+
+#: The sources of one document that ``status`` lists, each with the claims of the document it backs:
+#: changed, gone or failed, or archived (or changed) with failing re-checks (suspect). Found through the
+#: sources' state index, then each one's citations; the CROSS JOINs keep SQLite from walking the
+#: document's claims instead (a million of them, for each source). One row per (source, claim).
+_PROBLEMS = (
+    "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
+    "ci.claim_id FROM sources s CROSS JOIN citations ci CROSS JOIN claims c "
+    f"WHERE (s.state IN ('{SourceState.CHANGED}', '{SourceState.GONE}', '{SourceState.FAILED}') "
+    f"OR (s.state = '{SourceState.ARCHIVED}' AND s.failures > 0)) AND ci.source_id = s.id AND c.id = ci.claim_id "
+    "AND c.document_id = :d ORDER BY s.url, c.position")
+
+
+def _problem_sources(conn: Connection, document_id: str) -> list[tuple[Any, list[str]]]:
+    """(source row, ids of the document's claims citing it in reading order), by URL."""
+    found: dict[str, tuple[Any, list[str]]] = {}
+    for row in conn.execute(text(_PROBLEMS), {"d": document_id}).mappings():
+        found.setdefault(row["id"], (row, []))[1].append(row["claim_id"])
+    return list(found.values())
 
 
 def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when. A changed source whose cited passages changed in meaning (a number, a
     negation, a name: :func:`archive.recheck.drift.source_meaning_changes`) comes first, with the words;
-    other changed sources are ``cosmetic`` for the claims."""
+    other changed sources are ``cosmetic`` for the claims.
+
+    The counts are read from :mod:`archive.index.counts` (a few rows per document) and only the problem
+    sources are read one by one, so a healthy document of a million claims costs milliseconds."""
+    from archive.index.counts import SOURCE, counts
+
     if document_id:
         docs = [document(conn, document_id)]  # NotFoundError for an unknown id
     else:
         docs = [{**r, "fetch_error": fetch_error(conn, r)} for r in conn.execute(text(
             "SELECT id, url, title, origin, status FROM documents ORDER BY added_at, id")).mappings()]
+    by_doc = counts(conn, [d["id"] for d in docs])
     out: list[StatusEntry] = []
     for doc in docs:
-        # The claim-id list is the one part SQLite and PostgreSQL spell differently.
-        claim_ids = "GROUP_CONCAT(c.id)" if conn.dialect.name == "sqlite" else "STRING_AGG(c.id, ',')"
-        rows = conn.execute(text(
-            "SELECT s.id, s.url, s.state, s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure, "
-            f"{claim_ids} AS claims FROM sources s JOIN citations ci ON ci.source_id = s.id "
-            "JOIN claims c ON c.id = ci.claim_id WHERE c.document_id = :d GROUP BY s.id, s.url, s.state, "
-            "s.reason, s.last_fetched, s.next_due, s.failures, s.first_failure ORDER BY s.url"
-        ), {"d": doc["id"]}).mappings().all()
-        counts: dict[str, int] = {}
+        states = by_doc[doc["id"]][SOURCE]
         problems: list[StatusProblem] = []
-        for r in rows:
-            counts[r["state"]] = counts.get(r["state"], 0) + 1
+        found = _problem_sources(conn, doc["id"])
+        since = _since_all(conn, {r["id"]: r["state"] for r, _claims in found})
+        for r, claims in found:
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
-            if r["state"] in PROBLEM_STATES or suspect:
-                claims = sorted(r["claims"].split(","), key=lambda c: int(c.rsplit(".", 1)[1]))
-                changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
-                problems.append({
-                    "url": r["url"], "state": r["state"], "reason": r["reason"],
-                    "since": iso_time(r["first_failure"] if suspect else _since(conn, r["id"], r["state"])),
-                    "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
-                    "failed_checks": r["failures"] or 0, "claims": claims,
-                    "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
-                    "meaning_changes": changes,
-                })
+            changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
+            problems.append({
+                "url": r["url"], "state": r["state"], "reason": r["reason"],
+                "since": iso_time(r["first_failure"] if suspect else since.get(r["id"])),
+                "last_checked": iso_time(r["last_fetched"]), "next_check": iso_time(r["next_due"]),
+                "failed_checks": r["failures"] or 0, "claims": claims,
+                "change": ("meaning" if changes else "cosmetic") if r["state"] == SourceState.CHANGED else None,
+                "meaning_changes": changes,
+            })
         problems.sort(key=lambda p: p["change"] != "meaning")  # meaning changes first, the rest as they were
         out.append({"document": {"id": doc["id"], "url": doc["url"], "title": doc["title"], "origin": doc["origin"],
                                  "fetch_error": doc["fetch_error"]},
-                    "sources": len(rows), "states": counts, "problems": problems})
+                    "sources": sum(states.values()), "states": dict(sorted(states.items())), "problems": problems})
     return out
 
 

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
     from archive.crawl.frontier import Claimed
 
+#: Requests Scrapy's scheduler may hold before the spider stops claiming sources (about 1 KB each, with
+#: their meta): enough to keep 64 connections busy, on any mix of hosts, between two polls.
+BACKLOG = 1000
+BACKLOG_POLL_SECONDS = 0.05
 
 
 class EvidenceSpider(scrapy.Spider):
@@ -40,9 +44,6 @@ class EvidenceSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.document_ids = [d for d in documents.split(",") if d] if documents else None
         self.due = str(due).lower() in ("1", "true", "yes")
-        # Sources requested in this crawl: a source cited by a document fetched mid-crawl may already be
-        # queued from the index (the same set Scrapy's dupefilter would keep, keyed by source id).
-        self._requested: set[str] = set()
         self._assets: AssetFetcher | None = None
 
     @property
@@ -67,12 +68,31 @@ class EvidenceSpider(scrapy.Spider):
             for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
                                                  document_ids=self.document_ids,
                                                  before_batch=lambda: self._before_claim(engine)):
+                await self._backlog_drained()
                 session.progress.total += 1
                 yield self._request(target.url, source_id=target.source_id, known=target.known)
             # Sources a dead worker (maybe on another host) still holds: wait for its leases to end, then
             # claim them. Leases of workers that still beat are theirs: this crawl does not wait for them.
             if not await self._wait_for_orphans(engine):
                 return
+
+    async def _backlog_drained(self) -> None:
+        """Wait while Scrapy's scheduler holds :data:`BACKLOG` requests, until half are gone. Scrapy reads
+        ``start()`` as fast as it yields while its downloader is full, so without this every source of the
+        crawl would be claimed and queued as a Request at once: memory growing with the number of sources
+        (bench/README.md, scale.py). Claimed a batch at a time as the crawl needs them, they stay bounded."""
+        try:
+            scheduler = self.crawler.engine.scheduler
+        except RuntimeError:  # no engine: start() read outside a running crawl
+            return
+        if scheduler is None or len(scheduler) < BACKLOG:  # type: ignore[arg-type]
+            return
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        while len(scheduler) > BACKLOG // 2 and not self.session.stopping:  # type: ignore[arg-type]
+            await maybe_deferred_to_future(deferLater(reactor, BACKLOG_POLL_SECONDS, lambda: None))
 
     async def _wait_for_orphans(self, engine: Any) -> bool:
         """Sleep until the first lease of a silent worker ends; False when no silent worker holds any."""
@@ -128,8 +148,6 @@ class EvidenceSpider(scrapy.Spider):
 
     def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
                  known: Claimed | None = None) -> scrapy.Request:
-        if source_id:
-            self._requested.add(source_id)
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None, "citevault_known": known,
                 # never captured: no earlier payload of this URL to deduplicate against
@@ -202,8 +220,8 @@ class EvidenceSpider(scrapy.Spider):
                 wanted.setdefault(ids.source_id(ref.url), ref.url)
         # The recorder inserts these sources in its own thread; claim them once they are there.
         session.recorder.flush_wait()
-        fresh = [sid for sid in wanted if sid not in self._requested]
-        found = frontier.claim_listed(session.archive.engine(), session.crawl_id, fresh, clock.schedule_now())
+        # those already claimed by this crawl (queued, or fetched and settled) are not claimed again
+        found = frontier.claim_listed(session.archive.engine(), session.crawl_id, list(wanted), clock.schedule_now())
         session.sources_found(response.url, len(found))
         for target in found:
             yield self._request(target.url, source_id=target.source_id, known=target.known)
