@@ -1,5 +1,7 @@
-"""Quote checks while crawling: the recorder (in its own process, as a crawl runs it) checks the claims
-citing what it has committed, so verdicts exist before any end-of-crawl pass runs.
+"""Quote checks while crawling: the recorder (in its own process, as a crawl runs it) hands what it has
+committed to a checker process (archive.crawl.checker), so verdicts exist before any end-of-crawl pass
+runs; on SQLite and on PostgreSQL. A checker that cannot work, or dies, is an error in the crawl's
+summary, never a failed crawl.
 
 No Scrapy here: the recorder's calls are made by hand, as crawler/middlewares.py and the spider make them
 (a crawl end to end, with its defaults, is in tests/test_verification_e2e.py); no time is measured
@@ -8,16 +10,18 @@ No Scrapy here: the recorder's calls are made by hand, as crawler/middlewares.py
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
 PAGE = ("<html><body><article><h1>Harbor</h1><p>The council approved the harbor wall budget on Tuesday, "
         "after a long debate about the storm barrier.</p><p>Repairs start in May.</p></article></body></html>")
 
 
-def _crawl_by_hand(home: Path, *, check: bool) -> dict[str, int]:
+def _crawl_by_hand(home: Path, *, check: bool, db: str | None = None) -> dict[str, int]:
     from archive import clock
     from archive.api import Archive
     from archive.crawl import frontier
@@ -26,7 +30,7 @@ def _crawl_by_hand(home: Path, *, check: bool) -> dict[str, int]:
     from archive.recheck.outcomes import classify_response
     from archive.warc.builder import HttpExchange
 
-    archive = Archive.open(str(home))
+    archive = Archive.open(str(home), db)
     engine = archive.engine()
     recorder = RecorderProcess(archive.home, crawl_id="by-hand", check=check)
     for target in frontier.claim_sources(engine, "by-hand", clock.schedule_now()):
@@ -37,16 +41,17 @@ def _crawl_by_hand(home: Path, *, check: bool) -> dict[str, int]:
         outcome = classify_response(target.url, target.url, 200, {}, PAGE)
         recorder.source_done(target.source_id, outcome, AT, capture_id(record_id), known=target.known, url=target.url)
     stats = recorder.close()
-    archive.close()
     assert stats.errors == [], stats.errors
-    conn = sqlite3.connect(home / "citevault.sqlite")
     try:
-        return dict(conn.execute("SELECT verdict, count(*) FROM verifications GROUP BY verdict").fetchall())
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            return {v: n for v, n in conn.execute(text("SELECT verdict, count(*) FROM verifications GROUP BY verdict"))}
     finally:
-        conn.close()
+        archive.close()
 
 
-def _home(tmp_path: Path, name: str) -> Path:
+def _home(tmp_path: Path, name: str, db: str | None = None) -> Path:
     from tests.helpers import citevault
 
     home = tmp_path / name
@@ -57,7 +62,7 @@ def _home(tmp_path: Path, name: str) -> Path:
         {"text": 'It adds "repairs start in June".', "quote": "repairs start in June",
          "sources": ["http://harbor.invalid/b"]},
     )), encoding="utf-8")
-    added = citevault(home, "add", str(claims))
+    added = citevault(home, *(["--db", db] if db else []), "add", str(claims))
     assert added.code == 0, added
     return home
 
@@ -70,3 +75,38 @@ def test_recorder_checks_what_it_records(tmp_path: Path) -> None:
 def test_without_check_the_recorder_leaves_verdicts_to_the_end(tmp_path: Path) -> None:
     home = _home(tmp_path, "unchecked")
     assert _crawl_by_hand(home, check=False) == {}
+
+
+def test_on_postgresql_too(pg_cluster: Any, tmp_path: Path) -> None:
+    db = str(pg_cluster.database("checker"))
+    home = _home(tmp_path, "pg", db)
+    assert _crawl_by_hand(home, check=True, db=db) == {"found": 1, "misquoted": 1}
+
+
+def test_a_checker_that_cannot_open_the_index_reports_it(tmp_path: Path) -> None:
+    from archive.crawl.checker import Checker
+    from archive.home import DataHome
+
+    home = DataHome.resolve(tmp_path / "gone")  # e.g. removed under a running crawl
+    checker = Checker(None, home, "crawl")  # type: ignore[arg-type]  # the child opens its own engine
+    checker.submit(["s1", "s2"])
+    checker.close()
+    checker.close()
+    assert checker.checked == 0
+    assert len(checker.errors) == 1 and checker.errors[0].startswith("no archive at"), checker.errors
+
+
+def test_a_checker_that_dies_is_an_error_not_a_failure(tmp_path: Path) -> None:
+    from archive.crawl.checker import Checker
+    from archive.home import DataHome
+
+    checker = Checker(None, DataHome.resolve(tmp_path / "home"), "crawl")  # type: ignore[arg-type]
+    checker.submit(["s1"])
+    child = checker._child
+    assert child is not None
+    os.kill(child.pid, signal.SIGKILL)  # it waits for the end of its input: it cannot have answered yet
+    child.wait()
+    checker.submit(["s2"])  # a write into a closed pipe: logged
+    checker.close()
+    assert checker.checked == 0
+    assert any("ended before it finished" in e for e in checker.errors), checker.errors

@@ -158,6 +158,10 @@ def test_the_fast_scan_finds_what_the_normalization_pattern_finds() -> None:
     rng = random.Random(15)
     alphabet = "ab e\u0301\u00ad\u200b \n\t\u00a0\u2014\u201c\u201d\ufb01x.\u3000\uac00\uac01\u1161\u11a8Z9 \uff9e"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    # control characters that are not whitespace (no run starts there), spaces before other whitespace, ASCII
+    ascii_alphabet = "ab  .\n\t\r\x00\x01\x7f\x1c\x0b"
+    texts += ["".join(rng.choice(ascii_alphabet + extra) for _ in range(rng.randint(0, 20)))
+              for extra in ("", "\u00e9\u0301\x85\u200b") for _ in range(3000)]
     texts += [s.text for s in labelled_set(realworld=False).sources.values()]
     for text in texts:
         assert list(special_runs(text, 0, len(text))) == [m.span() for m in _SPECIAL.finditer(text)], repr(text)

@@ -32,6 +32,9 @@ from dataclasses import dataclass, field
 
 from archive.checks.meaning import Difference, compare, facts, inside_edges, may_change_meaning, tokens
 from archive.checks.normalize import Normalized, normalize, word_bounded
+from archive.checks.termindex import TERM as _TERM
+from archive.checks.termindex import TermIndex
+from archive.checks.termindex import script as _script
 
 ELISION_GAP = 1500
 CLOSE = 0.82
@@ -44,8 +47,6 @@ CONTEXT_CHARS = 30  # context around the best window, for a changed first or las
 CONTRADICTED = 0.90  # share of the claim's words (numbers aside) the passage must hold to contradict it
 
 _ELISION = re.compile(r"\.{3,}|\[[^\]]{0,80}\]")
-_TERM = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -273,15 +274,6 @@ _KO_SUFFIXES = tuple(sorted(
 ))
 
 
-def _script(term: str) -> str:
-    ch = term[0]
-    if "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff":
-        return "hangul"
-    if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
-        return "cjk"
-    return "other"
-
-
 def key_terms(claim: str) -> list[str]:
     """The claim's content words and numbers, normalized, in order, without duplicates.
 
@@ -319,25 +311,6 @@ def _korean_stem(token: str) -> str:
     return token
 
 
-def _stem(token: str) -> str:
-    return token[:5] if len(token) >= 6 and not token[0].isdigit() else token
-
-
-class TermIndex:
-    """What terms a (normalized) text holds: whole tokens, 5-letter stems, and substrings for Hangul/CJK."""
-
-    def __init__(self, normalized: str) -> None:
-        self.text = normalized
-        tokens = _TERM.findall(normalized)
-        self.tokens = {t.replace(",", ".") if t[0].isdigit() else t for t in tokens}
-        self.stems = {_stem(t) for t in self.tokens}
-
-    def has(self, term: str) -> bool:
-        if _script(term) != "other":
-            return term in self.text
-        return term in self.tokens or _stem(term) in self.stems
-
-
 def key_terms_support(claim: str, text: Normalized, index: TermIndex | None = None) -> Match:
     """Share of the claim's key terms found in ``text``, and the sentence holding most of them.
 
@@ -354,7 +327,7 @@ def key_terms_support(claim: str, text: Normalized, index: TermIndex | None = No
     found = tuple(t for t in terms if index.has(t))
     missing = tuple(t for t in terms if t not in found)
     score = len(found) / len(terms)
-    best = _best_passage(found, text.original) if found else None
+    best = index.best_passage(found, text.original) if found else None
     start, end, held = best if best else (None, None, frozenset())
     # "supported" needs one passage (the best sentence and its neighbours) to carry the terms: terms
     # scattered over the page only say it talks about the same things.
@@ -390,27 +363,3 @@ def contradictions(claim: str, passage: str) -> tuple[Difference, ...]:
     if lost and other:
         out.append(Difference("number", " ".join(lost), " ".join(other)))
     return tuple(out)
-
-
-def _best_passage(terms: tuple[str, ...], original: str) -> tuple[int, int, frozenset[str]] | None:
-    """The sentence (or line) of ``original`` holding most of ``terms``, and the terms that it and its
-    neighbours hold (stems, as substrings: cheap, and good enough to point at a passage)."""
-    stems = [_stem(t) for t in terms]
-    pieces: list[tuple[int, int, str]] = []
-    best, best_count = -1, 0
-    pos = 0
-    for piece in _SENTENCE_END.split(original):
-        start = original.find(piece, pos) if piece else pos
-        pos = start + len(piece)
-        if not piece.strip():
-            continue
-        folded = normalize(piece)
-        count = sum(1 for stem in stems if stem in folded)
-        lead = len(piece) - len(piece.lstrip())
-        pieces.append((start + lead, start + len(piece.rstrip()), folded))
-        if count > best_count:
-            best, best_count = len(pieces) - 1, count
-    if best < 0:
-        return None
-    near = " ".join(p[2] for p in pieces[max(0, best - 1):best + 2])
-    return pieces[best][0], pieces[best][1], frozenset(t for t, stem in zip(terms, stems) if stem in near)

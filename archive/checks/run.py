@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from archive.checks import rendered, store
 from archive.checks.anchor import Anchor, anchor_at, reanchor, text_fragment_url
-from archive.checks.match import Match, TermIndex, key_terms_support, match_quote
+from archive.checks.match import Match, key_terms_support, match_quote
 from archive.checks.normalize import Normalized, normalize_with_map
+from archive.checks.termindex import TermIndex
 from archive.checks.texts import CaptureText, payload_text
 from archive.clock import real_now
 

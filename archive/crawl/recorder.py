@@ -88,7 +88,7 @@ class Recorder:
         check: bool = False,
     ) -> None:
         """``check``: run the quote checks of what is captured while the crawl goes on
-        (:mod:`archive.crawl.checker`), in this process."""
+        (:mod:`archive.crawl.checker`, a process of its own)."""
         self.home = home
         self.policy = policy or Policy.from_env()
         self.engine = engine
@@ -222,7 +222,7 @@ class Recorder:
         return self.stats
 
     def _close_checker(self) -> None:
-        """Let the checker finish what is queued (on this process's core); its errors become ours."""
+        """Let the checker finish what is queued (it runs in a process of its own); its errors become ours."""
         if self.checker is not None:
             self.checker.close()
             self.stats.errors.extend(f"check: {e}" for e in self.checker.errors)

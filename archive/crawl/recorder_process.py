@@ -77,7 +77,7 @@ class RecorderSpec:
     robots: str
     compresslevel: int
     max_size: int
-    check: bool = False  # quote checks while crawling, in the child (archive.crawl.checker)
+    check: bool = False  # quote checks while crawling, handed by the child to a checker process (archive.crawl.checker)
 
 
 class RecorderProcess:
@@ -87,7 +87,7 @@ class RecorderProcess:
                  compresslevel: int = 3, max_size: int = 1_000_000_000,
                  on_death: Callable[[str], None] | None = None, check: bool = False) -> None:
         """``on_death(message)`` is called once if the child dies early: nothing more can be recorded.
-        ``check``: the child also runs the quote checks of what it records, on its own core."""
+        ``check``: the child also hands what it records to a checker process (:mod:`archive.crawl.checker`)."""
         spec = RecorderSpec(str(home.root), home.db_url, crawl_id, operator, robots, compresslevel, max_size,
                             check)
         global _started
