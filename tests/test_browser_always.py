@@ -39,6 +39,9 @@ def test_always_renders_every_page_and_a_crawl_with_nothing_to_render_leaves_no_
         first = citevault(home, "crawl", "--browser", "always")
         assert first.code == 0, first.err
         assert "rendered 2 of 2 page(s) in a browser" in first.err
+        # the line names the worker's WARC file, as the crawl's own line names the recorder's
+        named = [p.name for p in (home / "warcs").glob("*.warc.gz")]
+        assert any(f"exchanges recorded in {name}" in first.err for name in named), (named, first.err)
         rows = db(home).execute("SELECT url FROM renderings ORDER BY url").fetchall()
         assert sorted(r["url"] for r in rows) == sorted(urls)
         assert workers_of(home) == []

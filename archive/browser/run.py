@@ -52,6 +52,7 @@ class RenderStats:
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
     lines: list[dict[str, Any]] = field(default_factory=list)  #: the worker's line per page
+    warc_files: list[str] = field(default_factory=list)  #: the worker's own WARC files (named after it)
 
 
 class Worker:
@@ -160,9 +161,11 @@ def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, oper
     stats.cut = sum(1 for x in stats.lines if x.get("cut"))
     stats.refused = sum(len(x.get("refused") or []) for x in stats.lines)
     stats.exchanges = sum(int(x.get("exchanges") or 0) for x in stats.lines)
+    stats.warc_files = [str(name) for name in summary.get("warc_files") or []]
     extra = [f"{stats.cut} cut at the {policy.time_limit:g}s limit" if stats.cut else "",
              f"{stats.refused} request(s) to private addresses refused" if stats.refused else ""]
     detail = "; ".join(x for x in extra if x)
+    where = f" in {', '.join(stats.warc_files)}" if stats.warc_files else ""
     err.write(f"citevault: rendered {stats.rendered} of {len(picked)} page(s) in a browser in {stats.seconds:.1f}s: "
-              f"{stats.exchanges} exchanges recorded{'; ' + detail if detail else ''}\n")
+              f"{stats.exchanges} exchanges recorded{where}{'; ' + detail if detail else ''}\n")
     return stats
