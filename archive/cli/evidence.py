@@ -5,6 +5,7 @@ Thin click layers over :meth:`archive.api.Archive.check`, :meth:`~archive.api.Ar
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,11 @@ def _summary(stats: Any) -> str:
 @click.command()
 @click.argument("document_id", required=False)
 @click.option("--force", is_flag=True, help="Recompute every verdict, not only the missing ones.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
-              help="Processes extracting text from WARC records.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="Processes extracting text from WARC records  [default: one per CPU, at most 4].")
 @json_option
 @click.pass_context
-def check(ctx: click.Context, document_id: str | None, force: bool, workers: int, as_json: bool) -> None:
+def check(ctx: click.Context, document_id: str | None, force: bool, workers: int | None, as_json: bool) -> None:
     """Check claims against the captures of their sources (all documents, or DOCUMENT_ID).
 
     A quote is looked up in the text of each capture: found, close (with a similarity score), misquoted
@@ -74,6 +75,8 @@ def check(ctx: click.Context, document_id: str | None, force: bool, workers: int
     citevault check
     citevault check 3e90d2b332ad3b46 --json
     """
+    if workers is None:  # text extraction is most of a cold check: use the cores (a small check stays in process)
+        workers = min(4, os.cpu_count() or 1)
     stats = open_archive(ctx).check(document_id, force=force, workers=workers)
     if as_json:
         print_json(stats.as_json())
