@@ -88,7 +88,7 @@ def test_a_checker_that_cannot_open_the_index_reports_it(tmp_path: Path) -> None
     from archive.home import DataHome
 
     home = DataHome.resolve(tmp_path / "gone")  # e.g. removed under a running crawl
-    checker = Checker(None, home, "crawl")  # type: ignore[arg-type]  # the child opens its own engine
+    checker = Checker(home, "crawl")  # the child opens its own engine
     checker.submit(["s1", "s2"])
     checker.close()
     checker.close()
@@ -100,7 +100,7 @@ def test_a_checker_that_dies_is_an_error_not_a_failure(tmp_path: Path) -> None:
     from archive.crawl.checker import Checker
     from archive.home import DataHome
 
-    checker = Checker(None, DataHome.resolve(tmp_path / "home"), "crawl")  # type: ignore[arg-type]
+    checker = Checker(DataHome.resolve(tmp_path / "home"), "crawl")
     checker.submit(["s1"])
     child = checker._child
     assert child is not None

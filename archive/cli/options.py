@@ -18,8 +18,9 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
 
 
-def open_archive(ctx: click.Context, *, bounded: bool = False) -> Archive:
-    """The :class:`~archive.api.Archive` of the group's ``--home`` and ``--db`` (opening reads nothing).
+def open_archive(ctx: click.Context, *, bounded: bool = False, home: str | None = None) -> Archive:
+    """The :class:`~archive.api.Archive` of the group's ``--home`` (or ``home``) and ``--db`` (opening reads
+    nothing). Every command opens its archive here: it is also where the collector comes back on.
 
     The cyclic garbage collector is off for the start-up (:func:`archive.cli.main.main`); here it is turned
     back on, with what exists so far frozen (it lives as long as the process). ``bounded``: the command
@@ -27,7 +28,7 @@ def open_archive(ctx: click.Context, *, bounded: bool = False) -> Archive:
     stays off for its imports of SQLAlchemy and the driver too, until the process ends."""
     from archive.api import Archive
 
-    archive = Archive.open(ctx.obj["home"], ctx.obj["db"])
+    archive = Archive.open(home or ctx.obj["home"], ctx.obj["db"])
     if not gc.isenabled() and not bounded:
         gc.freeze()
         gc.enable()

@@ -11,16 +11,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from archive.cli.options import binary_stdout, json_option, print_json
+from archive.cli.options import binary_stdout, json_option, open_archive, print_json
 
 if TYPE_CHECKING:
     from archive.api import Archive
-
-
-def _archive(ctx: click.Context, home: str | None) -> Archive:
-    from archive.api import Archive
-
-    return Archive.open(home or ctx.obj["home"], ctx.obj["db"])
 
 
 def _is_zip(path: Path) -> bool:
@@ -68,7 +62,7 @@ def receipt(ctx: click.Context, claim_id: str | None, output: Path | None, docum
     chosen = [x for x in (claim_id, document_id, verify_file) if x is not None]
     if len(chosen) != 1:
         raise click.UsageError("give one of CLAIM_ID, --document DOC_ID or --verify FILE")
-    archive = _archive(ctx, home)
+    archive = open_archive(ctx, home=home)
     if verify_file is not None:
         given = bool(home or ctx.obj["home"])
         if _is_zip(verify_file):  # a signed WACZ package
@@ -142,7 +136,7 @@ def key(ctx: click.Context, as_json: bool) -> None:
     \b
     citevault key
     """
-    keys = _archive(ctx, None).key()
+    keys = open_archive(ctx).key()
     if as_json:
         print_json(keys)
         return

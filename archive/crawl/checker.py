@@ -42,9 +42,8 @@ SOURCES_PER_PASS = 50  # a backlog is checked in passes of this many sources: te
 class Checker:
     """Checks the claims citing the sources it is given, as they come, in a child process."""
 
-    def __init__(self, engine: Engine, home: DataHome, crawl_id: str) -> None:
-        """``engine`` is the caller's; the child opens its own on ``home``'s database."""
-        self.engine = engine
+    def __init__(self, home: DataHome, crawl_id: str) -> None:
+        """The child opens its own engine on ``home``'s database."""
         self.home = home
         self.crawl_id = crawl_id
         self.checked = 0

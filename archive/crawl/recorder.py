@@ -111,7 +111,7 @@ class Recorder:
         if check:
             from archive.crawl.checker import Checker
 
-            self.checker = Checker(engine, home, crawl_id)
+            self.checker = Checker(home, crawl_id)
         self._thread = threading.Thread(target=self._run, name="citevault-recorder", daemon=True)
         self._thread.start()
 
