@@ -61,6 +61,7 @@ def test_a_recrawl_decides_drift_from_the_rendered_texts(tmp_path: Path) -> None
         first = _run(home, T0, "archive", "--every", "7d", "--browser", "auto", str(claims))
         assert "rendered 2 of 2 page(s) in a browser" in first.err, first.err
         assert _states(home) == {"shell": "archived", "story": "archived"}
+        assert "decided again" not in first.err  # a first fetch has nothing to drift from
 
         _write(root, "shell", SHELL.replace("Loading…", "Loading the latest harbour story, please wait…"), STORY)
         _write(root, "story", SHELL, [STORY[0].replace("forty", "fifty"), *STORY[1:]])
@@ -81,6 +82,7 @@ def test_a_recrawl_decides_drift_from_the_rendered_texts(tmp_path: Path) -> None
 
         # `status` and `diff` read what the reader saw
         status = json.loads(_run(home, T0 + timedelta(days=8), "status", "--json").out)
+        assert [doc["states"] for doc in status] == [{"archived": 1, "changed": 1}]  # the document's counts follow
         problems = [p for doc in status for p in doc["problems"]]
         assert [(p["url"], p["state"]) for p in problems] == [(urls["story"], "changed")]
         assert problems[0]["change"] == "meaning", problems  # forty -> fifty: a number
