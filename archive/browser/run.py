@@ -2,7 +2,9 @@
 browser worker in a process of its own (:mod:`archive.browser.worker`), and say what it did on stderr.
 
 Runs after the raw crawl has recorded everything and before the crawl's quote checks, so the raw capture is
-always first and the checks can read the rendered text.
+always first and the checks can read the rendered text. The raw crawl has decided each source's state by
+then; a re-checked source whose page was just rendered is decided again from the rendered texts
+(:mod:`archive.recheck.rendered_state`).
 """
 from __future__ import annotations
 
@@ -168,4 +170,29 @@ def render_crawl(archive: Archive, crawl_id: str, policy: BrowserPolicy, *, oper
     where = f" in {', '.join(stats.warc_files)}" if stats.warc_files else ""
     err.write(f"citevault: rendered {stats.rendered} of {len(picked)} page(s) in a browser in {stats.seconds:.1f}s: "
               f"{stats.exchanges} exchanges recorded{where}{'; ' + detail if detail else ''}\n")
+    _redecide(archive, [str(x["rendering"]) for x in stats.lines if x.get("rendering")], operator, err)
     return stats
+
+
+def _redecide(archive: Archive, rendering_ids: list[str], operator: str, err: IO[str]) -> None:
+    """The states the raw crawl decided for re-checked sources whose new capture was just rendered, decided
+    again from the rendered texts (:mod:`archive.recheck.rendered_state`), and a line when one changed. A
+    failure here leaves the raw decision and says so: the captures and renderings are archived either way."""
+    if not rendering_ids:
+        return
+    from archive.recheck.rendered_state import redecide
+
+    try:
+        with archive.engine().begin() as conn:
+            flipped = redecide(conn, archive.home, rendering_ids, operator=operator or None)
+    except Exception as exc:  # noqa: BLE001 - the raw decision stands
+        err.write(f"citevault: could not decide states again from the rendered text: {type(exc).__name__}: {exc}"[:300]
+                  + "\n")
+        return
+    if flipped:
+        counts: dict[str, int] = {}
+        for done in flipped:
+            counts[done.after] = counts.get(done.after, 0) + 1
+        said = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        err.write(f"citevault: {len(flipped)} source state(s) decided again from the rendered text: {said} "
+                  "(the raw page said otherwise)\n")
