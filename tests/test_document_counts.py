@@ -116,7 +116,13 @@ def test_fold_keeps_the_sums(archive: Archive) -> None:
     with archive.reading() as conn:
         piled = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
     assert piled is not None and piled > doc_counts.FOLD_AT
-    _assert_right(archive)  # the read folds
+    _assert_right(archive)  # a read sums the rows, and writes nothing
+    with archive.reading() as conn:
+        rows = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
+    assert rows == piled
+    with archive.engine().begin() as conn:  # what the end of a crawl does
+        assert doc_counts.fold_piled(conn) == [doc]
+    _assert_right(archive)
     with archive.reading() as conn:
         rows = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
     assert rows is not None and rows <= 6  # one row per (kind, state) left

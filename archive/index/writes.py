@@ -125,8 +125,11 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: Mapping[SourceState, int]) -> None:
+    """The crawl's row finished; the per-document counts its re-checks piled up folded (reads never write)."""
+    from archive.index.counts import fold_piled
     from archive.index.models import Crawl
 
+    fold_piled(conn)
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
         finished_at=finished_at, requested=sum(states.values()), archived=states.get(SourceState.ARCHIVED, 0),
         failed=sum(v for k, v in states.items() if k != SourceState.ARCHIVED),
