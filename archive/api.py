@@ -99,13 +99,17 @@ class Archive:
     :meth:`reindex` builds it from the WARC files; :meth:`verify` works on WARC files alone.
     """
 
-    def __init__(self, home: DataHome) -> None:
+    def __init__(self, home: DataHome, *, bounded: bool = False) -> None:
         self.home = home
+        self.bounded = bounded
         self._engine: Engine | None = None
 
     @classmethod
-    def open(cls, home: str | None = None, db: str | None = None) -> Archive:
-        return cls(DataHome.resolve(home, db))
+    def open(cls, home: str | None = None, db: str | None = None, *, bounded: bool = False) -> Archive:
+        """``bounded``: for a process that makes one bounded read and exits (``citevault lookup``,
+        ``show``): on PostgreSQL, :meth:`lookup` and :meth:`show` then read through the driver's own
+        connection, without SQLAlchemy (no pool: each call connects, which a one-shot process does once)."""
+        return cls(DataHome.resolve(home, db), bounded=bounded)
 
     # -- plumbing -------------------------------------------------------------------------------------
     def engine(self, *, create: bool = False) -> Engine:
@@ -130,14 +134,15 @@ class Archive:
 
     @contextmanager
     def _bounded_reads(self) -> Iterator[Statements]:
-        """Statements for a bounded read (``lookup``, ``show``). On PostgreSQL, before any engine is made,
-        a driver connection of its own (:func:`archive.index.statements.direct`): the process then imports
-        neither SQLAlchemy's engine nor its PostgreSQL dialect (bench/README.md, "lookup.py --db
-        postgresql…"). Elsewhere, or when that cannot be used, the engine's connection."""
+        """Statements for a bounded read (``lookup``, ``show``). In a ``bounded`` archive on PostgreSQL,
+        before any engine is made, a driver connection of its own (:func:`archive.index.statements.direct`):
+        the process then imports neither SQLAlchemy's engine nor its PostgreSQL dialect (bench/README.md,
+        "lookup.py --db postgresql…"). Elsewhere, or when that cannot be used, the engine's (pooled)
+        connection."""
         from archive.index.db import HEAD_REVISION
         from archive.index.statements import direct, statements
 
-        if self._engine is None:
+        if self.bounded and self._engine is None:
             with direct(self.home.db_url, HEAD_REVISION) as run:
                 if run is not None:
                     with _nul_is_not_found():

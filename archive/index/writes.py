@@ -102,7 +102,8 @@ def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> No
                 latest_good_capture=bindparam("latest"), lease_owner=None, lease_until=None)
     )
     keys = ("sid", "state", "fetched", "failures", "first_failure", "reason", "next_due", "evidence", "latest")
-    conn.execute(stmt, [{k: u[k] for k in keys} for u in updates])
+    # in id order, the order a recount locks its sources in (archive.index.counts): the two never deadlock
+    conn.execute(stmt, [{k: u[k] for k in keys} for u in sorted(updates, key=lambda u: u["sid"])])
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
