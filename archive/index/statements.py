@@ -138,8 +138,10 @@ def statements(conn: Connection | Statements) -> Statements:
     return conn if isinstance(conn, Statements) else EngineStatements(conn)
 
 
-#: The schemes of the ``--db`` URLs :func:`direct` opens: SQLAlchemy's driver name -> its module.
-DRIVERS = {"postgresql+psycopg": "psycopg", "postgresql+psycopg2": "psycopg2", "postgresql": "psycopg2"}
+#: The schemes of the ``--db`` URLs :func:`direct` opens -> the driver modules to try, in order. A bare
+#: ``postgresql://`` is psycopg for SQLAlchemy 2.1, psycopg2 for 2.0: whichever is installed.
+DRIVERS = {"postgresql+psycopg": ("psycopg",), "postgresql+psycopg2": ("psycopg2",),
+           "postgresql": ("psycopg", "psycopg2")}
 
 
 @contextmanager
@@ -153,16 +155,19 @@ def direct(url: str, revision: str) -> Iterator[DriverStatements | None]:
     connection URI, as SQLAlchemy hands it to the driver. The connection reads in one transaction, rolled
     back at the end, as SQLAlchemy's ``engine.connect()`` does."""
     scheme, sep, rest = url.partition("://")
-    module = DRIVERS.get(scheme) if sep else None
     conn = None
-    if module is not None:
+    for module in DRIVERS.get(scheme, ()) if sep else ():
         import importlib
 
         try:
             driver: Any = importlib.import_module(module)
+        except ImportError:
+            continue
+        try:
             conn = driver.connect("postgresql://" + rest)
-        except Exception:  # noqa: BLE001 - no driver, a refused connection: SQLAlchemy's path says which
+        except Exception:  # noqa: BLE001 - a refused connection, a bad URL: SQLAlchemy's path says which
             conn = None
+        break
     if conn is None:
         yield None
         return
