@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from archive.checks.run import CheckStats
     from archive.index.detail import CaptureDetail, ClaimDetail, DocumentDetail, Mementos, SourceDetail
     from archive.index.renderings import Rendering
+    from archive.index.statements import Statements
     from archive.ingest import Ingested
     from archive.integrity.fixity import VerifyReport
     from archive.integrity.reindex import ReindexStats
@@ -78,6 +79,18 @@ class IssuedReceipt:
     problems: list[str]  #: TSAs that did not answer (the receipt is signed all the same)
 
 
+@contextmanager
+def _nul_is_not_found() -> Iterator[None]:
+    """PostgreSQL refuses a NUL in a text parameter, where SQLite simply finds nothing: no id, URL or word the
+    index holds contains one, so the answer is the same on both."""
+    try:
+        yield
+    except Exception as exc:
+        if "NUL (0x00)" in str(exc) and type(exc).__name__ == "DataError":
+            raise NotFoundError("nothing in the index matches a value holding a NUL byte") from None
+        raise
+
+
 class Archive:
     """A data home (WARC files + index) opened for use.
 
@@ -86,13 +99,17 @@ class Archive:
     :meth:`reindex` builds it from the WARC files; :meth:`verify` works on WARC files alone.
     """
 
-    def __init__(self, home: DataHome) -> None:
+    def __init__(self, home: DataHome, *, bounded: bool = False) -> None:
         self.home = home
+        self.bounded = bounded
         self._engine: Engine | None = None
 
     @classmethod
-    def open(cls, home: str | None = None, db: str | None = None) -> Archive:
-        return cls(DataHome.resolve(home, db))
+    def open(cls, home: str | None = None, db: str | None = None, *, bounded: bool = False) -> Archive:
+        """``bounded``: for a process that makes one bounded read and exits (``citevault lookup``,
+        ``show``): on PostgreSQL, :meth:`lookup` and :meth:`show` then read through the driver's own
+        connection, without SQLAlchemy (no pool: each call connects, which a one-shot process does once)."""
+        return cls(DataHome.resolve(home, db), bounded=bounded)
 
     # -- plumbing -------------------------------------------------------------------------------------
     def engine(self, *, create: bool = False) -> Engine:
@@ -112,15 +129,27 @@ class Archive:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine().connect() as conn:
-            try:
-                yield conn
-            except Exception as exc:
-                # PostgreSQL refuses a NUL in a text parameter, where SQLite simply finds nothing: no id,
-                # URL or word the index holds contains one, so the answer is the same on both
-                if "NUL (0x00)" in str(exc) and type(exc).__name__ == "DataError":
-                    raise NotFoundError("nothing in the index matches a value holding a NUL byte") from None
-                raise
+        with self.engine().connect() as conn, _nul_is_not_found():
+            yield conn
+
+    @contextmanager
+    def _bounded_reads(self) -> Iterator[Statements]:
+        """Statements for a bounded read (``lookup``, ``show``). In a ``bounded`` archive on PostgreSQL,
+        before any engine is made, a driver connection of its own (:func:`archive.index.statements.direct`):
+        the process then imports neither SQLAlchemy's engine nor its PostgreSQL dialect (bench/README.md,
+        "lookup.py --db postgresql…"). Elsewhere, or when that cannot be used, the engine's (pooled)
+        connection."""
+        from archive.index.db import HEAD_REVISION
+        from archive.index.statements import direct, statements
+
+        if self.bounded and self._engine is None:
+            with direct(self.home.db_url, HEAD_REVISION) as run:
+                if run is not None:
+                    with _nul_is_not_found():
+                        yield run
+                    return
+        with self.reading() as conn:
+            yield statements(conn)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -284,14 +313,14 @@ class Archive:
         """Claim JSON of the claims citing ``query`` when it is a URL, else of those matching its words."""
         from archive.index.lookup import lookup
 
-        with self.reading() as conn:
-            return lookup(conn, query, limit)
+        with self._bounded_reads() as run:
+            return lookup(run, query, limit)
 
     def show(self, claim_id: str) -> ClaimJSON:
         from archive.index.lookup import show
 
-        with self.reading() as conn:
-            return show(conn, claim_id)
+        with self._bounded_reads() as run:
+            return show(run, claim_id)
 
     def show_claims(self, claim_ids: Sequence[str]) -> list[ClaimJSON]:
         """Claim JSON of ``claim_ids``, in that order; unknown ids are skipped."""

@@ -253,7 +253,7 @@ def query_plans_pg(db: str, words: str) -> None:
     engine = make_engine(db)
     with engine.connect() as con:
         for label, query in (("words", words), ("the", "the")):
-            plan = con.execute(text("EXPLAIN ANALYZE " + _POSTGRES.text),
+            plan = con.execute(text("EXPLAIN ANALYZE " + _POSTGRES),
                                {"q": tsquery(parse(query)), "bound": RANK_BOUND, "n": 20}).all()
             print(f"plan ({label}):\n" + "\n".join("   " + r[0] for r in plan))
     engine.dispose()
@@ -470,8 +470,11 @@ def main(argv: list[str] | None = None) -> int:
         floor_label = "floor: python -c " + repr(FLOOR_CODE)
         commands = {floor_label: [sys.executable, "-c", FLOOR_CODE]}
         driver_label = "floor + driver: python -c " + repr(FLOOR_CODE + ", psycopg")
-        if pg:  # informational: the PostgreSQL driver's own import, which SQLite's stdlib driver does not cost
+        if pg:  # informational: the PostgreSQL driver's own import, which SQLite's stdlib driver does not cost,
+            # and what a lookup on PostgreSQL imports besides citevault (no SQLAlchemy: archive.index.statements)
             commands[driver_label] = [sys.executable, "-c", FLOOR_CODE + ", psycopg"]
+            commands["click + driver: python -c 'import click, psycopg'"] = [sys.executable, "-c",
+                                                                           "import click, psycopg"]
         expected = {}
         for label, script in entry_points(args.script):
             for name, query, n in (("words", words, n_words), ("url", url, n_url)):

@@ -189,6 +189,13 @@ def test_crawl_returns_what_it_did(archive: Archive, doc: str) -> None:
         "targets": 2, "done": 2, "failed": 2, "states": {"failed": 2}, "reasons": {"connection refused": 2}}
     assert "citevault: done in" in proc.stderr  # the crawler's summary line
     assert {c["state"] for c in archive.claims(doc) if c["sources"]} == {"failed"}
+    # the claim JSON with captures, read as `citevault show`/`lookup` read it (on PostgreSQL: the driver alone)
+    bounded = Archive.open(str(archive.home.root), archive.home.db_url, bounded=True)
+    for claim in archive.claims(doc):
+        assert json.dumps(bounded.show(claim["id"])) == json.dumps(archive.show(claim["id"]))
+    shown = bounded.lookup(MINUTES)
+    assert shown[0]["sources"][0]["captures"] and json.dumps(shown) == json.dumps(archive.lookup(MINUTES))
+    bounded.close()
 
 
 # -- a data home with or without an index ----------------------------------------------------------------

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy import text
 
 from archive import Archive
 from archive.index import counts as doc_counts
+from archive.index import writes
 from tests.conftest import backend_db
 
 BASE = "http://127.0.0.1:9"  # nothing listens: a crawl fails every source (connection refused)
@@ -116,7 +118,13 @@ def test_fold_keeps_the_sums(archive: Archive) -> None:
     with archive.reading() as conn:
         piled = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
     assert piled is not None and piled > doc_counts.FOLD_AT
-    _assert_right(archive)  # the read folds
+    _assert_right(archive)  # a read sums the rows, and writes nothing
+    with archive.reading() as conn:
+        rows = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
+    assert rows == piled
+    with archive.engine().begin() as conn:  # the end of a crawl folds
+        writes.finish_crawl(conn, "no-such-crawl", datetime.now(UTC), {})
+    _assert_right(archive)
     with archive.reading() as conn:
         rows = conn.execute(text("SELECT COUNT(*) FROM document_counts WHERE document_id = :d"), {"d": doc}).scalar()
     assert rows is not None and rows <= 6  # one row per (kind, state) left

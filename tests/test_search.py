@@ -3,6 +3,8 @@ accents and punctuation; a PostgreSQL database migrated from 0004 answers as a n
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +69,41 @@ def test_ranking_puts_the_denser_match_first(searched: tuple[Archive, list[str]]
     archive, ids = searched
     assert archive.lookup("harbour budget")[0]["id"] in ids[:2]
     assert len(archive.lookup("the", limit=2)) == 2  # a common word is bounded by the limit
+
+
+QUERIES = ["harbour budget", "budget*", '"budget of the harbour"', "cafe", "zeppelin", "https://example.org/s1",
+           "example.org/s2", "the"]
+
+
+def test_a_new_archive_looks_up_as_the_engine_does(searched: tuple[Archive, list[str]], index_backend: str) -> None:
+    """``lookup`` and ``show`` on a ``bounded`` archive (a ``citevault lookup`` process) give the JSON of the
+    engine's connection, byte for byte; on PostgreSQL they run on the driver alone."""
+    archive, ids = searched
+    fresh = Archive.open(str(archive.home.root), archive.home.db_url, bounded=True)
+    try:
+        for query in QUERIES:
+            assert json.dumps(fresh.lookup(query), default=str) == json.dumps(archive.lookup(query), default=str)
+        assert fresh.show(ids[1]) == archive.show(ids[1])
+        assert (fresh._engine is None) == (index_backend == "postgresql")  # no SQLAlchemy engine was made
+    finally:
+        fresh.close()
+
+
+def test_a_lookup_process_on_postgresql_imports_no_sqlalchemy(searched: tuple[Archive, list[str]],
+                                                              index_backend: str) -> None:
+    """What makes ``citevault lookup`` on PostgreSQL cost less than the import floor (bench/lookup.py):
+    python, click, the driver and citevault's own modules; SQLite goes through SQLAlchemy as before."""
+    archive, _ = searched
+    code = ("import sys; from archive.cli.main import main; sys.argv[1:] = sys.argv[2:]; "
+            "import atexit; atexit.register(lambda: print('sqlalchemy' in sys.modules, file=sys.stderr))\n"
+            "main()")
+    db = ["--db", archive.home.db_url] if index_backend == "postgresql" else []
+    proc = subprocess.run([sys.executable, "-c", code, "-", "--home", str(archive.home.root), *db,
+                           "lookup", "harbour budget", "--json"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 2
+    assert proc.stderr.strip().splitlines()[-1] == str(index_backend == "sqlite")
 
 
 def test_migrated_postgres_database_searches_as_a_new_one(pg_cluster: object, tmp_path: Path) -> None:

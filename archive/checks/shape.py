@@ -1,7 +1,7 @@
 """The ``verification`` object of the claim JSON, built from stored rows (one query for many claims).
 
-This module is on the ``lookup``/``show`` path: SQLAlchemy Core and the standard library only, no WARC
-reads, no matching code. Shape (docs/checking.md)::
+This module is on the ``lookup``/``show`` path: plain SQL (:mod:`archive.index.statements`) and the standard
+library only, no WARC reads, no matching code. Shape (docs/checking.md)::
 
     {"method": "quote"|"key_terms", "heuristic": bool,
      "verdict": "found"|"close"|"misquoted"|"not_found"|"unreadable"                 (method quote)
@@ -26,28 +26,28 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from sqlalchemy import Connection, bindparam, text
-
+from archive.index.statements import Statements, statements
 from archive.states import current_verdict, verdict_words
 
-if TYPE_CHECKING:  # types only: `lookup` does not import archive.shapes
+if TYPE_CHECKING:  # types only: `lookup` does not import archive.shapes (nor SQLAlchemy)
+    from sqlalchemy import Connection
+
     from archive.shapes import Anchor, Terms, Verification
 
 _COLUMNS = (
     "claim_id", "capture_id", "method", "verdict", "score", "span_start", "span_end", "exact", "prefix",
     "suffix", "fragment_url", "anchor_state", "baseline_capture_id", "diff", "detail",
 )
-_QUERY = text(
-    f"SELECT {', '.join(_COLUMNS)} FROM verifications WHERE claim_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+_QUERY = f"SELECT {', '.join(_COLUMNS)} FROM verifications WHERE claim_id IN :ids"
 
 
-def verifications_for_claims(conn: Connection, claim_ids: Sequence[str]) -> dict[tuple[str, str], Verification]:
+def verifications_for_claims(conn: Connection | Statements,
+                             claim_ids: Sequence[str]) -> dict[tuple[str, str], Verification]:
     """``{(claim_id, capture_id): verification object}`` for ``claim_ids``, in one statement."""
     if not claim_ids:
         return {}
-    rows = conn.execute(_QUERY, {"ids": list(claim_ids)}).mappings().all()
-    return {(row["claim_id"], row["capture_id"]): verification_json(dict(row)) for row in rows}
+    rows = statements(conn).maps(_QUERY, {"ids": list(claim_ids)})
+    return {(row["claim_id"], row["capture_id"]): verification_json(row) for row in rows}
 
 
 def verification_json(row: Mapping[str, Any]) -> Verification:

@@ -1,24 +1,26 @@
 """Read side of the index: claim JSON (docs/json.md), full-text and URL lookup, claim lists.
 
 This module is on the hot path of ``citevault lookup``: it uses a handful of SQL statements per call
-(no per-row ORM loading) and imports nothing heavy.
+(no per-row ORM loading) and imports nothing heavy, not even SQLAlchemy: its functions take a SQLAlchemy
+``Connection`` or :class:`~archive.index.statements.Statements` (on PostgreSQL, ``lookup`` and ``show`` run
+on the driver's connection alone).
 """
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
-
-from sqlalchemy import Connection, RowMapping, bindparam, text
 
 from archive.checks.shape import verifications_for_claims
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.rows import CLAIM_JSON_CAPTURE_COLUMNS
 from archive.index.search import search_claim_ids
+from archive.index.statements import Statements, statements
 from archive.states import CLAIM_PRECEDENCE, ClaimState, DocumentStatus
 from archive.urls import bare_url_candidates, is_archivable, normalize_url
 
 if TYPE_CHECKING:  # the shapes are for the type checker: `lookup` does not import them
+    from sqlalchemy import Connection, RowMapping
+
     from archive.shapes import CaptureJSON, ClaimJSON, ClaimRow, RenderingJSON, SourceJSON
 
 
@@ -43,11 +45,7 @@ def claim_state_sql(precedence: Sequence[ClaimState] = CLAIM_PRECEDENCE) -> str:
 CLAIM_STATE_SQL = claim_state_sql()
 
 
-def _in(name: str) -> Any:
-    return bindparam(name, expanding=True)
-
-
-def _capture_json(row: RowMapping) -> CaptureJSON:
+def _capture_json(row: Mapping[str, Any]) -> CaptureJSON:
     """A row of :data:`~archive.index.rows.CLAIM_JSON_CAPTURE_COLUMNS` as the claim JSON's capture, in that
     order, not yet checked."""
     return {"id": row["id"], "url": row["url"], "fetched_at": iso_time(row["fetched_at"]),
@@ -68,7 +66,7 @@ def rendering_json(found: Mapping[str, Any] | None) -> RenderingJSON | None:
             "text_chars": found["text_chars"], "cut": found["cut"]}
 
 
-def renderings_by_capture(conn: Connection, captures: Iterable[tuple[str, str | None]]) -> dict[str, RenderingJSON]:
+def renderings_by_capture(conn: Connection | Statements, captures: Iterable[tuple[str, str | None]]) -> dict[str, RenderingJSON]:
     """The ``rendering`` of each ``(capture id, refers_to)`` that has one: its own newest, else (a revisit)
     its original's; one query."""
     from archive.index.renderings import renderings_for
@@ -84,66 +82,55 @@ def renderings_by_capture(conn: Connection, captures: Iterable[tuple[str, str | 
     return out
 
 
-def attach_renderings(conn: Connection, captures: Sequence[CaptureJSON], originals: Mapping[str, str]) -> None:
+def attach_renderings(conn: Connection | Statements, captures: Sequence[CaptureJSON], originals: Mapping[str, str]) -> None:
     """Set each capture's ``rendering`` (``originals`` maps a revisit's id to its original's), in one query."""
     found = renderings_by_capture(conn, [(c["id"], originals.get(c["id"])) for c in captures])
     for cap in captures:
         cap["rendering"] = found.get(cap["id"])
 
 
-def claims_json(conn: Connection, claim_ids: Sequence[str]) -> list[ClaimJSON]:
+def claims_json(conn: Connection | Statements, claim_ids: Sequence[str]) -> list[ClaimJSON]:
     """Claim JSON for ``claim_ids``, in that order (unknown ids are skipped)."""
     if not claim_ids:
         return []
+    run = statements(conn)
     ids = list(dict.fromkeys(claim_ids))
-    claims = conn.execute(
-        text(
-            "SELECT c.id, c.text, c.quote, d.id AS did, d.url AS durl, d.title AS dtitle "
-            "FROM claims c JOIN documents d ON d.id = c.document_id WHERE c.id IN :ids"
-        ).bindparams(_in("ids")),
-        {"ids": ids},
-    ).all()
-    cites = conn.execute(
-        text(
-            "SELECT ci.claim_id, s.id, s.url, s.state FROM citations ci JOIN sources s ON s.id = ci.source_id "
-            "WHERE ci.claim_id IN :ids ORDER BY ci.claim_id, ci.position"
-        ).bindparams(_in("ids")),
-        {"ids": ids},
-    ).all()
-    source_ids = list({row.id for row in cites})
+    claims = run.rows(
+        "SELECT c.id, c.text, c.quote, d.id AS did, d.url AS durl, d.title AS dtitle "
+        "FROM claims c JOIN documents d ON d.id = c.document_id WHERE c.id IN :ids", {"ids": ids})
+    cites = run.rows(
+        "SELECT ci.claim_id, s.id, s.url, s.state FROM citations ci JOIN sources s ON s.id = ci.source_id "
+        "WHERE ci.claim_id IN :ids ORDER BY ci.claim_id, ci.position", {"ids": ids})
+    source_ids = list({row[1] for row in cites})
     captures: dict[str, list[CaptureJSON]] = {}
     if source_ids:
-        rows = conn.execute(
-            text(
-                f"SELECT source_id, refers_to, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
-                "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset"
-            ).bindparams(_in("sids")),
-            {"sids": source_ids},
-        ).mappings().all()
+        rows = run.maps(
+            f"SELECT source_id, refers_to, {', '.join(CLAIM_JSON_CAPTURE_COLUMNS)} FROM captures "
+            "WHERE source_id IN :sids ORDER BY fetched_at, warc_file, warc_offset", {"sids": source_ids})
         for row in rows:
             captures.setdefault(row["source_id"], []).append(_capture_json(row))
-        attach_renderings(conn, [c for caps in captures.values() for c in caps],
+        attach_renderings(run, [c for caps in captures.values() for c in caps],
                           {row["id"]: row["refers_to"] for row in rows if row["refers_to"]})
-    checks = verifications_for_claims(conn, ids)  # one statement: a verdict per (claim, capture)
+    checks = verifications_for_claims(run, ids)  # one statement: a verdict per (claim, capture)
     by_claim: dict[str, list[SourceJSON]] = {}
     for claim_id, sid, url, state in cites:
         by_claim.setdefault(claim_id, []).append({"url": url, "state": state, "captures": [
             {**cap, "verification": checks.get((claim_id, cap["id"]))} for cap in captures.get(sid, [])
         ]})
     found: dict[str, ClaimJSON] = {
-        row.id: {
-            "id": row.id,
-            "text": row.text,
-            "quote": row.quote,
-            "document": {"id": row.did, "url": row.durl, "title": row.dtitle},
-            "sources": by_claim.get(row.id, []),
+        cid: {
+            "id": cid,
+            "text": claim_text,
+            "quote": quote,
+            "document": {"id": did, "url": durl, "title": dtitle},
+            "sources": by_claim.get(cid, []),
         }
-        for row in claims
+        for cid, claim_text, quote, did, durl, dtitle in claims
     }
     return [found[i] for i in ids if i in found]
 
 
-def show(conn: Connection, claim_id: str) -> ClaimJSON:
+def show(conn: Connection | Statements, claim_id: str) -> ClaimJSON:
     result = claims_json(conn, [claim_id])
     if not result:
         raise NotFoundError(f"no claim {claim_id!r} in the index (see `citevault claims` for ids)")
@@ -154,7 +141,7 @@ def show(conn: Connection, claim_id: str) -> ClaimJSON:
 DOCUMENT_COLUMNS = "id, url, title, kind, origin, status, claim_count, added_at"
 
 
-def fetch_error(conn: Connection, doc: Mapping[str, Any] | RowMapping) -> str | None:
+def fetch_error(conn: Connection | Statements, doc: Mapping[str, Any] | RowMapping) -> str | None:
     """Why a document added by URL is not fetched yet: read from its latest capture (a ``metadata`` record
     of a failed fetch, or a 4xx/5xx response), so a reindex of the WARC files gives the same answer. None
     for a fetched document, or one no crawl has tried yet. A pending document whose latest capture is a
@@ -162,48 +149,46 @@ def fetch_error(conn: Connection, doc: Mapping[str, Any] | RowMapping) -> str | 
     fetch error, so None too."""
     if doc.get("status") != DocumentStatus.PENDING or not doc.get("url"):
         return None
-    row = conn.execute(text(
-        "SELECT record_type, http_status, error FROM captures WHERE document_id = :d AND role IS NULL "
+    rows = statements(conn).rows(
+        "SELECT http_status, error FROM captures WHERE document_id = :d AND role IS NULL "
         "AND record_type IN ('response', 'revisit', 'metadata') "
         "AND (http_status IS NULL OR http_status < 300 OR http_status >= 400) "
-        "ORDER BY fetched_at DESC, warc_file DESC, warc_offset DESC LIMIT 1"), {"d": doc["id"]}).first()
-    if row is None:
+        "ORDER BY fetched_at DESC, warc_file DESC, warc_offset DESC LIMIT 1", {"d": doc["id"]})
+    if not rows:
         return None
-    if row.http_status is None:
-        return str(row.error or "fetch failed")
-    if row.http_status >= 400:
-        return f"http {row.http_status}"
+    http_status, error = rows[0]
+    if http_status is None:
+        return str(error or "fetch failed")
+    if http_status >= 400:
+        return f"http {http_status}"
     return None
 
 
-def document(conn: Connection, document_id: str) -> dict[str, Any]:
+def document(conn: Connection | Statements, document_id: str) -> dict[str, Any]:
     """The row of ``document_id`` (``added_at`` as stored) plus its :func:`fetch_error`, or
     :class:`NotFoundError` saying where ids are."""
-    row = conn.execute(text(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :d"),
-                       {"d": document_id}).mappings().first()
-    if row is None:
+    run = statements(conn)
+    found = run.maps(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :d", {"d": document_id})
+    if not found:
         raise NotFoundError(f"no document {document_id!r} in the index (see `citevault claims` for ids)")
-    return {**row, "fetch_error": fetch_error(conn, row)}
+    return {**found[0], "fetch_error": fetch_error(run, found[0])}
 
 
-def citing_claim_ids(conn: Connection, url: str, limit: int = 100) -> list[str]:
+def citing_claim_ids(conn: Connection | Statements, url: str, limit: int = 100) -> list[str]:
     """Claims that cite ``url`` (fragment and default port ignored), in document order."""
-    rows = conn.execute(
-        text(
-            "SELECT ci.claim_id FROM sources s JOIN citations ci ON ci.source_id = s.id "
-            "JOIN claims c ON c.id = ci.claim_id WHERE s.url = :u "
-            "ORDER BY c.document_id, c.position LIMIT :n"
-        ),
-        {"u": normalize_url(url), "n": limit},
-    )
+    rows = statements(conn).rows(
+        "SELECT ci.claim_id FROM sources s JOIN citations ci ON ci.source_id = s.id "
+        "JOIN claims c ON c.id = ci.claim_id WHERE s.url = :u ORDER BY c.document_id, c.position LIMIT :n",
+        {"u": normalize_url(url), "n": limit})
     return [r[0] for r in rows]
 
 
-def lookup(conn: Connection, query: str, limit: int = 20) -> list[ClaimJSON]:
+def lookup(conn: Connection | Statements, query: str, limit: int = 20) -> list[ClaimJSON]:
     """A URL finds the claims citing it; anything else is full-text search over claim text and quotes. A
     URL written without its scheme (``example.org/report``) is looked up as https, then http, and searched
     as words only when no claim cites it."""
     q = query.strip()
+    conn = statements(conn)
     if is_archivable(q):
         ids = citing_claim_ids(conn, q, limit)
     else:
@@ -217,21 +202,22 @@ def lookup(conn: Connection, query: str, limit: int = 20) -> list[ClaimJSON]:
     return claims_json(conn, ids)
 
 
-def document_claims(conn: Connection, document_id: str | None, *, offset: int = 0,
+def document_claims(conn: Connection | Statements, document_id: str | None, *, offset: int = 0,
                     limit: int | None = None) -> list[ClaimRow]:
     """Claims with a one-word evidence state each (:data:`CLAIM_STATE_SQL`). Streams nothing big: use for
     one document or a listing. ``offset``/``limit`` page one document's claims in SQL (reading order, through
     ``ix_claims_document_position``), so a page of a document of a million claims reads one page."""
+    run = statements(conn)
     if document_id is not None:
-        document(conn, document_id)  # NotFoundError for an unknown id
+        document(run, document_id)  # NotFoundError for an unknown id
     where = "WHERE document_id = :d" if document_id is not None else ""
     page = ""
     params: dict[str, Any] = {"d": document_id} if document_id is not None else {}
     if document_id is not None and offset:
         # Keyset, not OFFSET over the rows: PostgreSQL would read every skipped claim's row (seconds at
         # page 2,000 of a million claims); the position where the page starts is found in the index alone.
-        start = conn.execute(text("SELECT position FROM claims WHERE document_id = :d ORDER BY position "
-                                  "LIMIT 1 OFFSET :o"), {"d": document_id, "o": offset}).scalar()
+        start = run.scalar("SELECT position FROM claims WHERE document_id = :d ORDER BY position LIMIT 1 OFFSET :o",
+                           {"d": document_id, "o": offset})
         if start is None:
             return []
         where += " AND position >= :start"
@@ -242,33 +228,31 @@ def document_claims(conn: Connection, document_id: str | None, *, offset: int = 
     if limit is not None:
         page = " LIMIT :limit" + page
         params["limit"] = limit
-    elif page and conn.dialect.name == "sqlite":
+    elif page and run.backend == "sqlite":
         page = " LIMIT -1" + page  # SQLite has no OFFSET without LIMIT
-    rows = conn.execute(
-        text(
-            f"SELECT c.id, c.document_id, c.position, c.text, c.quote, COUNT(s.id) AS n, {CLAIM_STATE_SQL} AS state "
-            f"FROM (SELECT id, document_id, position, text, quote FROM claims {where} "
-            f"ORDER BY document_id, position{page}) c LEFT JOIN citations ci ON ci.claim_id = c.id "
-            "LEFT JOIN sources s ON s.id = ci.source_id "
-            "GROUP BY c.id, c.document_id, c.position, c.text, c.quote ORDER BY c.document_id, c.position"
-        ),
-        params,
-    ).all()
-    return [{"id": r.id, "document_id": r.document_id, "position": r.position, "text": r.text, "quote": r.quote,
-             "sources": r.n, "state": ClaimState(r.state)} for r in rows]
+    rows = run.rows(
+        f"SELECT c.id, c.document_id, c.position, c.text, c.quote, COUNT(s.id) AS n, {CLAIM_STATE_SQL} AS state "
+        f"FROM (SELECT id, document_id, position, text, quote FROM claims {where} "
+        f"ORDER BY document_id, position{page}) c LEFT JOIN citations ci ON ci.claim_id = c.id "
+        "LEFT JOIN sources s ON s.id = ci.source_id "
+        "GROUP BY c.id, c.document_id, c.position, c.text, c.quote ORDER BY c.document_id, c.position",
+        params)
+    return [{"id": cid, "document_id": did, "position": position, "text": claim_text, "quote": quote,
+             "sources": n, "state": ClaimState(state)} for cid, did, position, claim_text, quote, n, state in rows]
 
 
-def capture(conn: Connection, capture_id: str) -> dict[str, Any]:
-    row = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
-    if row is None:
-        if conn.execute(text("SELECT 1 FROM claims WHERE id = :i"), {"i": capture_id}).first() is not None:
+def capture(conn: Connection | Statements, capture_id: str) -> dict[str, Any]:
+    run = statements(conn)
+    found = run.maps("SELECT * FROM captures WHERE id = :i", {"i": capture_id})
+    if not found:
+        if run.rows("SELECT 1 FROM claims WHERE id = :i", {"i": capture_id}):
             raise NotFoundError(f"{capture_id!r} is a claim, not a capture: `citevault show {capture_id}` lists the "
                                 "captures of its sources, each with its capture id")
         raise NotFoundError(f"no capture {capture_id!r} in the index (captures are listed by `citevault show`)")
-    return dict(row)
+    return found[0]
 
 
-def payload_capture(conn: Connection, row: Mapping[str, Any]) -> Mapping[str, Any]:
+def payload_capture(conn: Connection | Statements, row: Mapping[str, Any]) -> Mapping[str, Any]:
     """The capture whose record holds ``row``'s payload: the original of a revisit, else ``row`` itself."""
     seen = {row["id"]}
     while row["record_type"] == "revisit" and row.get("refers_to"):
@@ -280,8 +264,7 @@ def payload_capture(conn: Connection, row: Mapping[str, Any]) -> Mapping[str, An
     return row
 
 
-def documents(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        text("SELECT id, url, title, kind, status, claim_count, added_at FROM documents ORDER BY added_at, id")
-    ).mappings().all()
-    return [{**r, "fetch_error": fetch_error(conn, r)} for r in rows]
+def documents(conn: Connection | Statements) -> list[dict[str, Any]]:
+    run = statements(conn)
+    rows = run.maps("SELECT id, url, title, kind, status, claim_count, added_at FROM documents ORDER BY added_at, id")
+    return [{**r, "fetch_error": fetch_error(run, r)} for r in rows]

@@ -8,11 +8,13 @@ quote checks find them here by the raw capture's id; the bytes are read back wit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict, cast
-
-from sqlalchemy import Connection, bindparam, text
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from archive.clock import iso_time
+from archive.index.statements import Statements, statements
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _COLUMNS = ("id", "capture_id", "browser_capture_id", "url", "crawl_id", "screenshot_warc_file",
             "screenshot_offset", "screenshot_length", "text_warc_file", "text_offset", "text_length",
@@ -48,27 +50,26 @@ def _shape(row: Any) -> Rendering:
     return cast(Rendering, values)
 
 
-def rendering_for(conn: Connection, capture_id: str) -> Rendering | None:
+def rendering_for(conn: Connection | Statements, capture_id: str) -> Rendering | None:
     """The newest rendering of ``capture_id``, or of the original a revisit refers to; None without one."""
-    row = conn.execute(text(f"{_SELECT} WHERE capture_id = :c ORDER BY rendered_at DESC LIMIT 1"),
-                       {"c": capture_id}).first()
-    if row is None:
-        original = conn.execute(text("SELECT refers_to FROM captures WHERE id = :c AND refers_to IS NOT NULL"),
-                                {"c": capture_id}).scalar()
+    run = statements(conn)
+    newest = f"{_SELECT} WHERE capture_id = :c ORDER BY rendered_at DESC LIMIT 1"
+    rows = run.rows(newest, {"c": capture_id})
+    if not rows:
+        original = run.scalar("SELECT refers_to FROM captures WHERE id = :c AND refers_to IS NOT NULL",
+                              {"c": capture_id})
         if original:
-            row = conn.execute(text(f"{_SELECT} WHERE capture_id = :c ORDER BY rendered_at DESC LIMIT 1"),
-                               {"c": original}).first()
-    return _shape(row) if row is not None else None
+            rows = run.rows(newest, {"c": original})
+    return _shape(rows[0]) if rows else None
 
 
-def renderings_for(conn: Connection, capture_ids: Sequence[str]) -> dict[str, Rendering]:
+def renderings_for(conn: Connection | Statements, capture_ids: Sequence[str]) -> dict[str, Rendering]:
     """The newest rendering of each of ``capture_ids`` that has one (a list page's thumbnails, one query)."""
     if not capture_ids:
         return {}
-    stmt = text(f"{_SELECT} WHERE capture_id IN :ids ORDER BY rendered_at").bindparams(
-        bindparam("ids", expanding=True))
     found: dict[str, Rendering] = {}
-    for row in conn.execute(stmt, {"ids": list(capture_ids)}):
+    for row in statements(conn).rows(f"{_SELECT} WHERE capture_id IN :ids ORDER BY rendered_at",
+                                     {"ids": list(capture_ids)}):
         shaped = _shape(row)
         found[shaped["capture_id"]] = shaped  # later rows win: the newest
     return found

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
+from archive.index.statements import Statements, statements
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 #: At most this many matches are ranked; the best ``limit`` of them are returned.
 RANK_BOUND = 1000
@@ -78,31 +82,32 @@ def tsquery(terms: list[Term]) -> str:
     return " & ".join(parts)
 
 
-_SQLITE = text("SELECT c.id FROM (SELECT rowid, rank FROM claims_fts WHERE claims_fts MATCH :q LIMIT :bound) f "
+_SQLITE = ("SELECT c.id FROM (SELECT rowid, rank FROM claims_fts WHERE claims_fts MATCH :q LIMIT :bound) f "
                "JOIN claims c ON c.rowid = f.rowid ORDER BY f.rank, c.id LIMIT :n")
-_POSTGRES = text(
+_POSTGRES = (
     "SELECT h.id FROM (SELECT id, text, quote FROM claims "
     "WHERE citevault_claim_words(text, quote) @@ to_tsquery('simple', citevault_fold(:q)) LIMIT :bound) h "
     "ORDER BY ts_rank(citevault_claim_words(h.text, h.quote), to_tsquery('simple', citevault_fold(:q))) DESC, "
     "h.id LIMIT :n")
 
 
-def search_claim_ids(conn: Connection, words: str, limit: int = 20) -> list[str]:
+def search_claim_ids(conn: Connection | Statements, words: str, limit: int = 20) -> list[str]:
     """Claim ids matching every term of ``words``, best first (see the module docstring)."""
     terms = parse(words)
     if not terms:
         return []
-    if conn.dialect.name == "sqlite":
+    run = statements(conn)
+    if run.backend == "sqlite":
         stmt, query = _SQLITE, fts5_query(terms)
-    elif conn.dialect.name == "postgresql":
+    elif run.backend == "postgresql":
         stmt, query = _POSTGRES, tsquery(terms)
     else:  # another engine: no full-text index, every term as a substring (slow, but the same answers mostly)
-        return _substring_ids(conn, terms, limit)
-    return [r[0] for r in conn.execute(stmt, {"q": query, "bound": max(RANK_BOUND, limit), "n": limit})]
+        return _substring_ids(run, terms, limit)
+    return [r[0] for r in run.rows(stmt, {"q": query, "bound": max(RANK_BOUND, limit), "n": limit})]
 
 
-def _substring_ids(conn: Connection, terms: list[Term], limit: int) -> list[str]:
+def _substring_ids(run: Statements, terms: list[Term], limit: int) -> list[str]:
     clauses = " AND ".join(f"LOWER(text || ' ' || COALESCE(quote, '')) LIKE :w{i}" for i in range(len(terms)))
     params: dict[str, object] = {f"w{i}": f"%{' '.join(t.words)}%" for i, t in enumerate(terms)}
     params["n"] = limit
-    return [r[0] for r in conn.execute(text(f"SELECT id FROM claims WHERE {clauses} ORDER BY id LIMIT :n"), params)]
+    return [r[0] for r in run.rows(f"SELECT id FROM claims WHERE {clauses} ORDER BY id LIMIT :n", params)]

@@ -102,7 +102,8 @@ def settle_sources(conn: Connection, updates: Sequence[SourceStateUpdate]) -> No
                 latest_good_capture=bindparam("latest"), lease_owner=None, lease_until=None)
     )
     keys = ("sid", "state", "fetched", "failures", "first_failure", "reason", "next_due", "evidence", "latest")
-    conn.execute(stmt, [{k: u[k] for k in keys} for u in updates])
+    # in id order, the order a recount locks its sources in (archive.index.counts): the two never deadlock
+    conn.execute(stmt, [{k: u[k] for k in keys} for u in sorted(updates, key=lambda u: u["sid"])])
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -125,8 +126,11 @@ def start_crawl(conn: Connection, crawl_id: str, started_at: datetime) -> None:
 
 
 def finish_crawl(conn: Connection, crawl_id: str, finished_at: datetime, states: Mapping[SourceState, int]) -> None:
+    """The crawl's row finished; the per-document counts its re-checks piled up folded (reads never write)."""
+    from archive.index.counts import fold_piled
     from archive.index.models import Crawl
 
+    fold_piled(conn)
     conn.execute(update(Crawl).where(Crawl.id == crawl_id).values(
         finished_at=finished_at, requested=sum(states.values()), archived=states.get(SourceState.ARCHIVED, 0),
         failed=sum(v for k, v in states.items() if k != SourceState.ARCHIVED),

@@ -86,7 +86,7 @@ def index_missing(home: DataHome, engine: Engine, filenames: list[str], *, worke
         loader.finish()
         fix_revisits(out)
         for document_id in sorted(loader.winners):  # documents whose claims this wrote: counted afresh
-            for sql in refresh_statements(True):
+            for sql in refresh_statements(True, engine.dialect.name):
                 out.execute(sql, {"d": document_id})
         stats.sources = settle_some(out, loader.touched | unsettled, loader.verdicts, Policy.from_env())
         add_crawls(out, {}, sorted(loader.crawl_ids))  # only crawls the index has no row for
