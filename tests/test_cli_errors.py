@@ -118,3 +118,18 @@ def test_cat_of_a_claim_id_says_what_it_wants(home: Path) -> None:
     result = citevault(home, "cat", claim)
     assert result.code == 1 and result.out == "", result
     assert "is a claim, not a capture" in result.err and f"citevault show {claim}" in result.err, result
+
+
+@pytest.mark.parametrize("args", [["status"], ["lookup", "anything"], ["add", "GOOD"]])
+def test_an_unreachable_database_is_one_line(tmp_path: Path, args: list[str]) -> None:
+    """A PostgreSQL index nobody listens for (port 1 on loopback): one line naming the cause, not an
+    "internal error" to report, and no data home left behind."""
+    pytest.importorskip("psycopg")
+    (tmp_path / "good.txt").write_text(GOOD + "\n")
+    args = [str(tmp_path / "good.txt") if arg == "GOOD" else arg for arg in args]
+    result = citevault(tmp_path / "h", "--db", "postgresql+psycopg://citevault@127.0.0.1:1/none", *args)
+    assert result.code == 1, result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot use the index database: "), result
+    assert "refused" in lines[0] and "internal error" not in lines[0]
+    assert not (tmp_path / "h").exists() or not list((tmp_path / "h").rglob("*.warc.gz"))

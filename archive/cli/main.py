@@ -65,10 +65,26 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: still one line, with the way to see the traceback
             if os.environ.get("CITEVAULT_DEBUG"):
                 raise
+            unreachable = database_unreachable(exc)
+            if unreachable is not None:
+                raise click.ClickException(unreachable) from None
             raise click.ClickException(
                 f"internal error ({type(exc).__name__}: {exc}); rerun with CITEVAULT_DEBUG=1 for the "
                 "traceback and report it"
             ) from None
+
+
+def database_unreachable(exc: BaseException) -> str | None:
+    """The one line for an index database that cannot be reached (a PostgreSQL server down, refusing, or
+    rejecting the login), or None for any other error. A server that is not there is the operator's to fix,
+    not a bug to report; the driver's message, cut to its first line, names the host and the cause.
+    Recognised by the classes' names, so that nothing here imports SQLAlchemy or a driver."""
+    orig = getattr(exc, "orig", None) or exc
+    kind = type(orig)
+    if kind.__name__ != "OperationalError" or not kind.__module__.startswith("psycopg"):
+        return None
+    first = (str(orig).strip().splitlines() or ["no reason given"])[0]
+    return f"cannot use the index database: {first} (check --db / CITEVAULT_DB and that the server is up)"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
