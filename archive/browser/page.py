@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,10 +128,37 @@ async def _bounded(awaitable: Any, deadline: float, what: str, result: PageResul
     return None
 
 
+@dataclass
+class Opened:
+    """A fresh browser context on a slot's proxy and its one page, still blank (it has asked for nothing)."""
+
+    context: Any
+    page: Any
+
+
+async def open_page(browser: Any, slot: Slot) -> Opened:
+    """A throwaway context (no cookies, storage or cache from another page) and its page. Opening the page
+    starts its renderer, the larger part of the 0.2-0.4 s this takes: the worker opens a lane's next page
+    while the lane's current one is photographed (archive.browser.worker)."""
+    context = await browser.new_context(proxy={"server": slot.proxy_url}, service_workers="block",
+                                        viewport=VIEWPORT, accept_downloads=False)
+    try:
+        await context.add_init_script(_NO_POPUPS)
+        return Opened(context, await context.new_page())
+    except BaseException:
+        try:
+            await asyncio.wait_for(context.close(), 10)
+        except Exception:  # noqa: BLE001, S110 - the browser kills it with the context
+            pass
+        raise
+
+
 async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
-                 allowed: frozenset[tuple[str, int]] = frozenset()) -> PageResult:
-    """Load ``job.url`` through ``slot`` and return what it showed; the slot's exchanges are written as
-    they complete. Never takes (much) longer than ``time_limit`` seconds."""
+                 allowed: frozenset[tuple[str, int]] = frozenset(), opened: Opened | None = None,
+                 settled: Callable[[], None] | None = None) -> PageResult:
+    """Load ``job.url`` through ``slot`` (in ``opened``, a page opened for it ahead, or a new one) and return
+    what it showed; the slot's exchanges are written as they complete. Never takes (much) longer than
+    ``time_limit`` seconds. ``settled`` is called once the page is loaded and quiet, before its screenshot."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + time_limit
     run = PageRun(job.url, job.crawl_id, Destinations(origin_of(job.url), allowed))
@@ -138,11 +166,10 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
     slot.begin(run)
     session: asyncio.Future[Any] | None = None
     mark = loop.time()
-    context = await browser.new_context(proxy={"server": slot.proxy_url}, service_workers="block",
-                                        viewport=VIEWPORT, accept_downloads=False)
+    if opened is None:
+        opened = await open_page(browser, slot)
+    context, page = opened.context, opened.page
     try:
-        await context.add_init_script(_NO_POPUPS)
-        page = await context.new_page()
         mark = result.step("context", mark)
 
         def on_page(other: Any) -> None:  # a popup the init script missed (a target=_blank link...)
@@ -161,6 +188,8 @@ async def render(browser: Any, slot: Slot, job: PageJob, *, time_limit: float,
             mark = result.step("scroll", mark)
             await _quiet(run, min(deadline, loop.time() + IDLE))
             mark = result.step("quiet", mark)
+        if settled is not None:
+            settled()
         if result.cut is not None:
             # time is up: stop the page's downloads, then photograph what it shows, within a short grace
             await loop.run_in_executor(None, slot.cut, run)

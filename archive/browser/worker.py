@@ -61,6 +61,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
 
+#: pages opened ahead at once (a lane opens its next page while its current one is photographed): each is
+#: a renderer more, about 120 MB of RSS, for 0.2-0.4 s (bench/README.md "browser.py")
+AHEAD = 2
+
+
 def spki_pin(pem_path: Path) -> str:
     """base64(sha256(SubjectPublicKeyInfo)) of a certificate, for ``--ignore-certificate-errors-spki-list``:
     Chromium trusts warcprox's CA (its leaf certificates reuse the CA key) and nothing else new."""
@@ -95,7 +100,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
 
     from archive import __version__
     from archive.browser.guard import parse_allow
-    from archive.browser.page import render
+    from archive.browser.page import Opened, open_page, render
     from archive.browser.proxy import RecordWriter, Slot
     from archive.browser.rendering import RenderedPage, write_rendering
     from archive.home import DataHome
@@ -183,13 +188,45 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
                        "timings": {**result.timings, "index": round(loop.time() - started, 4)},
                        "text_chars": len(result.text) if result.text is not None else None})
 
+            ahead_open = [0]  # pages opened ahead, across lanes, whose lane's page before is still open
+
             async def lane(slot: Slot) -> None:
                 indexing: list[asyncio.Future[None]] = []
+                ahead: asyncio.Future[Opened] | None = None
                 while not queue.empty():
                     job = queue.get_nowait()
-                    result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed)
+                    opened = None
+                    if ahead is not None:
+                        try:
+                            opened = await ahead
+                        except Exception:  # noqa: BLE001 - render() opens one itself
+                            opened = None
+                        ahead = None
+                    holding = False
+
+                    def settled() -> None:
+                        """The page is loaded and quiet: open the lane's next page while it is photographed
+                        (a second renderer for the lane, AHEAD at most across lanes: memory)."""
+                        nonlocal ahead, holding
+                        if not queue.empty() and ahead_open[0] < AHEAD:
+                            ahead_open[0] += 1
+                            holding = True
+                            ahead = asyncio.ensure_future(open_page(browser, slot))
+
+                    try:
+                        result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed,
+                                              opened=opened, settled=settled)
+                    finally:
+                        if holding:
+                            ahead_open[0] -= 1
                     # the lane's next page starts while this one is indexed
                     indexing.append(asyncio.ensure_future(indexed(job, result)))
+                if ahead is not None:  # the queue ran dry before this lane came back for another page
+                    try:
+                        unused = await ahead
+                        await asyncio.wait_for(unused.context.close(), 10)
+                    except Exception:  # noqa: BLE001, S110 - closed with the browser
+                        pass
                 await asyncio.gather(*indexing)
 
             await asyncio.gather(*(lane(slot) for slot in slots[:len(jobs)]))
