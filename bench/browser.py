@@ -80,10 +80,14 @@ def kind_of(cmdline: list[str]) -> str:
 
 
 def run_sampled(cmd: list[str], log: Path, timeout: float) -> Sampled:
+    """Run ``cmd`` in the log's directory: not in a source tree, whose ``archive`` package the browser worker
+    (``python -m``, which puts the current directory first on ``sys.path``) would import instead of the one
+    the crawl imports (PYTHONPATH or the installed package)."""
     out = Sampled()
     with open(log, "wb") as fh:
         started = time.perf_counter()
-        proc = psutil.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=cvw.clean_env())
+        proc = psutil.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=cvw.clean_env(),
+                            cwd=log.parent)
         last_pss = 0.0
         while proc.poll() is None and time.perf_counter() - started < timeout:
             try:

@@ -314,6 +314,11 @@ class Slot:
         for run in self.stragglers:
             run.wait_idle(until)
 
+    def idle(self) -> bool:
+        """Has every exchange of this slot's pages been written (none in flight or queued to be)?"""
+        runs = [*self.stragglers, *([self.current] if self.current is not None else [])]
+        return all(run.inflight <= 0 for run in runs)
+
     def stop_postfetch(self) -> None:
         """Tell warcprox's postfetch threads to stop once their queues are empty. Its own shutdown stops
         them one after the other, each waking from a 0.5 s poll: told together, beforehand, they are all

@@ -22,7 +22,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = os.environ.get("CITEVAULT_CHROMIUM", "/usr/bin/chromium")
+#: Debian's Chromium builds, best first. ``chromium-headless-shell`` (the same Blink, without the browser's UI)
+#: renders a page for two thirds of the CPU and a quarter less memory than ``chromium``, whose every
+#: context opens an invisible window with its toolbar, tab strip and omnibox (bench/README.md "browser.py").
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell",
+                       "/usr/bin/chromium")
+
+
+def find_chromium() -> str:
+    """``CITEVAULT_CHROMIUM``, else the first of :data:`CHROMIUM_CANDIDATES` installed (the last if none is)."""
+    chosen = os.environ.get("CITEVAULT_CHROMIUM")
+    if chosen:
+        return chosen
+    return next((path for path in CHROMIUM_CANDIDATES if os.path.exists(path)), CHROMIUM_CANDIDATES[-1])
+
+
+CHROMIUM = find_chromium()
 # Chromium keeps only the last --enable-features / --disable-features switch, and Playwright passes its own:
 # ours repeat Playwright 1.65's lists (its screenshots need CDPScreenshotNewSurface) and add citevault's.
 _PLAYWRIGHT_DISABLED = ("AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,"
@@ -44,6 +59,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                   "WebUIOmniboxAimPopup"),
                  # a page rendered beside three others is never "in the background": its timers run at full speed
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
+
+
+#: pages opened ahead at once (a lane opens its next page while its current one is photographed): each is
+#: a renderer more, about 120 MB of RSS, for 0.2-0.4 s (bench/README.md "browser.py")
+AHEAD = 2
 
 
 def spki_pin(pem_path: Path) -> str:
@@ -80,7 +100,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
 
     from archive import __version__
     from archive.browser.guard import parse_allow
-    from archive.browser.page import render
+    from archive.browser.page import Opened, open_page, render
     from archive.browser.proxy import RecordWriter, Slot
     from archive.browser.rendering import RenderedPage, write_rendering
     from archive.home import DataHome
@@ -101,6 +121,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
     loop = asyncio.get_running_loop()
     started = loop.time()
     lanes = max(1, min(args.parallel, len(jobs) if jobs is not None else args.parallel))
+    finished = False
     indexer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="citevault-index")
 
     def new_slot() -> Slot:
@@ -167,13 +188,45 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
                        "timings": {**result.timings, "index": round(loop.time() - started, 4)},
                        "text_chars": len(result.text) if result.text is not None else None})
 
+            ahead_open = [0]  # pages opened ahead, across lanes, whose lane's page before is still open
+
             async def lane(slot: Slot) -> None:
                 indexing: list[asyncio.Future[None]] = []
+                ahead: asyncio.Future[Opened] | None = None
                 while not queue.empty():
                     job = queue.get_nowait()
-                    result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed)
+                    opened = None
+                    if ahead is not None:
+                        try:
+                            opened = await ahead
+                        except Exception:  # noqa: BLE001 - render() opens one itself
+                            opened = None
+                        ahead = None
+                    holding = False
+
+                    def settled() -> None:
+                        """The page is loaded and quiet: open the lane's next page while it is photographed
+                        (a second renderer for the lane, AHEAD at most across lanes: memory)."""
+                        nonlocal ahead, holding
+                        if not queue.empty() and ahead_open[0] < AHEAD:
+                            ahead_open[0] += 1
+                            holding = True
+                            ahead = asyncio.ensure_future(open_page(browser, slot))
+
+                    try:
+                        result = await render(browser, slot, job, time_limit=args.time_limit, allowed=allowed,
+                                              opened=opened, settled=settled)
+                    finally:
+                        if holding:
+                            ahead_open[0] -= 1
                     # the lane's next page starts while this one is indexed
                     indexing.append(asyncio.ensure_future(indexed(job, result)))
+                if ahead is not None:  # the queue ran dry before this lane came back for another page
+                    try:
+                        unused = await ahead
+                        await asyncio.wait_for(unused.context.close(), 10)
+                    except Exception:  # noqa: BLE001, S110 - closed with the browser
+                        pass
                 await asyncio.gather(*indexing)
 
             await asyncio.gather(*(lane(slot) for slot in slots[:len(jobs)]))
@@ -182,6 +235,7 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
                 await asyncio.wait_for(browser.close(), 5)
             except Exception:  # noqa: BLE001, S110 - a renderer stuck in a loop: Playwright kills it on exit
                 pass
+        finished = True
     finally:
         indexer.shutdown(wait=True)
         until = time.monotonic() + 15.0
@@ -189,11 +243,16 @@ async def run(args: argparse.Namespace, jobs: list[Any] | None) -> dict[str, Any
             slot.drain(until)
         for slot in slots:
             slot.stop_postfetch()
-        closing = [threading.Thread(target=slot.close, args=(0.0,)) for slot in slots]
-        for thread in closing:
-            thread.start()
-        for thread in closing:
-            thread.join()
+        # Every exchange of every page written: nothing is left for warcprox to do, and main() ends the
+        # process without waiting for its threads (each stop waits out a 0.5 s poll). Otherwise (an error,
+        # an exchange still in flight) warcprox shuts down as it should, writing what it still holds.
+        summary["quick_exit"] = finished and all(slot.idle() for slot in slots)
+        if not summary["quick_exit"]:
+            closing = [threading.Thread(target=slot.close, args=(0.0,)) for slot in slots]
+            for thread in closing:
+                thread.start()
+            for thread in closing:
+                thread.join()
         with writer.lock:
             store.close()
             leftover, writer.captures = writer.captures, []
@@ -226,8 +285,22 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.CRITICAL)  # warcprox logs every refused request: the summary says it
-    summary = asyncio.run(run(args, jobs))
+    try:
+        summary = asyncio.run(run(args, jobs))
+    except BaseException:  # noqa: BLE001 - printed as Python would, then the process really ends
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)  # warcprox's threads, if any are left, must not keep the process alive
+    quick = summary.pop("quick_exit", False)
     _emit({"summary": summary})
+    if quick:
+        # Records closed and fsynced, rows committed, Chromium and Playwright's driver gone: skip the
+        # interpreter's finalization, which spent 1.1 s in the cyclic collector and in joining warcprox's
+        # threads after the last page (bench/README.md "browser.py"), all of it inside the crawl's browser phase.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 
