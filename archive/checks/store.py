@@ -178,10 +178,18 @@ def save_texts(conn: Connection, texts: dict[str, CaptureText], now: datetime) -
     if not texts:
         return
     conn.execute(delete(CaptureTextRow).where(CaptureTextRow.key.in_(list(texts))))
-    conn.execute(insert(CaptureTextRow), [
+    stmt = insert(CaptureTextRow)
+    if conn.dialect.name == "postgresql":
+        # Two passes of the checks while crawling (archive.crawl.checker.passes_at_once) may both extract one
+        # payload (a page and a revisit of it): the later one keeps the text the first wrote, the same one.
+        # Rows in key order, so two such passes lock keys in one order and never deadlock.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(CaptureTextRow).on_conflict_do_nothing()
+    conn.execute(stmt, [
         {"key": key, "status": t.status, "kind": t.kind, "charset": t.charset, "text": t.text,
          "chars": len(t.text), "error": t.stored_note(), "extractor": EXTRACTOR, "extracted_at": now}
-        for key, t in texts.items()
+        for key, t in sorted(texts.items())
     ])
 
 
