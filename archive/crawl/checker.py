@@ -16,6 +16,8 @@ At the end of the crawl :meth:`Checker.close` closes that pipe and waits for the
 queued: the crawl ends only when every capture it was given is checked. An error is logged, never fatal
 (a check that failed, a child that died): the crawl's own end-of-crawl pass (``crawl_id``) then does what
 was left, and ``citevault check`` can redo anything. Verdicts are the same as those of ``citevault check``.
+On PostgreSQL two passes run side by side (:func:`passes_at_once`): one extracts while the other's writes
+wait on the server.
 """
 from __future__ import annotations
 
