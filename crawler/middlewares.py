@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 CAPTURE_META = "citevault_capture_id"
 FETCHED_META = "citevault_fetched_at"  # the final hop's fetch time becomes the source's last_fetched
 ASSET_META = "citevault_asset"  # a page asset's fetch (the asset URL as discovered): its records say so
+#: On an asset's request: called with the hop's URL, the WARC fields naming the pages waiting for the asset
+#: (crawler.assets); written on the record that ends the fetch, so the links survive a killed crawl.
+LINKS_META = "citevault_asset_links"
+#: The statuses Scrapy's RedirectMiddleware follows (with a Location): such a hop does not end a fetch.
+FOLLOWED = frozenset((301, 302, 303, 307, 308))
 
 
 def _reason(status: int) -> str:
@@ -54,6 +59,10 @@ class WarcRecorderMiddleware:
         recorder = self.session.recorder
         record_id = recorder.new_record_id()
         location = response.headers.get(b"Location") if 300 <= response.status < 400 else None
+        links = request.meta.get(LINKS_META)
+        if links is not None:  # not on a hop that will be followed: the link names the fetch's last capture
+            followed = location and response.status in FOLLOWED and not request.meta.get("dont_redirect")
+            links = None if followed else links(response.url)
         exchange = HttpExchange(
             url=response.url,
             status=response.status,
@@ -75,7 +84,7 @@ class WarcRecorderMiddleware:
             fresh=bool(request.meta.get("citevault_fresh")) and response.url == request.meta.get("citevault_source_url"),
             # Resolved against the hop URL only (not an HTML <base>), as reindex resolves it.
             redirect_to=urljoin(response.url, location.decode("latin-1")) if location else None,
-            **({"role": "asset"} if request.meta.get(ASSET_META) else {}),
+            role="asset" if request.meta.get(ASSET_META) else None, links=links,
         )
         request.meta[CAPTURE_META] = record_id
         request.meta[FETCHED_META] = exchange.fetched_at

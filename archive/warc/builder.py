@@ -74,6 +74,8 @@ DOCUMENT_FIELD = "Citevault-Document-ID"
 CRAWL_FIELD = "Citevault-Crawl-ID"
 STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record, "page-assets" on a page's asset list
 ROLE_FIELD = "Citevault-Role"  # "asset" on the records of a page asset's fetch (archive.crawl.page_assets)
+ASSET_OF_FIELD = "Citevault-Asset-Of"  # on an asset's record: the pages waiting for it (archive.crawl.page_assets)
+ASSET_URL_FIELD = "Citevault-Asset-URL"  # ... and the asset URL as they found it, when a redirect led elsewhere
 BROWSER_ROLE = "browser"  # Citevault-Role of a browser capture's page response (archive.browser); "asset" the rest
 # A rendering's resource records (archive.browser.rendering), named as browsertrix-crawler names them.
 SCREENSHOT_URN = "urn:screenshot:"
