@@ -50,6 +50,8 @@ class WarcRecorderMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.session = session_for(crawler)
+        # Statuses RetryMiddleware may fetch again: such a response may not end its fetch either.
+        self.retried = {int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES")}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
@@ -60,9 +62,11 @@ class WarcRecorderMiddleware:
         record_id = recorder.new_record_id()
         location = response.headers.get(b"Location") if 300 <= response.status < 400 else None
         links = request.meta.get(LINKS_META)
-        if links is not None:  # not on a hop that will be followed: the link names the fetch's last capture
-            followed = location and response.status in FOLLOWED and not request.meta.get("dont_redirect")
-            links = None if followed else links(response.url)
+        if links is not None:
+            # Only on a response that surely ends the fetch: a page's link names the fetch's last capture, and
+            # an asset record's links must say the same (a redirect followed or a retried status: none).
+            ends = not (location and response.status in FOLLOWED) and response.status not in self.retried
+            links = links(response.url) if ends else None
         exchange = HttpExchange(
             url=response.url,
             status=response.status,
