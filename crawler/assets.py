@@ -17,8 +17,8 @@ digest (an asset request is never ``citevault_fresh``), so an unchanged asset is
 from __future__ import annotations
 
 from collections import OrderedDict
-from functools import partial
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from archive.crawl.assets import page_assets, stylesheet_assets
@@ -86,7 +86,14 @@ class AssetFetcher:
         page, wanted = self.planner.page(record_id, response.url, page_assets(response.text, response.url))
         if not page.outstanding:
             self._finish([page])
-        return self._requests(wanted)
+            return self._requests(wanted)
+        requests = self._requests(wanted)  # (may settle some at once: sources this crawl fetched already)
+        # What is settled already (fetched earlier in the crawl, or cut) is written now: no asset record to
+        # come names this page for it, and a crawl killed before the page's list is written would lose it.
+        settled = page.settled()
+        if settled is not None:
+            self.spider.session.recorder.page_assets(page.record_id, page.url, settled)
+        return requests
 
     def arrived(self, response: Response) -> list[scrapy.Request]:
         url, kind = response.meta[ASSET_META], response.meta.get(KIND_META)

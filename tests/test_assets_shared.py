@@ -138,20 +138,25 @@ def _asset_links(home: Path, page_url: str) -> dict[str, tuple[Any, ...]]:
 def test_links_of_a_page_whose_last_asset_never_came_survive_kill_9(site_server: Any, tmp_path: Path) -> None:
     """The crawl is killed (both processes) while the page's last asset is still on its way: the assets
     already archived stay linked to the page, in the index the crawl left, after ``reindex`` from the WARC
-    files alone, and after the next crawl's catch-up."""
+    files alone, and after the next crawl's catch-up (asset records name the pages waiting for them; what a
+    page found fetched already is in its ``page-assets-partial`` record)."""
     case = tmp_path.name
     # two images, one behind a redirect chain, one answered 500 first (retried): the links name each
-    # fetch's last capture, as the page's list would
+    # fetch's last capture, as the page's list would; and one another page loaded first (fetched already
+    # when this page, slower, arrives)
+    known = f"/image.png?known={case}"
+    first = _page(site_server, f"first-{case}", known)
     fast = [f"/image.png?kill={case}&n={n}" for n in range(2)] + ["/redirect/a", f"/flaky?key={case}"]
     slow = f"/slow?seconds=30&kill={case}"
-    page = _page(site_server, f"kill-{case}", *fast, slow)
+    page = _page(site_server, f"kill-{case}", known, *fast, slow)
     home = tmp_path / "home"
-    claims = _claims(tmp_path / "claims.jsonl", page)
+    claims = _claims(tmp_path / "claims.jsonl", first, page + "?delay=1.5")
+    page += "?delay=1.5"
     proc = subprocess.Popen([*CLI, "--home", str(home), "archive", str(claims), "--browser", "never"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
                             env=_cli_env())
     deadline = time.monotonic() + 60
-    while _asset_captures(home) < len(fast) + 2 or len(_asset_links(home, page)) < len(fast):  # committed
+    while _asset_captures(home) < len(fast) + 3 or len(_asset_links(home, page)) < len(fast) + 1:  # committed
         assert proc.poll() is None and time.monotonic() < deadline, "the crawl ended or stalled"
         time.sleep(0.05)
     assert site_server.requests_for(slow)
@@ -160,9 +165,7 @@ def test_links_of_a_page_whose_last_asset_never_came_survive_kill_9(site_server:
     proc.stderr.read()
     proc.stderr.close()
     proc.wait(timeout=60)
-    records = [r for f in warc_files(home) if not f.name.endswith(".open") for r in read_records(f)]
-    assert not [r for r in records if r["headers"].get("Citevault-Record") == "page-assets"], "the list got out"
-    wanted = {site_server.url(p): ("image", "asset", 200) for p in fast}
+    wanted = {site_server.url(p): ("image", "asset", 200) for p in [known, *fast]}
     assert _asset_links(home, page) == wanted  # committed with the assets' captures
     conn = db(home)
     target = conn.execute("SELECT c.url FROM page_assets pa JOIN captures c ON c.id = pa.capture_id "
@@ -179,12 +182,19 @@ def test_links_of_a_page_whose_last_asset_never_came_survive_kill_9(site_server:
     for f in warc_files(fresh):
         check = warcio_check(f)
         assert check.returncode == 0, check.stdout + check.stderr
+    records = [r for f in warc_files(fresh) for r in read_records(f) if r["type"] == "metadata"]
+    lists = {r["headers"].get("Citevault-Record"): json.loads(r["body"])["page"] for r in records
+             if r["headers"].get("Citevault-Record", "").startswith("page-assets")}
+    assert lists == {"page-assets": first, "page-assets-partial": page}, "the page's list got out"
     assert _asset_links(fresh, page) == wanted
 
-    # The next crawl's catch-up, for rows the killed crawl never committed: drop them, as if it died sooner.
+    # The next crawl's catch-up, for rows the killed crawl never committed: drop those of every record after
+    # the page's own (the recorder commits in the order it writes), as if the crawl had died sooner.
     conn = db(home)
-    conn.execute("DELETE FROM page_assets")
-    conn.execute("DELETE FROM captures WHERE role = 'asset'")
+    file, offset, page_id = conn.execute("SELECT warc_file, warc_offset, id FROM captures WHERE url = ?",
+                                         (page,)).fetchone()
+    assert conn.execute("DELETE FROM captures WHERE warc_file = ? AND warc_offset > ?", (file, offset)).rowcount
+    assert conn.execute("DELETE FROM page_assets WHERE page_id = ?", (page_id,)).rowcount == len(wanted)
     conn.commit()
     conn.close()
     again = citevault(home, "crawl", "--browser", "never")

@@ -14,8 +14,10 @@ so a crawl killed before then would lose the page's links: each asset's own reco
 pages that were waiting for it when it was written (``Citevault-Asset-Of``, :meth:`AssetPlanner.asset_of`,
 read back by :func:`asset_of_rows`), and its rows are committed with the asset's capture. The two give the
 same rows (INSERT OR IGNORE keeps one); the page's list adds what no asset record can say: the cuts, and the
-assets the page found already fetched. The asset records carry ``Citevault-Role: asset``, so they are never
-mistaken for a source's or a document's fetch.
+assets the page found already fetched. Those a page still waiting for others knows on arrival are written at
+once, in a ``page-assets-partial`` record (:meth:`PageState.settled`: the same entries, each with its
+position). The asset records carry ``Citevault-Role: asset``, so they are never mistaken for a source's or a
+document's fetch.
 """
 from __future__ import annotations
 
@@ -66,6 +68,17 @@ class PageState:
         """The ``page-assets`` record's JSON body."""
         return {"page": self.url, "page_capture": capture_id(self.record_id), "assets": self.entries,
                 "bytes": self.bytes, "cut": self.cut, "unfinished": sorted(self.outstanding)}
+
+    def settled(self) -> dict[str, Any] | None:
+        """The ``page-assets-partial`` record's body: the entries already settled when the page arrived
+        (fetched earlier in the crawl, or cut), each with its position; None if there are none, or nothing
+        is awaited (the whole list is written at once then)."""
+        if not self.outstanding:
+            return None
+        done = [{**entry, "position": i} for i, entry in enumerate(self.entries) if entry["url"] not in self.outstanding]
+        if not done:
+            return None
+        return {"page": self.url, "page_capture": capture_id(self.record_id), "assets": done, "partial": True}
 
 
 class AssetPlanner:
@@ -217,8 +230,8 @@ def link_rows(page_record_id: str, body: dict[str, Any]) -> list[dict[str, Any]]
     'http://e/a.png'
     """
     page_id = capture_id(page_record_id)
-    return [{"page_id": page_id, "position": i, "url": a["url"], "kind": a["kind"], "capture_id": a.get("capture"),
-             "cut": a.get("cut")} for i, a in enumerate(body.get("assets") or [])]
+    return [{"page_id": page_id, "position": a.get("position", i), "url": a["url"], "kind": a["kind"],
+             "capture_id": a.get("capture"), "cut": a.get("cut")} for i, a in enumerate(body.get("assets") or [])]
 
 
 __all__ = ["ASSET_OF_PAGES", "CUT_BYTES", "CUT_COUNT", "AssetPlanner", "PageState", "asset_of_rows", "link_rows",

@@ -46,6 +46,7 @@ from archive.warc.scan import (
 CLAIMS_IN_UNIT = 100_000
 STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.warc.builder)
 PAGE_ASSETS_RECORD = "page-assets"  # ... and on a page's asset list
+PAGE_ASSETS_RECORDS = (PAGE_ASSETS_RECORD, "page-assets-partial")  # ... or on what of it was settled at once
 
 #: A document row, in column order (``archive.integrity.writers.COLUMNS`` takes it from here).
 DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
@@ -271,7 +272,7 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 parse_claims(record, claims, CLAIMS_IN_UNIT)
             elif record.type == "metadata" and record.get("citevault-record") == STATE_RECORD:
                 verdict = verdict_of(record, unit.file_index)
-            elif record.type == "metadata" and record.get("citevault-record") == PAGE_ASSETS_RECORD:
+            elif record.type == "metadata" and record.get("citevault-record") in PAGE_ASSETS_RECORDS:
                 links = page_links_of(record)
             else:
                 row = capture_of(record, name)

@@ -82,6 +82,7 @@ SCREENSHOT_URN = "urn:screenshot:"
 TEXT_URN = "urn:text:"
 RENDERING_FIELD = "Citevault-Rendering"  # the rendering's id, on its screenshot and its text record
 PAGE_ASSETS = "page-assets"
+PAGE_ASSETS_PARTIAL = "page-assets-partial"  # what of a page's list was settled when the page arrived
 
 
 def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None,
@@ -253,7 +254,7 @@ class RecordFactory(RecordBuilder):  # type: ignore[misc]  # warcio ships no typ
             warc_headers_dict={
                 "WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Refers-To": page_record_id,
                 "WARC-Refers-To-Target-URI": url, "WARC-Block-Digest": sha1_b32(data),
-                STATE_FIELD: PAGE_ASSETS, **(extra or {}),
+                STATE_FIELD: PAGE_ASSETS_PARTIAL if body.get("partial") else PAGE_ASSETS, **(extra or {}),
             },
         )
         return BuiltRecord(record, record_id)
