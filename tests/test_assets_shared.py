@@ -67,6 +67,25 @@ def _check_shared(home: Path, page_url: str, shared_url: str) -> None:
     assert _source(home, page_url)[0] == "archived"
 
 
+def _replays(home: Path, page_url: str, asset_url: str, body: bytes) -> None:
+    """The page replays with the shared URL's capture as its image (``citevault serve``'s app, in-process)."""
+    from fastapi.testclient import TestClient
+
+    from archive.api import Archive
+    from archive.web.app import create_app
+
+    conn = db(home)
+    stamp = conn.execute("SELECT timestamp FROM captures WHERE url = ?", (page_url,)).fetchone()[0]
+    conn.close()
+    archive = Archive.open(str(home))
+    try:
+        with TestClient(create_app(archive)) as client:
+            reply = client.get(f"/replay/{stamp}im_/{asset_url}")
+            assert reply.status_code == 200 and reply.content == body
+    finally:
+        archive.close()
+
+
 @pytest.mark.parametrize("delay", [0, 1.5], ids=["together", "source-first"])
 def test_an_asset_that_is_a_source_is_fetched_once(site_server: Any, tmp_path: Path, delay: float) -> None:
     """Page and shared source claimed in one batch: the page waits for the source's fetch (``together``), or
@@ -86,6 +105,7 @@ def test_an_asset_that_is_a_source_is_fetched_once(site_server: Any, tmp_path: P
     assert own_link["role"] == "asset" and own_link["source_id"] is None
     for f in warc_files(home):
         assert warcio_check(f).returncode == 0
+    _replays(home, page, site_server.url(shared), site_server.served_body(shared))
     fresh = tmp_path / "fresh"
     (fresh / "warcs").mkdir(parents=True)
     for f in warc_files(home):
