@@ -103,7 +103,7 @@ def _settled_in_the_index(home: Path, url: str) -> None:
             later = sources_among(c, "another-crawl", [source_id(url)])
     finally:
         engine.dispose()
-    state, evidence = _source(home, url)
+    evidence = _source(home, url)[1]
     assert list(found) == [source_id(url)]
     assert (found[source_id(url)].settled, found[source_id(url)].capture) == (True, evidence)
     assert not later[source_id(url)].settled and not later[source_id(url)].mine
