@@ -167,28 +167,32 @@ class AssetFetcher:
         if not assets:
             return assets
         ids: dict[str, Asset] = {}
+        plain: list[Asset] = []
         for asset in assets:
             try:
-                ids.setdefault(source_id(asset.url), asset)
+                sid = source_id(asset.url)
             except ValueError:
+                plain.append(asset)
                 continue
-        known = self._lookup(ids)
-        plain: list[Asset] = []
+            recent = self._recent.get(sid)
+            if recent is not None:  # a source fetched moments ago (its rows may not be committed yet)
+                requests += self._from_source(asset, *recent)
+            elif sid in ids:
+                plain.append(asset)  # another spelling of the same source's URL
+            else:
+                ids[sid] = asset
+        known = self._lookup(ids) if ids else {}
         claimable: list[str] = []
         for sid, asset in ids.items():
             shared = known.get(sid)
-            recent = self._recent.get(sid)
-            if recent is not None:  # fetched moments ago, maybe not committed yet
-                requests += self._from_source(asset, sid, *recent)
-            elif shared is None:
+            if shared is None:
                 plain.append(asset)
             elif shared.settled:
-                requests += self._from_source(asset, sid, shared.capture, 0)
+                requests += self._from_source(asset, shared.capture, 0)
             elif shared.mine:  # queued or under way: its pages wait for it
                 self._awaited[sid] = (asset.url, asset.kind)
             else:
                 claimable.append(sid)
-        plain += [a for a in assets if a not in ids.values()]
         if claimable:
             requests += self._claim(claimable, ids, plain)
         return plain
@@ -228,7 +232,7 @@ class AssetFetcher:
         plain += [ids[sid] for sid in claimable if sid not in claimed]
         return requests
 
-    def _from_source(self, asset: Asset, sid: str, capture: str | None, size: int) -> list[scrapy.Request]:
+    def _from_source(self, asset: Asset, capture: str | None, size: int) -> list[scrapy.Request]:
         self._stat("from_sources")
         return self._settled(asset.url, capture, size, [])
 
