@@ -72,7 +72,16 @@ class PageState:
     def settled(self) -> dict[str, Any] | None:
         """The ``page-assets-partial`` record's body: the entries already settled when the page arrived
         (fetched earlier in the crawl, or cut), each with its position; None if there are none, or nothing
-        is awaited (the whole list is written at once then)."""
+        is awaited (the whole list is written at once then).
+
+        >>> from archive.crawl.assets import Asset
+        >>> planner = AssetPlanner(max_per_page=5, max_bytes=1000)
+        >>> css, img = Asset("http://e/s.css", "stylesheet"), Asset("http://e/a.png", "image")
+        >>> _ = planner.page("<urn:uuid:p1>", "http://e/1", [css]); _ = planner.arrived(css.url, "c1", 10, [])
+        >>> page, _ = planner.page("<urn:uuid:p2>", "http://e/2", [img, css])
+        >>> [(a["position"], a["url"], a["capture"]) for a in page.settled()["assets"]]
+        [(1, 'http://e/s.css', 'c1')]
+        """
         if not self.outstanding:
             return None
         done = [{**entry, "position": i} for i, entry in enumerate(self.entries) if entry["url"] not in self.outstanding]
