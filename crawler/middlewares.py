@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 CAPTURE_META = "citevault_capture_id"
 FETCHED_META = "citevault_fetched_at"  # the final hop's fetch time becomes the source's last_fetched
 ASSET_META = "citevault_asset"  # a page asset's fetch (the asset URL as discovered): its records say so
+#: On an asset's request: called with the hop's URL, the WARC fields naming the pages waiting for the asset
+#: (crawler.assets); written on the record that ends the fetch, so the links survive a killed crawl.
+LINKS_META = "citevault_asset_links"
+#: The statuses Scrapy's RedirectMiddleware follows (with a Location): such a hop does not end a fetch.
+FOLLOWED = frozenset((301, 302, 303, 307, 308))
 
 
 def _reason(status: int) -> str:
@@ -45,6 +50,8 @@ class WarcRecorderMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.session = session_for(crawler)
+        # Statuses RetryMiddleware may fetch again: such a response may not end its fetch either.
+        self.retried = {int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES")}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
@@ -54,6 +61,12 @@ class WarcRecorderMiddleware:
         recorder = self.session.recorder
         record_id = recorder.new_record_id()
         location = response.headers.get(b"Location") if 300 <= response.status < 400 else None
+        links = request.meta.get(LINKS_META)
+        if links is not None:
+            # Only on a response that surely ends the fetch: a page's link names the fetch's last capture, and
+            # an asset record's links must say the same (a redirect followed or a retried status: none).
+            ends = not (location and response.status in FOLLOWED) and response.status not in self.retried
+            links = links(response.url) if ends else None
         exchange = HttpExchange(
             url=response.url,
             status=response.status,
@@ -75,7 +88,7 @@ class WarcRecorderMiddleware:
             fresh=bool(request.meta.get("citevault_fresh")) and response.url == request.meta.get("citevault_source_url"),
             # Resolved against the hop URL only (not an HTML <base>), as reindex resolves it.
             redirect_to=urljoin(response.url, location.decode("latin-1")) if location else None,
-            **({"role": "asset"} if request.meta.get(ASSET_META) else {}),
+            role="asset" if request.meta.get(ASSET_META) else None, links=links,
         )
         request.meta[CAPTURE_META] = record_id
         request.meta[FETCHED_META] = exchange.fetched_at

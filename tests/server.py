@@ -47,6 +47,7 @@ Route                               Response
 ``/trickle?seconds=N``              promises 64 KiB, sends 512 bytes every 0.1 s for N seconds (cap 60), closes
 ``/pages/N.html``                   generated ~2 KB page for integer N; ``?links=K`` adds links to N+1..N+K
 ``/echo-headers``                   JSON object of the request headers as received (name -> value)
+``/mutable/NAME[?delay=N]``          what the test set with ``set_page(NAME, ...)`` (404 before), after N seconds
 ``/shared/N.html``                  generated page for integer N linking the one stylesheet all of them share,
                                     ``/shared/common.css`` (a static file); ``/styled/news.html`` (static) is
                                     the styled page whose assets the crawl archives (tests/test_assets.py)
@@ -578,7 +579,14 @@ class SiteHandler(BaseHTTPRequestHandler):
             pass  # the client gave up
 
     def route_mutable(self, name: str) -> None:
-        """Whatever the test last set with ``SiteServer.set_page(name, ...)``; 404 before that."""
+        """Whatever the test last set with ``SiteServer.set_page(name, ...)``; 404 before that.
+        ``?delay=N`` answers after N seconds (capped like ``/slow``)."""
+        delay = self._float_param("delay", 0.0)
+        if delay is None:
+            return
+        if delay and self.server._stopping.wait(min(delay, SLOW_CAP_SECONDS)):
+            self.close_connection = True
+            return
         page = self.server._mutable_page(name)
         if page is None:
             self.send_html(404, status_page(404))

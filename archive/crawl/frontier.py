@@ -172,13 +172,15 @@ def release_dead(conn: Connection) -> int:
     return len(dead)
 
 
-def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: datetime) -> list[Target]:
-    """Claim these sources (found in a document fetched mid-crawl) if they still need fetching."""
+def claim_listed(engine: Engine, crawl_id: str, source_ids: Sequence[str], now: datetime, *,
+                 due: bool = False) -> list[Target]:
+    """Claim these sources (found in a document fetched mid-crawl, or a page's assets that are sources too)
+    if they still need fetching; ``due`` as :func:`claim_sources`'s."""
     if not source_ids:
         return []
     stmt = text(
         "UPDATE sources SET lease_owner = :owner, lease_until = :until WHERE id IN :ids "
-        f"AND id IN (SELECT s.id FROM sources s WHERE {PLAIN} AND {TAKEABLE} AND {UNSETTLED}) "
+        f"AND id IN (SELECT s.id FROM sources s WHERE {DUE if due else PLAIN} AND {TAKEABLE} AND {UNSETTLED}) "
         "RETURNING id, url, state, failures, first_failure, evidence_capture, latest_good_capture"
     ).bindparams(bindparam("ids", expanding=True), *_TIMES, bindparam("since", type_=DateTime))
     from archive.index.retry import retrying

@@ -128,15 +128,17 @@ class Recorder:
     # The signatures are :class:`archive.crawl.sink.RecordingSink`'s (documented there).
     def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
-                        role: str | None = None) -> None:
+                        role: str | None = None, links: dict[str, str] | None = None) -> None:
         self._jobs.put(self._exchange_job(ex, record_id=record_id, source_url=source_url, document_id=document_id,
-                                          redirect_to=redirect_to, fresh=fresh, role=role))
+                                          redirect_to=redirect_to, fresh=fresh, role=role, links=links))
 
     def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any] | None = None,
-                       moment: datetime | None = None, role: str | None = None) -> None:
+                       moment: datetime | None = None, role: str | None = None,
+                       links: dict[str, str] | None = None) -> None:
         self._jobs.put(self._failure_job(url, reason, record_id=record_id, source_url=source_url,
-                                         document_id=document_id, detail=detail, moment=moment, role=role))
+                                         document_id=document_id, detail=detail, moment=moment, role=role,
+                                         links=links))
 
     def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime, capture_id: str | None = None,
                     known: Claimed | None = None, url: str | None = None) -> None:
@@ -162,17 +164,20 @@ class Recorder:
 
     def _exchange_job(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                       document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
-                      role: str | None = None) -> Job:
+                      role: str | None = None, links: dict[str, str] | None = None) -> Job:
         """``source_url``: the source this fetch is for (every hop of a redirect chain shares it).
         ``fresh``: this URL was never captured before, so only this crawl's batch can hold a duplicate.
-        ``role``: ``asset`` for a page asset's fetch."""
-        return self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh, role)
+        ``role``: ``asset`` for a page asset's fetch; ``links``: its fields naming the pages that need it
+        (:func:`archive.crawl.page_assets.record_link_rows`)."""
+        return self._write_exchange, (ex, record_id, source_url, document_id, redirect_to, fresh, role, links)
 
     def _failure_job(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                      document_id: str | None, detail: dict[str, Any] | None = None,
-                     moment: datetime | None = None, role: str | None = None) -> Job:
+                     moment: datetime | None = None, role: str | None = None,
+                     links: dict[str, str] | None = None) -> Job:
         moment = moment or datetime.now(timezone.utc)
-        return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment, role)
+        return self._write_failure, (url, reason, record_id, source_url, document_id, detail or {}, moment, role,
+                                     links)
 
     def _settle_job(self, source_id: str, outcome: Outcome, fetched_at: datetime,
                     capture_id: str | None = None, known: Claimed | None = None,
@@ -327,11 +332,12 @@ class Recorder:
 
     def _write_exchange(self, conn: Any, ex: HttpExchange, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None, fresh: bool = False,
-                        role: str | None = None) -> None:
+                        role: str | None = None, links: dict[str, str] | None = None) -> None:
         sid = _sid(source_url)
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         if role:
             fields[ROLE_FIELD] = role
+        fields.update(links or {})
         response, request = self.factory.exchange(ex, response_id=record_id, extra=fields)
         record_type, refers_to = "response", None
         key = urlkey(ex.url)
@@ -353,6 +359,8 @@ class Recorder:
             redirect_to=redirect_to, source_id=sid, document_id=document_id, crawl_id=self.crawl_id, role=role,
         )
         self._captures.append(row)
+        if links:
+            self._add_links(links, ex.url, row["id"])
         if record_type == "response" and row["payload_digest"]:
             self._batch_digests.setdefault((ex.url, row["payload_digest"]), row)
         if sid and source_url:
@@ -382,11 +390,12 @@ class Recorder:
 
     def _write_failure(self, conn: Any, url: str, reason: str, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any], now: datetime,
-                       role: str | None = None) -> None:
+                       role: str | None = None, links: dict[str, str] | None = None) -> None:
         sid = _sid(source_url)
         fields = citevault_fields(source_url, document_id, self.crawl_id, sid)
         if role:
             fields[ROLE_FIELD] = role
+        fields.update(links or {})
         built = self.factory.failure(url, reason, detail, now, record_id=record_id, extra=fields)
         where = self.store.write(built.record)
         self.stats.records += 1
@@ -397,8 +406,17 @@ class Recorder:
             source_id=sid, document_id=document_id, crawl_id=self.crawl_id, error=reason, role=role,
         )
         self._captures.append(row)
+        if links:
+            self._add_links(links, url, row["id"])
         if sid and source_url:
             self._unsettled[sid] = Fetched(row["id"], "metadata", url, source_url, now, error=reason)
+
+    def _add_links(self, links: dict[str, str], url: str, capture: str) -> None:
+        """An asset's links to the pages waiting for it, committed with its capture: they survive a crawl
+        killed before those pages' own lists are written (archive.crawl.page_assets)."""
+        from archive.crawl.page_assets import record_link_rows
+
+        self._links.extend(record_link_rows(links.get, url, capture))
 
     def _write_page_assets(self, conn: Any, page_record_id: str, page_url: str, body: dict[str, Any],
                            moment: datetime) -> None:

@@ -109,10 +109,10 @@ class RecorderProcess:
     # The signatures are :class:`archive.crawl.sink.RecordingSink`'s (documented there).
     def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
-                        role: str | None = None) -> None:
+                        role: str | None = None, links: dict[str, str] | None = None) -> None:
         exchange = ex
         kwargs = dict(record_id=record_id, source_url=source_url, document_id=document_id, redirect_to=redirect_to,
-                      fresh=fresh, role=role)
+                      fresh=fresh, role=role, links=links)
         if len(exchange.body) >= BATCH_BYTES and not self._dead:
             # A large body goes as a message of its own, written from the response's own bytes: pickled, it
             # would be copied once more here and once more in the child.
@@ -128,10 +128,11 @@ class RecorderProcess:
 
     def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any] | None = None,
-                       moment: datetime | None = None, role: str | None = None) -> None:
+                       moment: datetime | None = None, role: str | None = None,
+                       links: dict[str, str] | None = None) -> None:
         self._send("record_failure", (url, reason), dict(record_id=record_id, source_url=source_url,
                                                          document_id=document_id, detail=detail, moment=moment,
-                                                         role=role))
+                                                         role=role, links=links))
 
     def source_done(self, source_id: str, outcome: Outcome, fetched_at: datetime, capture_id: str | None = None,
                     known: Claimed | None = None, url: str | None = None) -> None:

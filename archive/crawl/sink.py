@@ -34,14 +34,16 @@ class RecordingSink(Protocol):
 
     def record_exchange(self, ex: HttpExchange, *, record_id: str, source_url: str | None,
                         document_id: str | None, redirect_to: str | None = None, fresh: bool = False,
-                        role: str | None = None) -> None:
+                        role: str | None = None, links: dict[str, str] | None = None) -> None:
         """One request/response hop, as it came off the wire. ``source_url``: the source this fetch is for
-        (every hop of a redirect chain shares it); ``fresh``: never captured before; ``role``: ``asset``."""
+        (every hop of a redirect chain shares it); ``fresh``: never captured before; ``role``: ``asset``;
+        ``links``: an asset record's fields naming the pages waiting for it (:mod:`archive.crawl.page_assets`)."""
         ...
 
     def record_failure(self, url: str, reason: str, *, record_id: str, source_url: str | None,
                        document_id: str | None, detail: dict[str, Any] | None = None,
-                       moment: datetime | None = None, role: str | None = None) -> None:
+                       moment: datetime | None = None, role: str | None = None,
+                       links: dict[str, str] | None = None) -> None:
         """A fetch that got no response (timeout, refused, robots.txt…): a ``metadata`` record and a row."""
         ...
 

@@ -10,7 +10,8 @@ Runs in the worker processes of ``reindex`` (and in-process for crash repair). F
   the captures alone do not decide (a re-check, a wall, a soft-404). Not captures;
 * page-assets records (``metadata`` with ``Citevault-Record: page-assets``): a page's links to the assets it
   needed (:mod:`archive.crawl.page_assets`), rows of ``page_assets``. Not captures; the assets' own records are
-  captures with ``role`` ``asset`` (``Citevault-Role``);
+  captures with ``role`` ``asset`` (``Citevault-Role``), and since ``Citevault-Asset-Of`` name the pages that
+  were waiting for them: the same rows, so a page whose list a killed crawl never wrote keeps its links;
 * everything else (``request``, ``warcinfo``, other ``metadata``) is only counted.
 
 Rows travel to the parent as tuples in column order (the column names once per unit), datetimes as naive UTC
@@ -26,6 +27,7 @@ from typing import Any, Iterator
 
 from archive import ids
 from archive.browser.rendering import header_parts, is_rendering, row_part
+from archive.crawl.page_assets import record_link_rows
 from archive.index.rows import CAPTURE_COLUMNS, capture_row
 from archive.integrity.units import Unit
 from archive.states import DocumentStatus, SourceState
@@ -44,6 +46,7 @@ from archive.warc.scan import (
 CLAIMS_IN_UNIT = 100_000
 STATE_RECORD = "source-state"  # the value of Citevault-Record on a verdict record (archive.warc.builder)
 PAGE_ASSETS_RECORD = "page-assets"  # ... and on a page's asset list
+PAGE_ASSETS_RECORDS = (PAGE_ASSETS_RECORD, "page-assets-partial")  # ... or on what of it was settled at once
 
 #: A document row, in column order (``archive.integrity.writers.COLUMNS`` takes it from here).
 DOCUMENT_KEYS = ("id", "url", "title", "kind", "origin", "sha256", "status", "added_at", "claim_count",
@@ -269,7 +272,7 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
                 parse_claims(record, claims, CLAIMS_IN_UNIT)
             elif record.type == "metadata" and record.get("citevault-record") == STATE_RECORD:
                 verdict = verdict_of(record, unit.file_index)
-            elif record.type == "metadata" and record.get("citevault-record") == PAGE_ASSETS_RECORD:
+            elif record.type == "metadata" and record.get("citevault-record") in PAGE_ASSETS_RECORDS:
                 links = page_links_of(record)
             else:
                 row = capture_of(record, name)
@@ -286,6 +289,10 @@ def scan_for_index(unit: Unit, text_times: bool = False) -> UnitRows:
             if found is not None:
                 out.renderings.append(found)
         if row is not None:
+            if row["role"] is not None:
+                # an asset's record names the pages waiting for it (rows its page's list repeats, if written)
+                out.page_assets.extend((r["page_id"], r["position"], r["url"], r["kind"], r["capture_id"], r["cut"])
+                                       for r in record_link_rows(record.get, row["url"], row["id"]))
             row["warc_length"] = record.length
             source_url = row.pop("_source_url", None)
             if source_url:

@@ -74,12 +74,15 @@ DOCUMENT_FIELD = "Citevault-Document-ID"
 CRAWL_FIELD = "Citevault-Crawl-ID"
 STATE_FIELD = "Citevault-Record"  # "source-state" on a verdict record, "page-assets" on a page's asset list
 ROLE_FIELD = "Citevault-Role"  # "asset" on the records of a page asset's fetch (archive.crawl.page_assets)
+ASSET_OF_FIELD = "Citevault-Asset-Of"  # on an asset's record: the pages waiting for it (archive.crawl.page_assets)
+ASSET_URL_FIELD = "Citevault-Asset-URL"  # ... and the asset URL as they found it, when a redirect led elsewhere
 BROWSER_ROLE = "browser"  # Citevault-Role of a browser capture's page response (archive.browser); "asset" the rest
 # A rendering's resource records (archive.browser.rendering), named as browsertrix-crawler names them.
 SCREENSHOT_URN = "urn:screenshot:"
 TEXT_URN = "urn:text:"
 RENDERING_FIELD = "Citevault-Rendering"  # the rendering's id, on its screenshot and its text record
 PAGE_ASSETS = "page-assets"
+PAGE_ASSETS_PARTIAL = "page-assets-partial"  # what of a page's list was settled when the page arrived
 
 
 def citevault_fields(source_url: str | None, document_id: str | None, crawl_id: str | None,
@@ -251,7 +254,7 @@ class RecordFactory(RecordBuilder):  # type: ignore[misc]  # warcio ships no typ
             warc_headers_dict={
                 "WARC-Record-ID": record_id, "WARC-Date": warc_date(moment), "WARC-Refers-To": page_record_id,
                 "WARC-Refers-To-Target-URI": url, "WARC-Block-Digest": sha1_b32(data),
-                STATE_FIELD: PAGE_ASSETS, **(extra or {}),
+                STATE_FIELD: PAGE_ASSETS_PARTIAL if body.get("partial") else PAGE_ASSETS, **(extra or {}),
             },
         )
         return BuiltRecord(record, record_id)

@@ -185,7 +185,9 @@ class EvidenceSpider(scrapy.Spider):
         # single failed check (a source is gone only when repeated checks confirm it).
         state = state_of(outcome)
         self._done(state, None if state == SourceState.ARCHIVED else outcome.detail or outcome.kind)
-        return self.assets.for_page(response) if state == SourceState.ARCHIVED else []
+        # first: pages waiting for this URL as an asset are linked to this capture (archive.crawl.asset_sources)
+        requests = self.assets.source_arrived(source_id, response, record_id)
+        return requests + (self.assets.for_page(response) if state == SourceState.ARCHIVED else [])
 
     def parse_document(self, response: Response) -> Any:
         """Extract the fetched article's claims, record them, and request the sources they cite."""
@@ -213,7 +215,6 @@ class EvidenceSpider(scrapy.Spider):
             document_id, ExtractedDocument(kind=kind, url=response.url, title=extracted.title, claims=iter(claims))
         )
         self._done(SourceState.ARCHIVED)
-        yield from self.assets.for_page(response)
         wanted: dict[str, str] = {}
         for claim in claims:
             for ref in claim.sources:
@@ -223,6 +224,9 @@ class EvidenceSpider(scrapy.Spider):
         # those already claimed by this crawl (queued, or fetched and settled) are not claimed again
         found = frontier.claim_listed(session.archive.engine(), session.crawl_id, list(wanted), clock.schedule_now())
         session.sources_found(response.url, len(found))
+        # The article's assets once its sources are claimed: an asset that is one of them waits for its
+        # fetch as a source instead of being fetched twice (archive.crawl.asset_sources).
+        yield from self.assets.for_page(response)
         for target in found:
             yield self._request(target.url, source_id=target.source_id, known=target.known)
 
@@ -237,15 +241,16 @@ class EvidenceSpider(scrapy.Spider):
         if self._assets is not None:
             self._assets.close()
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         assert failure.value is not None  # an errback's failure always carries its exception
         reason, detail = classify(failure.value, request.meta.get("redirect_urls"))
         session = self.session
         source_id = request.meta.get("citevault_source_id")
         now = datetime.now(timezone.utc)
+        record_id = session.recorder.new_record_id()
         session.recorder.record_failure(
-            request.url, reason, record_id=session.recorder.new_record_id(),
+            request.url, reason, record_id=record_id,
             source_url=request.meta.get("citevault_source_url"),
             document_id=request.meta.get("citevault_document_id"), detail={"detail": detail}, moment=now,
         )
@@ -254,6 +259,7 @@ class EvidenceSpider(scrapy.Spider):
                                          known=request.meta.get("citevault_known"),
                                          url=request.meta.get("citevault_source_url"))
         self._done(SourceState.FAILED, reason)
+        return self.assets.source_arrived(source_id, None, record_id) if source_id else []
 
 
 __all__ = ["EvidenceSpider", "CAPTURE_META"]
