@@ -167,9 +167,10 @@ def live_assets(shot: Shot, page_url: str) -> list[str]:
     return [url for status, url in shot.responses if url != page_url]
 
 
-def check_replay(browser: Any, image: Any, site: SiteServer, home: Path, tmp_path: Path, live: Shot) -> None:
-    """Screenshot the replay of the page archived in ``home`` and compare it with the ``live`` screenshot."""
-    page_url = site.base_url + PAGE
+def check_replay(browser: Any, image: Any, site: SiteServer, home: Path, tmp_path: Path, live: Shot,
+                 page: str = PAGE) -> None:
+    """Screenshot the replay of ``page`` archived in ``home`` and compare it with the ``live`` screenshot."""
+    page_url = site.base_url + page
     with Serve(home) as base:
         replay = screenshot(browser, f"{base}/replay/{LATEST}/{page_url}", tmp_path / "replay.png", (base + "/",))
     result = compare(image, live.path, replay.path, tmp_path / "diff.png")
@@ -225,3 +226,17 @@ def test_replay_matches_live_page_when_every_asset_is_archived(browser: Any, ima
     done = citevault(home, "archive", page_url, *live_assets(live, page_url))
     assert done.code == 0, done
     check_replay(browser, image, site_server, home, tmp_path, live)
+
+
+def test_replay_of_a_page_with_an_iframe(browser: Any, image: Any, site_server: SiteServer, tmp_path: Path) -> None:
+    """tests/site/styled/news.html frames frame.html, which frames deeper.html. Opened on its own, the replay
+    is a sandboxed document with an opaque origin; the archived frame inside it was refused by Chromium
+    whatever its ``frame-ancestors`` said (a "refused to connect" page in the frame's place), until frame
+    documents (``if_``) were served without that directive (archive/web/replay.py)."""
+    page = "/styled/news.html"
+    live = screenshot(browser, site_server.base_url + page, tmp_path / "live.png", (site_server.base_url + "/",))
+    assert any(url.endswith("/styled/frame.html") for _, url in live.responses), live.responses
+    home = tmp_path / "home"
+    done = citevault(home, "archive", site_server.base_url + page)
+    assert done.code == 0, done
+    check_replay(browser, image, site_server, home, tmp_path, live, page)

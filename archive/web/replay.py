@@ -15,7 +15,11 @@ Why archived scripts cannot read the UI's cookies or call its API (docs/web.md):
    popups, forms or top navigation either.
 3. The same header restricts every fetch (``default-src``) to the replay prefix of this server: no request
    reaches ``/api/``, another local page or the live web. ``frame-ancestors 'self'`` keeps other sites from
-   framing replays.
+   framing replays. Not on a frame's own document (the ``if_`` modifier, an archived ``<iframe>``): its
+   parent is a replayed page, whose origin the sandbox made opaque, and Chromium then refuses the frame
+   under every ``frame-ancestors`` value ('self', this host, even ``*``), so the archived iframe showed as
+   refused. Such a document is sandboxed and confined like any other; another site framing it frames an
+   archived fragment, not the UI.
 """
 from __future__ import annotations
 
@@ -42,8 +46,9 @@ _REPLAY_PATH = re.compile(r"^(?P<ts>\d{0,14})(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", 
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
-def replay_csp(origin: str) -> str:
-    """The policy of every replayed response (see the module docstring).
+def replay_csp(origin: str, *, framed: bool = False) -> str:
+    """The policy of every replayed response (see the module docstring); ``framed``: for an archived
+    iframe's document, which another replayed page frames, so without ``frame-ancestors``.
 
     >>> print(replay_csp("http://127.0.0.1:8000").replace("; ", ";\\n"))
     sandbox allow-scripts;
@@ -66,13 +71,13 @@ def replay_csp(origin: str) -> str:
         f"font-src {src} data:",
         f"media-src {src} data: blob:",
         "form-action 'none'",
-        "frame-ancestors 'self'",
+        *([] if framed else ["frame-ancestors 'self'"]),
     ])
 
 
-def _base_headers(request: Request) -> dict[str, str]:
+def _base_headers(request: Request, modifier: str = "") -> dict[str, str]:
     return {
-        "Content-Security-Policy": replay_csp(memento.base_url(request)),
+        "Content-Security-Policy": replay_csp(memento.base_url(request), framed=modifier == "if_"),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "private, max-age=3600",
@@ -99,13 +104,14 @@ def replay(request: Request, rest: str) -> Response:
         # a navigation lands on the exact URI-M, so the address bar names the memento shown. A script's
         # fetch() is served where it asked: a CORS request fails on a redirect that carries no
         # Access-Control-Allow-Origin, and the JSON a page loaded is seldom captured in the page's second.
-        return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302, headers=_base_headers(request))
+        return RedirectResponse(memento.replay_url(chosen, modifier), status_code=302,
+                                headers=_base_headers(request, modifier))
     return serve(request, chosen, archive.open_response(chosen), modifier)
 
 
 def serve(request: Request, chosen: dict[str, Any], archived: ArchivedResponse, modifier: str) -> Response:
     """Serve ``archived`` (the payload of ``chosen``, a revisit's from its original) as the capture ``chosen``."""
-    headers = {**_base_headers(request), **memento.replay_headers(memento.base_url(request), chosen)}
+    headers = {**_base_headers(request, modifier), **memento.replay_headers(memento.base_url(request), chosen)}
     status = chosen["http_status"] or archived.status or 200
     if not 100 <= status <= 599:
         status = 200
@@ -187,7 +193,7 @@ def placeholder(request: Request, url: str, modifier: str, why: str) -> Response
     """A local stand-in for a URL the archive does not hold, shaped like what the page asked for."""
     import html
 
-    headers = _base_headers(request)
+    headers = _base_headers(request, modifier)
     headers["Cache-Control"] = "no-store"
     if modifier == "im_":
         return Response(_PLACEHOLDER_SVG, status_code=404, headers=headers, media_type="image/svg+xml")
