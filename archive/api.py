@@ -134,7 +134,7 @@ class Archive:
 
     @contextmanager
     def _bounded_reads(self) -> Iterator[Statements]:
-        """Statements for a bounded read (``lookup``, ``show``). In a ``bounded`` archive on PostgreSQL,
+        """Statements for a bounded read (``lookup``, ``show``, ``status``). In a ``bounded`` archive on PostgreSQL,
         before any engine is made, a driver connection of its own (:func:`archive.index.statements.direct`):
         the process then imports neither SQLAlchemy's engine nor its PostgreSQL dialect (bench/README.md,
         "lookup.py --db postgresql…"). Elsewhere, or when that cannot be used, the engine's (pooled)
@@ -563,8 +563,8 @@ class Archive:
         backs and since when."""
         from archive.recheck.status import status
 
-        with self.reading() as conn:
-            return status(conn, document_id)
+        with self._bounded_reads() as run:
+            return status(run, document_id)
 
     def workers(self) -> list[WorkerJSON]:
         """The crawl workers running on any node against this index: node, pid, last heartbeat, leases."""

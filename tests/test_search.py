@@ -89,7 +89,7 @@ def test_a_new_archive_looks_up_as_the_engine_does(searched: tuple[Archive, list
         fresh.close()
 
 
-def test_a_lookup_process_on_postgresql_imports_no_sqlalchemy(searched: tuple[Archive, list[str]],
+def test_lookup_and_status_processes_on_postgresql_import_no_sqlalchemy(searched: tuple[Archive, list[str]],
                                                               index_backend: str) -> None:
     """What makes ``citevault lookup`` on PostgreSQL cost less than the import floor (bench/lookup.py):
     python, click, the driver and citevault's own modules; SQLite goes through SQLAlchemy as before."""
@@ -103,6 +103,12 @@ def test_a_lookup_process_on_postgresql_imports_no_sqlalchemy(searched: tuple[Ar
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)) == 2
+    assert proc.stderr.strip().splitlines()[-1] == str(index_backend == "sqlite")
+    # `status` reads the same way, and says what the engine's connection says
+    proc = subprocess.run([sys.executable, "-c", code, "-", "--home", str(archive.home.root), *db,
+                           "status", "--json"], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads(json.dumps(archive.status(), default=str))
     assert proc.stderr.strip().splitlines()[-1] == str(index_backend == "sqlite")
 
 

@@ -25,7 +25,7 @@ def status(ctx: click.Context, document_id: str | None, workers: bool, as_json: 
     if workers:
         _workers(ctx, as_json)
         return
-    docs = open_archive(ctx).status(document_id)
+    docs = open_archive(ctx, bounded=True).status(document_id)
     if as_json:
         print_json(docs)
         return

@@ -24,7 +24,8 @@ def open_archive(ctx: click.Context, *, bounded: bool = False, home: str | None 
 
     The cyclic garbage collector is off for the start-up (:func:`archive.cli.main.main`); here it is turned
     back on, with what exists so far frozen (it lives as long as the process). ``bounded``: the command
-    reads a bounded amount (``lookup``, ``show``: at most ``--limit`` claims) and exits, so the collector
+    reads a bounded amount (``lookup``, ``show``: at most ``--limit`` claims; ``status``: counts and the
+    problem sources) and exits, so the collector
     stays off for its imports of SQLAlchemy and the driver too, until the process ends; and on PostgreSQL
     it reads through the driver alone (:meth:`archive.api.Archive.open`)."""
     from archive.api import Archive

@@ -19,8 +19,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-
 from archive import clock
 
 if TYPE_CHECKING:
@@ -28,10 +26,13 @@ if TYPE_CHECKING:
 
     from archive.checks.texts import CaptureText
     from archive.home import DataHome
+    from archive.index.statements import Statements
     from archive.shapes import MeaningChange
 
 
 def _capture_row(conn: Connection, capture_id: str) -> Any:
+    from sqlalchemy import text
+
     row = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": capture_id}).mappings().first()
     if row is not None and row["record_type"] == "revisit" and row["refers_to"]:
         original = conn.execute(text("SELECT * FROM captures WHERE id = :i"), {"i": row["refers_to"]}).mappings().first()
@@ -148,18 +149,19 @@ def passage_changes(anchor: Mapping[str, Any] | None) -> list[dict[str, str]]:
     return [{"kind": d.kind, "before": d.quote, "after": d.source} for d in meaning_changes(list(diff))]
 
 
-def source_meaning_changes(conn: Connection, source_id: str, claim_ids: Sequence[str]) -> list[MeaningChange]:
+def source_meaning_changes(conn: Connection | Statements, source_id: str,
+                           claim_ids: Sequence[str]) -> list[MeaningChange]:
     """The meaning changes of the passages ``claim_ids`` rely on in a source's latest good capture, each
     with its claim: ``[{"claim", "kind", "before", "after"}]`` (see :func:`passage_changes`)."""
     import json
 
-    from sqlalchemy import bindparam
+    from archive.index.statements import statements
 
-    rows = conn.execute(text(
+    rows = statements(conn).rows(
         "SELECT v.claim_id, v.anchor_state, v.diff FROM verifications v "
         "JOIN sources s ON s.latest_good_capture = v.capture_id "
-        "WHERE s.id = :s AND v.claim_id IN :ids AND v.anchor_state IN ('edited', 'deleted') ORDER BY v.claim_id"
-    ).bindparams(bindparam("ids", expanding=True)), {"s": source_id, "ids": list(claim_ids)}).all()
+        "WHERE s.id = :s AND v.claim_id IN :ids AND v.anchor_state IN ('edited', 'deleted') ORDER BY v.claim_id",
+        {"s": source_id, "ids": list(claim_ids)})
     out: list[MeaningChange] = []
     for claim_id, state, diff in rows:
         anchor = {"state": state, "diff": json.loads(diff) if diff else None}

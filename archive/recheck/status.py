@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, text
-
 from archive.clock import iso_time
 from archive.errors import NotFoundError
 from archive.index.lookup import document, fetch_error
+from archive.index.statements import Statements, statements
 from archive.recheck.drift import source_meaning_changes
 from archive.shapes import DiffEntry, StatusEntry, StatusProblem
 from archive.states import SourceState
@@ -25,16 +24,16 @@ PROBLEM_STATES = (SourceState.CHANGED, SourceState.GONE, SourceState.FAILED)
 _CHUNK = 500
 
 
-def _since_all(conn: Connection, current: dict[str, str]) -> dict[str, Any]:
+def _since_all(run: Statements, current: dict[str, str]) -> dict[str, Any]:
     """Per source of ``current`` (id: state): when it entered that state, the first event of the latest run
     of it in its history. One statement per :data:`_CHUNK` sources."""
     out: dict[str, Any] = {}
     ids = list(current)
-    stmt = text("SELECT source_id, at, state FROM source_events WHERE source_id IN :ids "
-                "ORDER BY source_id, at DESC, id DESC").bindparams(bindparam("ids", expanding=True))
+    stmt = ("SELECT source_id, at, state FROM source_events WHERE source_id IN :ids "
+            "ORDER BY source_id, at DESC, id DESC")
     for i in range(0, len(ids), _CHUNK):
         done: set[str] = set()
-        for sid, at, state in conn.execute(stmt, {"ids": ids[i:i + _CHUNK]}):
+        for sid, at, state in run.rows(stmt, {"ids": ids[i:i + _CHUNK]}):
             if sid in done:
                 continue
             if state != current[sid]:
@@ -56,39 +55,42 @@ _PROBLEMS = (
     "AND c.document_id = :d ORDER BY s.url, c.position")
 
 
-def _problem_sources(conn: Connection, document_id: str) -> list[tuple[Any, list[str]]]:
+def _problem_sources(run: Statements, document_id: str) -> list[tuple[Any, list[str]]]:
     """(source row, ids of the document's claims citing it in reading order), by URL."""
     found: dict[str, tuple[Any, list[str]]] = {}
-    for row in conn.execute(text(_PROBLEMS), {"d": document_id}).mappings():
+    for row in run.maps(_PROBLEMS, {"d": document_id}):
         found.setdefault(row["id"], (row, []))[1].append(row["claim_id"])
     return list(found.values())
 
 
-def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry]:
+def status(conn: Connection | Statements, document_id: str | None = None) -> list[StatusEntry]:
     """Per document: counts of its sources by state, and each changed / gone / failed source with the
     claims it backs and since when. A changed source whose cited passages changed in meaning (a number, a
     negation, a name: :func:`archive.recheck.drift.source_meaning_changes`) comes first, with the words;
     other changed sources are ``cosmetic`` for the claims.
 
     The counts are read from :mod:`archive.index.counts` (a few rows per document) and only the problem
-    sources are read one by one, so a healthy document of a million claims costs milliseconds."""
+    sources are read one by one, so a healthy document of a million claims costs milliseconds. Plain
+    statements (:mod:`archive.index.statements`), so that ``citevault status`` on PostgreSQL, like ``lookup``,
+    runs on the driver alone."""
     from archive.index.counts import SOURCE, counts
 
+    run = statements(conn)
     if document_id:
-        docs = [document(conn, document_id)]  # NotFoundError for an unknown id
+        docs = [document(run, document_id)]  # NotFoundError for an unknown id
     else:
-        docs = [{**r, "fetch_error": fetch_error(conn, r)} for r in conn.execute(text(
-            "SELECT id, url, title, origin, status FROM documents ORDER BY added_at, id")).mappings()]
-    by_doc = counts(conn, [d["id"] for d in docs])
+        docs = [{**r, "fetch_error": fetch_error(run, r)} for r in run.maps(
+            "SELECT id, url, title, origin, status FROM documents ORDER BY added_at, id")]
+    by_doc = counts(run, [d["id"] for d in docs])
     out: list[StatusEntry] = []
     for doc in docs:
         states = by_doc[doc["id"]][SOURCE]
         problems: list[StatusProblem] = []
-        found = _problem_sources(conn, doc["id"])
-        since = _since_all(conn, {r["id"]: r["state"] for r, _claims in found})
+        found = _problem_sources(run, doc["id"])
+        since = _since_all(run, {r["id"]: r["state"] for r, _claims in found})
         for r, claims in found:
             suspect = r["state"] in (SourceState.ARCHIVED, SourceState.CHANGED) and (r["failures"] or 0) > 0
-            changes = source_meaning_changes(conn, r["id"], claims) if r["state"] == SourceState.CHANGED else []
+            changes = source_meaning_changes(run, r["id"], claims) if r["state"] == SourceState.CHANGED else []
             problems.append({
                 "url": r["url"], "state": r["state"], "reason": r["reason"],
                 "since": iso_time(r["first_failure"] if suspect else since.get(r["id"])),
@@ -105,6 +107,8 @@ def status(conn: Connection, document_id: str | None = None) -> list[StatusEntry
 
 
 def _sources_for(conn: Connection, target: str) -> list[Any]:
+    from sqlalchemy import text
+
     if is_archivable(target):
         rows = conn.execute(text("SELECT * FROM sources WHERE url = :u"), {"u": normalize_url(target)}).mappings().all()
         if not rows:
@@ -120,6 +124,8 @@ def _sources_for(conn: Connection, target: str) -> list[Any]:
 def diff(conn: Connection, home: DataHome, target: str) -> list[DiffEntry]:
     """For a claim id or a source URL: per source, the unified diff of the main text between the capture
     the claim relied on (the evidence) and the latest good capture."""
+    from sqlalchemy import bindparam, text
+
     from archive.recheck.drift import compared_texts, unified_diff
 
     out: list[DiffEntry] = []
