@@ -26,6 +26,7 @@ from archive.crawl.leftovers import Fetched, classify_fetched, page_text
 from archive.ids import capture_id, source_id
 from archive.index import writes
 from archive.index.rows import capture_row
+from archive.integrity.unit_rows import verdict_body
 from archive.recheck.outcomes import ERROR, GONE, OK, Outcome
 from archive.recheck.policy import Policy
 from archive.states import SourceState
@@ -46,10 +47,6 @@ logger = logging.getLogger(__name__)
 _STOP = object()
 #: A writer-thread method (called with the connection first) and its args.
 Job = tuple[Callable[..., None], tuple[Any, ...]]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _sid(source_url: str | None) -> str | None:
@@ -517,11 +514,11 @@ class Recorder:
 
     def _write_state_record(self, source_id: str, update: dict[str, Any], outcome: Outcome) -> None:
         url = update["url"] or ""
-        body = {"source_id": source_id, "url": url, "state": update["state"], "outcome": outcome.kind,
-                "detail": outcome.detail or None, "reason": update["reason"], "failures": update["failures"],
-                "first_failure": _iso(update["first_failure"]), "next_due": _iso(update["next_due"]),
-                "last_fetched": _iso(update["fetched"]), "evidence_capture": update["evidence"],
-                "latest_good_capture": update["latest"], "at": _iso(update["event"]["at"])}
+        body = verdict_body(source_id=source_id, url=url, state=update["state"], outcome=outcome.kind,
+                            detail=outcome.detail or None, reason=update["reason"], failures=update["failures"],
+                            first_failure=update["first_failure"], next_due=update["next_due"],
+                            last_fetched=update["fetched"], evidence_capture=update["evidence"],
+                            latest_good_capture=update["latest"], at=update["event"]["at"])
         fields = citevault_fields(url or None, None, self.crawl_id, source_id)
         built = self.factory.state(url, body, datetime.now(timezone.utc), extra=fields)
         self.store.write(built.record)

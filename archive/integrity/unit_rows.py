@@ -214,6 +214,23 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def verdict_body(*, source_id: str, url: str, state: str, outcome: str, detail: str | None, reason: str | None,
+                 failures: int, first_failure: datetime | None, next_due: datetime | None,
+                 last_fetched: datetime | None, evidence_capture: str | None, latest_good_capture: str | None,
+                 at: datetime | None, **more: Any) -> dict[str, Any]:
+    """The JSON body of a verdict record, as :func:`verdict_of` reads it back: written by the recorder for a
+    check (:mod:`archive.crawl.recorder`) and by the browser pass for a state decided again from the rendered
+    text (:mod:`archive.recheck.rendered_state`, which adds ``decided_from``)."""
+    return {"source_id": source_id, "url": url, "state": state, "outcome": outcome, "detail": detail,
+            "reason": reason, "failures": failures, "first_failure": _iso(first_failure),
+            "next_due": _iso(next_due), "last_fetched": _iso(last_fetched), "evidence_capture": evidence_capture,
+            "latest_good_capture": latest_good_capture, "at": _iso(at), **more}
+
+
 def verdict_of(record: Record, file_index: int) -> Verdict:
     """Parse a verdict record (``Citevault-Record: source-state``)."""
     body = record.read_all(1 << 20)

@@ -98,26 +98,22 @@ def _apply(conn: Connection, done: Redecided, row: Any) -> None:
                  {"g": gained, "c": row["crawl_id"]})
 
 
-def _iso(value: Any) -> str | None:
-    moment = clock.as_datetime(value)
-    return moment.isoformat() if moment is not None else None
-
-
 def _write_verdicts(home: DataHome, flipped: list[tuple[Redecided, Any]], operator: str | None) -> None:
     """One verdict record per source, as the recorder writes them (``Citevault-Record: source-state``), with
     the event's own ``at``: in a file opened after the crawl's, so it is the fetch's latest verdict."""
+    from archive.integrity.unit_rows import verdict_body
     from archive.warc.builder import citevault_fields
     from archive.warc.store import WarcStore
 
     store = WarcStore(home.warcs, operator=operator)
     try:
         for done, row in flipped:
-            body = {"source_id": done.source_id, "url": done.url, "state": done.after, "outcome": row["outcome"],
-                    "detail": row["detail"], "reason": row["reason"], "failures": row["failures"] or 0,
-                    "first_failure": _iso(row["first_failure"]), "next_due": _iso(row["next_due"]),
-                    "last_fetched": _iso(row["last_fetched"]), "evidence_capture": row["evidence_capture"],
-                    "latest_good_capture": row["latest_good_capture"], "at": _iso(row["at"]),
-                    "decided_from": "rendered text"}
+            when = {name: clock.as_datetime(row[name]) for name in ("first_failure", "next_due", "last_fetched", "at")}
+            body = verdict_body(source_id=done.source_id, url=done.url, state=done.after, outcome=row["outcome"],
+                                detail=row["detail"], reason=row["reason"], failures=row["failures"] or 0,
+                                evidence_capture=row["evidence_capture"],
+                                latest_good_capture=row["latest_good_capture"], **when,
+                                decided_from="rendered text")
             fields = citevault_fields(done.url, None, row["crawl_id"], done.source_id)
             store.write(store.factory.state(done.url, body, datetime.now(UTC), extra=fields).record)
     finally:
