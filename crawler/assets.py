@@ -227,7 +227,7 @@ class AssetFetcher:
             asset = ids[target.source_id]
             self._awaited[target.source_id] = (asset.url, asset.kind)
             session.progress.total += 1
-            requests.append(spider._request(target.url, source_id=target.source_id, known=target.known))
+            requests.append(spider.request_for(target.url, source_id=target.source_id, known=target.known))
         claimed = {t.source_id for t in found}
         plain += [ids[sid] for sid in claimable if sid not in claimed]
         return requests

@@ -162,12 +162,16 @@ def serve(arrived: queue.SimpleQueue[list[str] | None], root: str, db_url: str,
                     if error:
                         errors.append(error)
 
+            def free_a_lane() -> None:
+                nonlocal running
+                if len(running) >= lanes:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    collect(done)
+
             with ThreadPoolExecutor(lanes, thread_name_prefix="citevault-check") as pool:
                 stop = False
                 while not stop:
-                    if len(running) >= lanes:  # a lane frees first: what queues meanwhile joins the next pass
-                        done, running = wait(running, return_when=FIRST_COMPLETED)
-                        collect(done)
+                    free_a_lane()  # first: what queues meanwhile joins the next pass
                     batch: set[str] = set()
                     item = arrived.get()
                     while True:  # everything queued so far goes into one pass
@@ -181,9 +185,7 @@ def serve(arrived: queue.SimpleQueue[list[str] | None], root: str, db_url: str,
                             break
                     ids = sorted(batch)
                     for i in range(0, len(ids), SOURCES_PER_PASS):
-                        if len(running) >= lanes:
-                            done, running = wait(running, return_when=FIRST_COMPLETED)
-                            collect(done)
+                        free_a_lane()
                         running.add(pool.submit(_check, engine, archive.home, crawl_id, ids[i:i + SOURCES_PER_PASS]))
                 done, running = wait(running)
                 collect(done)

@@ -63,14 +63,14 @@ class EvidenceSpider(scrapy.Spider):
             documents = list(frontier.pending_documents(conn, self.document_ids))
         for target in documents:
             session.progress.total += 1
-            yield self._request(target.url, document_id=target.document_id)
+            yield self.request_for(target.url, document_id=target.document_id)
         while True:
             for target in frontier.claim_sources(engine, session.crawl_id, clock.schedule_now(), due=self.due,
                                                  document_ids=self.document_ids,
                                                  before_batch=lambda: self._before_claim(engine)):
                 await self._backlog_drained()
                 session.progress.total += 1
-                yield self._request(target.url, source_id=target.source_id, known=target.known)
+                yield self.request_for(target.url, source_id=target.source_id, known=target.known)
             # Sources a dead worker (maybe on another host) still holds: wait for its leases to end, then
             # claim them. Leases of workers that still beat are theirs: this crawl does not wait for them.
             if not await self._wait_for_orphans(engine):
@@ -146,8 +146,10 @@ class EvidenceSpider(scrapy.Spider):
         except Exception as exc:  # noqa: BLE001 - the next crawl's start does it again
             sys.stderr.write(f"citevault: catch-up after a dead worker failed: {exc}\n")
 
-    def _request(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
+    def request_for(self, url: str, *, source_id: str | None = None, document_id: str | None = None,
                  known: Claimed | None = None) -> scrapy.Request:
+        """The request of a claimed source (``source_id``) or of an article added by URL (``document_id``);
+        also made for sources found among a page's assets (:mod:`crawler.assets`)."""
         meta = {"citevault_source_id": source_id, "citevault_document_id": document_id,
                 "citevault_source_url": url if source_id else None, "citevault_known": known,
                 # never captured: no earlier payload of this URL to deduplicate against
@@ -228,7 +230,7 @@ class EvidenceSpider(scrapy.Spider):
         # fetch as a source instead of being fetched twice (archive.crawl.asset_sources).
         yield from self.assets.for_page(response)
         for target in found:
-            yield self._request(target.url, source_id=target.source_id, known=target.known)
+            yield self.request_for(target.url, source_id=target.source_id, known=target.known)
 
     # -- page assets (crawler.assets): never sources, never counted as such ---------------------------------
     def parse_asset(self, response: Response) -> list[scrapy.Request]:
